@@ -1,0 +1,61 @@
+# Siaga: the README's two commands are `make run` and `make test`; the rest are helpers.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HTMX := web/siaga_web/static/vendor/htmx.min.js
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install install-dev assets system-packages lint typecheck bench clean messages
+
+run: install assets ## install, migrate SQLite, seed the demo province, serve
+	$(BIN)/siaga db upgrade
+	$(BIN)/siaga demo seed
+	$(BIN)/siaga serve --host $(HOST) --port $(PORT)
+
+test: install-dev assets system-packages ## lint, type-check, then pytest on SQLite and PostgreSQL
+	$(MAKE) lint typecheck
+	infra/postgres/with-throwaway.sh var/pgtest $(BIN)/pytest $(PYTEST_ARGS)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# htmx comes from its npm package, served by Siaga itself (no CDN at run time).
+assets: $(HTMX)
+$(HTMX): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(dir $@)
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+system-packages: ## the PostgreSQL server binaries the tests start (Debian package)
+	infra/ensure-system-packages.sh
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy
+
+bench: install-dev assets system-packages ## benchmarks (not part of make test)
+	@echo "No benchmark yet: each domain issue adds its own under benchmarks/."
+
+clean:
+	rm -rf $(VENV) node_modules var $(HTMX)
+
+messages: install-dev ## refresh the English catalog from the templates and code
+	mkdir -p var
+	$(BIN)/pybabel extract -F babel.cfg -o var/messages.pot --no-location .
+	$(BIN)/pybabel update -i var/messages.pot -d web/siaga_web/locale -l en --no-location

@@ -1,0 +1,13 @@
+-- Roles for a Siaga database. Run once per cluster as a superuser:
+--   psql -v owner_password=... -v app_password=... -f infra/postgres/bootstrap.sql
+-- siaga_owner owns the schema and runs migrations; siaga_web is the login the app uses.
+-- siaga_web owns nothing and is not BYPASSRLS, so row-level security always applies to it.
+\set ON_ERROR_STOP on
+SELECT format('CREATE ROLE siaga_owner LOGIN CREATEDB CREATEROLE PASSWORD %L', :'owner_password')
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'siaga_owner') \gexec
+SELECT 'CREATE ROLE siaga_app NOLOGIN NOBYPASSRLS'
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'siaga_app') \gexec
+SELECT format('CREATE ROLE siaga_web LOGIN NOBYPASSRLS PASSWORD %L IN ROLE siaga_app', :'app_password')
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'siaga_web') \gexec
+SELECT 'CREATE DATABASE siaga OWNER siaga_owner'
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'siaga') \gexec

@@ -1,0 +1,67 @@
+"""Alembic environment: one history for SQLite and PostgreSQL, run synchronously.
+
+On PostgreSQL, migrations run as the schema owner (SIAGA_MIGRATION_DATABASE_URL); the app's
+own role owns nothing and is not BYPASSRLS.
+"""
+
+from __future__ import annotations
+
+import os
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from siaga_platform.config import get_settings
+from siaga_platform.db.engine import ensure_sqlite_dir, sync_url
+from siaga_tenants.all_models import metadata
+
+config = context.config
+
+
+def _database_url() -> str:
+    explicit = config.attributes.get("database_url") or os.environ.get(
+        "SIAGA_MIGRATION_DATABASE_URL"
+    )
+    return sync_url(explicit or get_settings().database_url)
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=_database_url(),
+        target_metadata=metadata,
+        literal_binds=True,
+        render_as_batch=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    url = _database_url()
+    ensure_sqlite_dir(url)
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        _run(connection)
+    engine.dispose()
+
+
+def _run(connection: object) -> None:
+    context.configure(
+        connection=connection,  # type: ignore[arg-type]
+        target_metadata=metadata,
+        render_as_batch=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

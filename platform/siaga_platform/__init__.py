@@ -1,0 +1,1 @@
+"""Siaga's core: configuration, database and tenancy walls, identity, audit and the domains."""

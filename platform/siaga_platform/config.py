@@ -1,0 +1,103 @@
+"""Settings read from the environment (prefix ``SIAGA_``).
+
+Development works with no configuration at all; production refuses the defaults that would be
+unsafe there and says why in one line.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "dev-only-secret-change-me"  # noqa: S105 - refused outside development
+VAR_DIR = Path("var")
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{VAR_DIR / 'siaga.db'}"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class UnsafeProductionSettings(ValueError):
+    """Raised when production would start with a development-only default."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SIAGA_", env_file=".env", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = DEFAULT_DATABASE_URL
+    #: Migrations run as the schema owner on PostgreSQL; defaults to ``database_url``.
+    migration_database_url: str | None = None
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+    dev_sign_in: bool = True
+    base_url: str = "http://127.0.0.1:8000"
+
+    keycloak_server_url: str | None = None
+    keycloak_realm: str = "siaga"
+    keycloak_client_id: str = "siaga-web"
+    keycloak_client_secret: SecretStr | None = None
+
+    sentry_dsn: str | None = None
+    sentry_environment: str | None = None
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+
+    default_language: str = "id"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def keycloak_configured(self) -> bool:
+        return bool(self.keycloak_server_url)
+
+    @property
+    def dev_sign_in_enabled(self) -> bool:
+        """The pick-a-demo-user sign-in: development only, and never beside a real Keycloak."""
+        return self.dev_sign_in and not self.is_production and not self.keycloak_configured
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if not self.is_production:
+            return self
+        if self.secret_key.get_secret_value() == DEFAULT_SECRET_KEY:
+            raise UnsafeProductionSettings(
+                "SIAGA_SECRET_KEY is the development default: set a long random secret"
+            )
+        if self.uses_sqlite:
+            raise UnsafeProductionSettings(
+                "SIAGA_DATABASE_URL points at SQLite: production needs PostgreSQL "
+                "(postgresql+psycopg://...)"
+            )
+        if self.dev_sign_in:
+            raise UnsafeProductionSettings(
+                "SIAGA_DEV_SIGN_IN is on: the development sign-in is refused in production, "
+                "set SIAGA_DEV_SIGN_IN=false and configure Keycloak"
+            )
+        return self
+
+
+def settings_error_line(error: Exception) -> str:
+    """The one line to show for invalid settings (pydantic wraps our message)."""
+    from pydantic import ValidationError
+
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        message = str(first.get("msg", error))
+        return message.removeprefix("Value error, ")
+    return str(error)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,34 @@
+"""Domain errors: each carries its HTTP status and a message a clerk understands."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status_code = 400
+    #: Message in Bahasa Indonesia, safe to show (never contains personal data).
+    message = "Permintaan tidak dapat diproses."
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        self.message = message or self.message
+        self.field = field
+        super().__init__(self.message)
+
+
+class InvalidInput(DomainError):
+    status_code = 422
+    message = "Data yang dikirim tidak valid."
+
+
+class NotFound(DomainError):
+    status_code = 404
+    message = "Data tidak ditemukan."
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    message = "Anda tidak berhak melakukan ini."
+
+
+class Conflict(DomainError):
+    status_code = 409
+    message = "Data sudah diubah oleh orang lain. Muat ulang halaman lalu coba lagi."

@@ -1,0 +1,1 @@
+"""Request ids, logging and error reports (Sentry) with personal data scrubbed."""

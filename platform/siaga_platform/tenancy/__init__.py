@@ -1,0 +1,1 @@
+"""Tenant isolation: the ORM wall (every database) and PostgreSQL row-level security."""

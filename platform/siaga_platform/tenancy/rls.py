@@ -1,0 +1,78 @@
+"""PostgreSQL row-level security: the second wall.
+
+The app connects as a role that owns nothing and is not BYPASSRLS. Each transaction carries the
+unit of work's scope in two settings, written with bound parameters. Policies read them through
+``nullif(..., '')``: on a pooled connection a transaction-local setting comes back as ``''``
+(not NULL) in the next transaction, and ``''`` must mean "no tenant", i.e. no rows.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from siaga_platform.tenancy.scope import TenantScope
+
+#: The NOLOGIN group role the application's login role belongs to.
+APP_ROLE = "siaga_app"
+READ_SETTING = "app.read_tenant_ids"
+WRITE_SETTING = "app.write_tenant_ids"
+
+_SET_SCOPE = text(
+    "select set_config('app.read_tenant_ids', :read_ids, true),"
+    " set_config('app.write_tenant_ids', :write_ids, true)"
+)
+
+
+def _joined(ids: frozenset[object]) -> str:
+    return ",".join(sorted(str(i) for i in ids))
+
+
+def write_scope_settings(connection: Connection, scope: TenantScope | None) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    read_ids = _joined(frozenset(scope.read_tenant_ids)) if scope else ""
+    write_ids = _joined(frozenset(scope.write_tenant_ids)) if scope else ""
+    connection.execute(_SET_SCOPE, {"read_ids": read_ids, "write_ids": write_ids})
+
+
+def apply_scope_settings(session: Session, scope: TenantScope | None) -> None:
+    write_scope_settings(session.connection(), scope)
+
+
+def _ids_in(setting: str) -> str:
+    return f"string_to_array(nullif(current_setting('{setting}', true), ''), ',')::uuid[]"
+
+
+def tenant_policy_sql(table: str) -> list[str]:
+    """Statements that put one tenant table behind RLS (used by migrations)."""
+    read_ok = f"tenant_id = ANY ({_ids_in(READ_SETTING)})"
+    write_ok = f"tenant_id = ANY ({_ids_in(WRITE_SETTING)})"
+    return [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY {table}_read ON {table} FOR SELECT USING ({read_ok})",
+        f"CREATE POLICY {table}_insert ON {table} FOR INSERT WITH CHECK ({write_ok})",
+        f"CREATE POLICY {table}_update ON {table} FOR UPDATE USING ({write_ok})"
+        f" WITH CHECK ({write_ok})",
+        f"CREATE POLICY {table}_delete ON {table} FOR DELETE USING ({write_ok})",
+    ]
+
+
+def drop_tenant_policy_sql(table: str) -> list[str]:
+    return [
+        f"DROP POLICY IF EXISTS {table}_{action} ON {table}"
+        for action in ("read", "insert", "update", "delete")
+    ] + [
+        f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY",
+    ]
+
+
+def ensure_app_role_sql() -> str:
+    return (
+        "DO $$ BEGIN "
+        f"IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN "
+        f"CREATE ROLE {APP_ROLE} NOLOGIN NOBYPASSRLS; END IF; END $$"
+    )

@@ -1,0 +1,81 @@
+"""Which tenants a unit of work may read and write.
+
+A scope is always an explicit list of tenant ids: a province supervisor gets the ids of the
+province's tenants, never "all rows".
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+SCOPE_KEY = "siaga.tenant_scope"
+
+
+class TenantScopeMissing(RuntimeError):
+    """A tenant table was touched with no tenant scope in the unit of work."""
+
+
+class TenantScopeViolation(PermissionError):
+    """A write touched a row outside the tenants this unit of work may write."""
+
+
+@dataclass(frozen=True, slots=True)
+class TenantScope:
+    read_tenant_ids: frozenset[uuid.UUID]
+    write_tenant_ids: frozenset[uuid.UUID]
+
+    @classmethod
+    def single(cls, tenant_id: uuid.UUID) -> TenantScope:
+        ids = frozenset({tenant_id})
+        return cls(read_tenant_ids=ids, write_tenant_ids=ids)
+
+    @classmethod
+    def read_only(cls, tenant_ids: frozenset[uuid.UUID] | set[uuid.UUID]) -> TenantScope:
+        return cls(read_tenant_ids=frozenset(tenant_ids), write_tenant_ids=frozenset())
+
+    def __post_init__(self) -> None:
+        if not self.write_tenant_ids <= self.read_tenant_ids:
+            raise ValueError("a scope may only write tenants it can read")
+
+    @property
+    def single_write_tenant(self) -> uuid.UUID | None:
+        if len(self.write_tenant_ids) == 1:
+            return next(iter(self.write_tenant_ids))
+        return None
+
+
+def scope_of(session: Session) -> TenantScope | None:
+    scope = session.info.get(SCOPE_KEY)
+    return scope if isinstance(scope, TenantScope) else None
+
+
+async def enter_scope(session: AsyncSession, scope: TenantScope | None) -> None:
+    """Set the scope of a unit of work, on both walls.
+
+    The PostgreSQL settings are written when a transaction begins; if this session has already
+    begun one (e.g. it read the user's memberships first), they are written now as well.
+    """
+    from siaga_platform.tenancy.rls import apply_scope_settings
+
+    session.info[SCOPE_KEY] = scope
+    if session.in_transaction():
+        await session.run_sync(lambda sync_session: apply_scope_settings(sync_session, scope))
+
+
+@asynccontextmanager
+async def acting_for(session: AsyncSession, scope: TenantScope) -> AsyncIterator[None]:
+    """Run a block in another scope (provisioning, seeding), then restore the previous one."""
+    previous = session.info.get(SCOPE_KEY)
+    await session.flush()  # pending rows belong to the previous scope
+    await enter_scope(session, scope)
+    try:
+        yield
+        await session.flush()
+    finally:
+        await enter_scope(session, previous)

@@ -1,0 +1,116 @@
+"""The ORM wall: every ORM statement is filtered to the unit of work's tenants.
+
+- ``do_orm_execute`` adds ``with_loader_criteria(TenantScoped, tenant_id IN scope)`` to every ORM
+  select, update and delete (this also covers joins, eager and lazy loads and ``session.get``).
+- ``before_flush`` stamps ``tenant_id`` on new rows and refuses rows outside the write scope.
+- ``after_begin`` writes the scope into PostgreSQL's settings for the RLS policies.
+
+Core ``text()`` bypasses this wall, so raw SQL on tenant tables lives only in repositories
+(a test greps for it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
+
+from siaga_platform.db.base import AppendOnly
+from siaga_platform.tenancy.models import TenantScoped
+from siaga_platform.tenancy.rls import write_scope_settings
+from siaga_platform.tenancy.scope import (
+    TenantScopeMissing,
+    TenantScopeViolation,
+    scope_of,
+)
+
+_NO_TENANT: tuple[uuid.UUID, ...] = ()
+
+
+def _is_tenant_class(cls: Any) -> bool:
+    return isinstance(cls, type) and issubclass(cls, TenantScoped)
+
+
+def _criteria(ids: tuple[uuid.UUID, ...]) -> Any:
+    return with_loader_criteria(
+        TenantScoped,
+        lambda cls: cls.tenant_id.in_(ids),
+        include_aliases=True,
+    )
+
+
+def _filter_by_scope(state: ORMExecuteState) -> None:
+    touches_tenant_table = any(_is_tenant_class(m.class_) for m in state.all_mappers)
+    scope = scope_of(state.session)
+    if state.is_insert:
+        if touches_tenant_table:
+            _check_bulk_insert(state)
+        return
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if scope is None:
+        if touches_tenant_table:
+            raise TenantScopeMissing("no tenant scope in this unit of work: refused")
+        # Still close nested loads (joined/eager) of tenant tables from registry queries.
+        state.statement = state.statement.options(_criteria(_NO_TENANT))
+        return
+    allowed = scope.read_tenant_ids if state.is_select else scope.write_tenant_ids
+    state.statement = state.statement.options(_criteria(tuple(sorted(allowed))))
+
+
+def _check_bulk_insert(state: ORMExecuteState) -> None:
+    scope = scope_of(state.session)
+    if scope is None:
+        raise TenantScopeMissing("no tenant scope in this unit of work: refused")
+    params = state.parameters
+    rows: Iterable[Any] = params if isinstance(params, list) else [params or {}]
+    for row in rows:
+        tenant_id = row.get("tenant_id") if isinstance(row, dict) else None
+        if tenant_id not in scope.write_tenant_ids:
+            raise TenantScopeViolation("bulk insert of a row outside the write scope: refused")
+
+
+def _check_writes(session: Session, _flush_context: Any, _instances: Any) -> None:
+    scope = scope_of(session)
+    for obj in session.new:
+        if not isinstance(obj, TenantScoped):
+            continue
+        if scope is None:
+            raise TenantScopeMissing("no tenant scope in this unit of work: refused")
+        if obj.tenant_id is None:
+            tenant_id = scope.single_write_tenant
+            if tenant_id is None:
+                raise TenantScopeViolation(
+                    f"{type(obj).__name__}: set tenant_id, this scope writes several tenants"
+                )
+            obj.tenant_id = tenant_id
+        elif obj.tenant_id not in scope.write_tenant_ids:
+            raise TenantScopeViolation(f"{type(obj).__name__}: row of another tenant refused")
+    for obj in chain(session.dirty, session.deleted):
+        if isinstance(obj, AppendOnly) and (obj in session.deleted or session.is_modified(obj)):
+            raise TenantScopeViolation(f"{type(obj).__name__} is append-only")
+        if not isinstance(obj, TenantScoped):
+            continue
+        if scope is None:
+            raise TenantScopeMissing("no tenant scope in this unit of work: refused")
+        history = inspect(obj).attrs.tenant_id.history
+        touched = {obj.tenant_id, *history.deleted}
+        if not touched <= scope.write_tenant_ids:
+            raise TenantScopeViolation(f"{type(obj).__name__}: row of another tenant refused")
+
+
+def _set_database_scope(
+    session: Session, _transaction: SessionTransaction, connection: Connection
+) -> None:
+    write_scope_settings(connection, scope_of(session))
+
+
+def install_tenant_wall(session_class: type[Session]) -> None:
+    event.listen(session_class, "do_orm_execute", _filter_by_scope)
+    event.listen(session_class, "before_flush", _check_writes)
+    event.listen(session_class, "after_begin", _set_database_scope)

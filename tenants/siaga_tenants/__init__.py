@@ -1,0 +1,1 @@
+"""The tenant registry: regions (Kemendagri codes), tenants, memberships, demo data."""

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from siaga_tenants.memberships.models import Membership, User
+
+
+async def get_user(session: AsyncSession, subject: str) -> User | None:
+    return await session.get(User, subject)
+
+
+async def memberships_of(session: AsyncSession, subject: str) -> Sequence[Membership]:
+    rows = await session.scalars(
+        select(Membership).where(Membership.user_subject == subject).order_by(Membership.id)
+    )
+    return rows.all()
+
+
+async def find_membership(
+    session: AsyncSession, subject: str, scope_key: str, role: str
+) -> Membership | None:
+    return await session.scalar(
+        select(Membership).where(
+            Membership.user_subject == subject,
+            Membership.scope_key == scope_key,
+            Membership.role == role,
+        )
+    )
+
+
+async def demo_users(session: AsyncSession) -> Sequence[tuple[User, Membership]]:
+    rows = await session.execute(
+        select(User, Membership)
+        .join(Membership, Membership.user_subject == User.subject)
+        .where(User.is_demo.is_(True))
+        .order_by(Membership.role, User.subject)
+    )
+    return [(user, membership) for user, membership in rows]
+
+
+async def count_members_of_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> int:
+    rows = await session.scalars(select(Membership.id).where(Membership.tenant_id == tenant_id))
+    return len(rows.all())

@@ -1,0 +1,73 @@
+"""Production refuses unsafe defaults, each with one line that says what to fix."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from pydantic import ValidationError
+
+from siaga_platform.config import Environment, Settings, settings_error_line
+
+SAFE_PRODUCTION = {
+    "environment": Environment.PRODUCTION,
+    "secret_key": "a-long-random-production-secret-0123456789",
+    "database_url": "postgresql+psycopg://siaga_web@db/siaga",
+    "dev_sign_in": False,
+}
+
+
+def refusal(**overrides: object) -> str:
+    with pytest.raises(ValidationError) as info:
+        Settings(**{**SAFE_PRODUCTION, **overrides})  # type: ignore[arg-type]
+    return settings_error_line(info.value)
+
+
+def test_development_defaults_work_with_no_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith("SIAGA_"):
+            monkeypatch.delenv(key)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.uses_sqlite and "var/" in settings.database_url
+    assert settings.dev_sign_in_enabled
+
+
+def test_safe_production_settings_are_accepted() -> None:
+    settings = Settings(**SAFE_PRODUCTION)  # type: ignore[arg-type]
+    assert settings.is_production and not settings.dev_sign_in_enabled
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ({"secret_key": "dev-only-secret-change-me"}, "SIAGA_SECRET_KEY"),
+        ({"database_url": "sqlite+aiosqlite:///var/siaga.db"}, "SQLite"),
+        ({"dev_sign_in": True}, "development sign-in"),
+    ],
+)
+def test_production_refusals_are_one_line(override: dict[str, object], expected: str) -> None:
+    line = refusal(**override)
+    assert expected in line
+    assert "\n" not in line
+
+
+def test_dev_sign_in_is_off_beside_keycloak() -> None:
+    settings = Settings(keycloak_server_url="http://127.0.0.1:8080")
+    assert not settings.dev_sign_in_enabled
+
+
+def test_cli_prints_the_refusal_as_one_line() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIAGA_")}
+    env.update({"SIAGA_ENVIRONMENT": "production", "SIAGA_DEV_SIGN_IN": "false"})
+    result = subprocess.run(
+        [sys.executable, "-m", "siaga_web.cli", "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "SIAGA_SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,129 @@
+"""The composition root: the one place that builds the ASGI app from its parts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sentry_sdk.transport import Transport
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from siaga_platform.config import Settings, get_settings
+from siaga_platform.db.engine import create_engine, create_session_factory
+from siaga_platform.errors import DomainError
+from siaga_platform.observability.logging import configure_logging
+from siaga_platform.observability.sentry import init_sentry
+from siaga_web.deps import SignInRequired
+from siaga_web.middleware import RequestIdMiddleware
+from siaga_web.routes import health, language, pages, signin
+from siaga_web.templating import render
+
+STATIC_DIR = Path(__file__).parent / "static"
+SESSION_COOKIE = "siaga_session"
+SESSION_MAX_AGE = 8 * 3600  # one working day
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_response(request: Request, status: int, message: str, field: str | None) -> Response:
+    if _wants_json(request):
+        body: dict[str, object] = {"detail": message}
+        if field:
+            body["field"] = field
+        return JSONResponse(body, status_code=status)
+    titles = {401: "Perlu masuk", 403: "Tidak berhak", 404: "Tidak ditemukan", 409: "Bentrok"}
+    return render(
+        request,
+        "pages/error.html",
+        {"title": titles.get(status, "Ada masalah"), "message": message},
+        block="content",
+        status_code=status,
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.message}, status_code=401)
+        if request.headers.get("hx-request") == "true":
+            # htmx would swap a redirect's page into a fragment: tell it to navigate instead.
+            return Response(status_code=401, headers={"HX-Redirect": "/masuk"})
+        return RedirectResponse("/masuk", status_code=303)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        return _error_response(request, exc.status_code, exc.message, exc.field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        messages = {404: "Halaman tidak ditemukan. Periksa alamatnya.", 405: "Cara akses salah."}
+        message = messages.get(exc.status_code, "Permintaan tidak dapat diproses.")
+        return _error_response(request, exc.status_code, message, None)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        field = ".".join(str(p) for p in errors[0]["loc"][1:]) if errors else None
+        message = f"Isian tidak valid: {field}." if field else "Isian tidak valid."
+        if _wants_json(request):
+            return JSONResponse({"detail": message, "field": field}, status_code=422)
+        if request.url.path.startswith(("/wilayah/", "/provinsi/")):
+            return _error_response(
+                request, 404, "Halaman tidak ditemukan. Periksa alamatnya.", None
+            )
+        return _error_response(request, 422, message, field)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    sentry_transport: type[Transport] | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging()
+    init_sentry(settings, transport=sentry_transport)
+    engine = engine or create_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Siaga",
+        description="KTP-el operations for regency Dukcapil offices, side by side per province.",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = create_session_factory(engine)
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key.get_secret_value(),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=settings.is_production,
+    )
+    app.add_middleware(RequestIdMiddleware)
+    _install_error_handlers(app)
+
+    for router in (health.router, signin.router, language.router, pages.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

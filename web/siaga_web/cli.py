@@ -1,0 +1,171 @@
+"""The ``siaga`` command: serve, db upgrade, tenants provision, demo seed.
+
+Every failure a user can cause or meet (bad settings, unknown code, database down) ends in one
+line that says what to do, not a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from siaga_platform.config import Settings, UnsafeProductionSettings, get_settings
+from siaga_platform.config import settings_error_line as _settings_error_line
+from siaga_platform.db.engine import create_engine, create_session_factory, unit_of_work
+from siaga_platform.errors import DomainError
+
+T = TypeVar("T")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CLI_ACTOR = "system:cli"
+# What a database that is down, refusing us or not there looks like from here.
+UNREACHABLE = (OperationalError, InterfaceError, OSError)
+
+app = typer.Typer(
+    help="Siaga: KTP-el operations for regency Dukcapil offices.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help=True)
+tenants_app = typer.Typer(help="The tenant registry.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo province (Kalimantan Tengah).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(demo_app, name="demo")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"siaga: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    try:
+        get_settings.cache_clear()
+        return get_settings()
+    except (ValidationError, UnsafeProductionSettings) as error:
+        fail(_settings_error_line(error), code=2)
+
+
+def database_down_message(error: Exception) -> str:
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    return (
+        f"database tidak dapat dihubungi ({reason}). "
+        "Periksa SIAGA_DATABASE_URL dan pastikan databasenya berjalan."
+    )
+
+
+def run_in_unit_of_work(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def main() -> T:
+        engine = create_engine(url)
+        try:
+            async with unit_of_work(create_session_factory(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as error:
+        fail(error.message)
+    except UNREACHABLE as error:
+        fail(database_down_message(error))
+
+
+def _schema_is_current(url: str) -> bool:
+    async def check() -> bool:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as connection:
+                tables = await connection.run_sync(lambda sync: sa_inspect(sync).get_table_names())
+                return "alembic_version" in tables and "tenants" in tables
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(check())
+    except UNREACHABLE as error:
+        fail(database_down_message(error))
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+) -> None:
+    """Serve the web app (uvicorn)."""
+    import uvicorn
+
+    settings = load_settings()
+    if not _schema_is_current(settings.database_url):
+        fail("database belum disiapkan: jalankan `siaga db upgrade` dahulu.")
+    typer.echo(f"Siaga berjalan di http://{host}:{port}  (Ctrl+C untuk berhenti)")
+    uvicorn.run("siaga_web.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the schema to the newest revision and load the region codes (idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from siaga_tenants.regions.service import load_reference_data
+
+    settings = load_settings()
+    url = settings.migration_database_url or settings.database_url
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.attributes["database_url"] = url
+    try:
+        command.upgrade(config, "head")
+    except UNREACHABLE as error:
+        fail(database_down_message(error))
+    loaded = run_in_unit_of_work(url, load_reference_data)
+    typer.echo(
+        "Database siap. Kode wilayah ditambahkan: "
+        f"{loaded.provinces_added} provinsi, {loaded.regencies_added} kabupaten/kota, "
+        f"{loaded.kecamatan_added} kecamatan."
+    )
+
+
+@tenants_app.command("provision")
+def tenants_provision(code: str = typer.Argument(..., help="Kemendagri code, e.g. 62.12")) -> None:
+    """Create the tenant for a regency office (any of the 514 codes)."""
+    from siaga_tenants.registry import repository
+    from siaga_tenants.registry.service import provision_tenant
+
+    settings = load_settings()
+
+    async def work(session: AsyncSession) -> tuple[str, bool]:
+        from siaga_tenants.regions.codes import normalize_regency_code
+
+        normalized = normalize_regency_code(code)
+        existed = bool(normalized) and await repository.get_by_code(session, normalized or "")
+        tenant = await provision_tenant(session, code, actor_subject=CLI_ACTOR)
+        return f"{tenant.code} {tenant.name} (zona {tenant.timezone})", bool(existed)
+
+    label, existed = run_in_unit_of_work(settings.database_url, work)
+    typer.echo(f"Tenant {label} {'sudah ada' if existed else 'dibuat'}.")
+
+
+@demo_app.command("seed")
+def demo_seed() -> None:
+    """Build the demo province (Kalimantan Tengah); running it twice creates no duplicates."""
+    from siaga_tenants.demo.seed import seed_demo
+
+    settings = load_settings()
+    if settings.is_production:
+        fail("demo seed tidak dijalankan di produksi.", code=2)
+    users = run_in_unit_of_work(settings.database_url, seed_demo)
+    typer.echo("Provinsi demo Kalimantan Tengah siap: 14 kabupaten/kota.")
+    typer.echo("Pengguna demo (pilih di halaman Masuk):")
+    for user in users:
+        typer.echo(f"  {user.role.value:<20} {user.scope:<9} {user.display_name}")
+
+
+if __name__ == "__main__":
+    app()

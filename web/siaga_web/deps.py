@@ -1,0 +1,109 @@
+"""Request dependencies: the unit of work, the signed-in principal, permissions, tenant reach.
+
+Every route declares the permission it needs through ``requires(...)``; default deny.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated
+
+import sentry_sdk
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from siaga_platform.auth.permissions import Permission, has_permission
+from siaga_platform.auth.principal import TENANT_ROLES, Principal, Role
+from siaga_platform.db.engine import unit_of_work
+from siaga_platform.errors import DomainError, Forbidden, NotFound
+from siaga_platform.observability.sentry import tag_scope
+from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_tenants.memberships.service import resolve_principal
+from siaga_tenants.registry import repository as tenants
+from siaga_tenants.registry.models import Tenant
+
+SESSION_SUBJECT = "subject"
+
+
+class SignInRequired(DomainError):
+    status_code = 401
+    message = "Silakan masuk terlebih dahulu."
+
+
+async def _db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with unit_of_work(request.app.state.session_factory) as session:
+        yield session
+
+
+# scope="function": the unit of work commits before the response is sent, so a failed commit
+# is the client's error response, never a silent loss after a 200.
+DbSession = Annotated[AsyncSession, Depends(_db_session, scope="function")]
+
+
+def default_scope(principal: Principal) -> TenantScope | None:
+    """The tenants a principal's requests may touch by default."""
+    if principal.role in TENANT_ROLES and principal.tenant_id is not None:
+        return TenantScope.single(principal.tenant_id)
+    if principal.role is Role.SUPERVISOR_PROVINSI:
+        return TenantScope.read_only(principal.province_tenant_ids)
+    return None  # platform admins act on the registry; tenant pages narrow the scope
+
+
+async def optional_principal(request: Request, db: DbSession) -> Principal | None:
+    subject = request.session.get(SESSION_SUBJECT)
+    if not isinstance(subject, str):
+        return None
+    principal = await resolve_principal(db, subject)
+    if principal is None:
+        return None
+    request.state.principal = principal
+    await enter_scope(db, default_scope(principal))
+    tag_scope(tenant_code=principal.tenant_code, province_code=principal.province_code)
+    sentry_sdk.set_user({"id": principal.subject})
+    return principal
+
+
+async def current_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise SignInRequired()
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def requires(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that lets the request through only with ``permission``."""
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        if not has_permission(principal, permission):
+            raise Forbidden()
+        return principal
+
+    check.permission = permission  # type: ignore[attr-defined]  # read by the route-table test
+    return check
+
+
+def public_route() -> None:
+    """Marks a route that needs no sign-in (health, sign-in page, static)."""
+
+
+public_route.permission = "public"  # type: ignore[attr-defined]
+Public = Depends(public_route)
+
+
+async def tenant_in_reach(
+    db: AsyncSession, principal: Principal, code: str
+) -> tuple[Tenant, TenantScope]:
+    """The tenant ``code`` if this principal may read it, with the scope to read it in.
+
+    Another tenant's pages answer 404 exactly like a code that does not exist.
+    """
+    tenant = await tenants.get_by_code(db, code)
+    if tenant is None or not principal.can_read_tenant(tenant.id, tenant.province_code):
+        raise NotFound("Halaman kabupaten/kota ini tidak ditemukan atau bukan wilayah Anda.")
+    if principal.role in TENANT_ROLES:
+        return tenant, TenantScope.single(tenant.id)
+    return tenant, TenantScope.read_only({tenant.id})

@@ -1,0 +1,92 @@
+"""The regency home (operators), the province page (supervisors) and the national page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import RedirectResponse, Response
+
+from siaga_platform.auth.permissions import Permission
+from siaga_platform.auth.principal import Principal
+from siaga_platform.errors import NotFound
+from siaga_platform.tenancy.scope import enter_scope
+from siaga_tenants.regions import repository as regions
+from siaga_tenants.registry import repository as tenants
+from siaga_web.deps import DbSession, Public, optional_principal, requires, tenant_in_reach
+from siaga_web.templating import render
+
+router = APIRouter(tags=["pages"])
+
+RegencyCode = Annotated[str, Path(pattern=r"^\d{2}\.\d{2}$")]
+ProvinceCode = Annotated[str, Path(pattern=r"^\d{2}$")]
+
+
+@router.get("/", dependencies=[Public])
+async def home(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Response:
+    return RedirectResponse(principal.home_path if principal else "/masuk", status_code=303)
+
+
+@router.get("/wilayah/{code}")
+async def regency_home(
+    request: Request,
+    db: DbSession,
+    code: RegencyCode,
+    principal: Annotated[Principal, Depends(requires(Permission.VIEW_TENANT))],
+) -> Response:
+    tenant, scope = await tenant_in_reach(db, principal, code)
+    await enter_scope(db, scope)
+    return render(
+        request,
+        "pages/regency.html",
+        {
+            "tenant": tenant,
+            "province": await regions.get_province(db, tenant.province_code),
+            "kecamatan": await regions.list_kecamatan(db, tenant.code),
+            "settings": await tenants.get_settings(db),
+        },
+    )
+
+
+@router.get("/provinsi/{code}")
+async def province_page(
+    request: Request,
+    db: DbSession,
+    code: ProvinceCode,
+    principal: Annotated[Principal, Depends(requires(Permission.VIEW_PROVINCE))],
+) -> Response:
+    province = await regions.get_province(db, code)
+    if province is None or not principal.can_read_province(code):
+        raise NotFound("Halaman provinsi ini tidak ditemukan atau bukan wilayah Anda.")
+    provisioned = {t.code: t for t in await tenants.list_in_province(db, code)}
+    kecamatan_counts = await regions.count_kecamatan_by_regency(db, code)
+    rows = [
+        {
+            "regency": regency,
+            "tenant": provisioned.get(regency.code),
+            "kecamatan": kecamatan_counts.get(regency.code, 0),
+        }
+        for regency in await regions.list_regencies(db, code)
+    ]
+    return render(
+        request,
+        "pages/province.html",
+        {"province": province, "rows": rows},
+        block="regency_table",
+    )
+
+
+@router.get("/nasional")
+async def national_page(
+    request: Request,
+    db: DbSession,
+    principal: Annotated[Principal, Depends(requires(Permission.VIEW_NATIONAL))],
+) -> Response:
+    return render(
+        request,
+        "pages/national.html",
+        {
+            "provinces": await regions.list_provinces(db),
+            "tenant_counts": await tenants.count_by_province(db),
+        },
+    )
