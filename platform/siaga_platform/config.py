@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     keycloak_realm: str = "siaga"
     keycloak_client_id: str = "siaga-web"
     keycloak_client_secret: SecretStr | None = None
+    #: The service-account client `siaga keycloak sync` uses to create tenant groups.
+    keycloak_admin_client_id: str = "siaga-admin"
+    keycloak_admin_client_secret: SecretStr | None = None
+    #: Seconds a network call to Keycloak may take before the user sees "SSO unreachable".
+    keycloak_timeout_seconds: int = 10
 
     sentry_dsn: str | None = None
     sentry_environment: str | None = None
@@ -60,6 +65,19 @@ class Settings(BaseSettings):
     @property
     def keycloak_configured(self) -> bool:
         return bool(self.keycloak_server_url)
+
+    @property
+    def keycloak_issuer(self) -> str:
+        return f"{(self.keycloak_server_url or '').rstrip('/')}/realms/{self.keycloak_realm}"
+
+    @property
+    def oidc_redirect_uri(self) -> str:
+        """Exact, as registered on the Keycloak client (no wildcards)."""
+        return f"{self.base_url.rstrip('/')}/auth/callback"
+
+    @property
+    def post_logout_redirect_uri(self) -> str:
+        return f"{self.base_url.rstrip('/')}/masuk"
 
     @property
     def dev_sign_in_enabled(self) -> bool:

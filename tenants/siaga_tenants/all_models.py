@@ -1,6 +1,7 @@
 """Every model of every package, imported so the metadata is complete (Alembic, tests)."""
 
 from siaga_platform.audit import models as audit_models
+from siaga_platform.auth import models as auth_models
 from siaga_platform.db.base import Base
 from siaga_tenants.memberships import models as membership_models
 from siaga_tenants.regions import models as region_models
@@ -8,4 +9,11 @@ from siaga_tenants.registry import models as registry_models
 
 metadata = Base.metadata
 
-__all__ = ["audit_models", "membership_models", "metadata", "region_models", "registry_models"]
+__all__ = [
+    "audit_models",
+    "auth_models",
+    "membership_models",
+    "metadata",
+    "region_models",
+    "registry_models",
+]

@@ -23,6 +23,7 @@ from tests.fixtures.web import build_app, client_for, sign_in
 
 NIK = "6212015708950001"
 NIK_SPACED = "6212 0157 0895 0001"
+JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
 
 
 class RecordingTransport(Transport):
@@ -66,9 +67,8 @@ async def test_no_nik_in_any_envelope(db: ScratchDatabase, recorded: list[Envelo
     async with client_for(app) as client:
         await sign_in(client, demo_subject(Role.OPERATOR, "62.12"))
         response = await client.post(
-            f"/api/v1/test-failure/{NIK}?nik={NIK}&q={NIK_SPACED}",
-            json={"nik": NIK, "nama": "Siti Aminah", "note": f"NIK {NIK}"},
-            headers={"Authorization": "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"},
+            f"/api/v1/test-failure/{NIK}?nik={NIK}&q={NIK_SPACED}&t={JWT}",
+            json={"nik": NIK, "nama": "Siti Aminah", "note": f"NIK {NIK}", "token": JWT},
         )
     assert response.status_code == 500
     sentry_sdk.flush()
@@ -93,6 +93,7 @@ async def test_no_nik_in_any_envelope(db: ScratchDatabase, recorded: list[Envelo
 def test_scrubber_masks_niks_names_and_tokens() -> None:
     assert scrub_text(f"nik={NIK}") == "nik=[NIK]"
     assert scrub_text("6212-0157-0895-0001 x") == "[NIK] x"
+    assert scrub_text("q=6212%200157%200895%200001&r=6212+0157+0895+0001") == "q=[NIK]&r=[NIK]"
     assert scrub_text("phone 0812345678") == "phone 0812345678"  # short numbers stay
     cleaned = scrub({"nama": "Siti", "nested": [{"token": "abc"}, f"{NIK}"], "count": 3})
     assert cleaned == {

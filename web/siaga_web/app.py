@@ -15,14 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from siaga_platform.auth.oidc import KeycloakOidc
 from siaga_platform.config import Settings, get_settings
 from siaga_platform.db.engine import create_engine, create_session_factory
 from siaga_platform.errors import DomainError
 from siaga_platform.observability.logging import configure_logging
 from siaga_platform.observability.sentry import init_sentry
-from siaga_web.deps import SignInRequired
+from siaga_web.deps import Public, SignInRequired
 from siaga_web.middleware import RequestIdMiddleware
-from siaga_web.routes import health, language, pages, signin
+from siaga_web.routes import api, health, language, pages, signin
 from siaga_web.templating import render
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -40,7 +41,14 @@ def _error_response(request: Request, status: int, message: str, field: str | No
         if field:
             body["field"] = field
         return JSONResponse(body, status_code=status)
-    titles = {401: "Perlu masuk", 403: "Tidak berhak", 404: "Tidak ditemukan", 409: "Bentrok"}
+    titles = {
+        400: "Permintaan ditolak",
+        401: "Perlu masuk",
+        403: "Tidak berhak",
+        404: "Tidak ditemukan",
+        409: "Bentrok",
+        503: "Layanan tidak tersedia",
+    }
     return render(
         request,
         "pages/error.html",
@@ -88,6 +96,7 @@ def create_app(
     settings: Settings | None = None,
     *,
     engine: AsyncEngine | None = None,
+    oidc: KeycloakOidc | None = None,
     sentry_transport: type[Transport] | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
@@ -104,11 +113,16 @@ def create_app(
         title="Siaga",
         description="KTP-el operations for regency Dukcapil offices, side by side per province.",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        # The schema is served by our own public route (every route declares its permission);
+        # no HTML docs page, since FastAPI's loads its scripts from a CDN.
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=None,
     )
     app.state.settings = settings
+    if oidc is None and settings.keycloak_configured:
+        oidc = KeycloakOidc(settings)
+    app.state.oidc = oidc
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
 
@@ -123,7 +137,12 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     _install_error_handlers(app)
 
-    for router in (health.router, signin.router, language.router, pages.router):
+    for router in (health.router, signin.router, language.router, pages.router, api.router):
         app.include_router(router)
+
+    @app.get("/api/openapi.json", dependencies=[Public], include_in_schema=False)
+    async def openapi_schema() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -12,17 +12,26 @@ import sentry_sdk
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from siaga_platform.auth import service as auth_sessions
+from siaga_platform.auth.models import AuthSession
+from siaga_platform.auth.oidc import KeycloakOidc
 from siaga_platform.auth.permissions import Permission, has_permission
 from siaga_platform.auth.principal import TENANT_ROLES, Principal, Role
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import DomainError, Forbidden, NotFound
 from siaga_platform.observability.sentry import tag_scope
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
-from siaga_tenants.memberships.service import resolve_principal
+from siaga_tenants.memberships.service import (
+    AccessRefused,
+    ClaimedAccess,
+    acting_key,
+    principal_from_claims,
+    resolve_principal,
+)
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.models import Tenant
 
-SESSION_SUBJECT = "subject"
+SESSION_ID = "sid"
 
 
 class SignInRequired(DomainError):
@@ -50,16 +59,68 @@ def default_scope(principal: Principal) -> TenantScope | None:
 
 
 async def optional_principal(request: Request, db: DbSession) -> Principal | None:
-    subject = request.session.get(SESSION_SUBJECT)
-    if not isinstance(subject, str):
-        return None
-    principal = await resolve_principal(db, subject)
+    """Who is asking: a Bearer access token (API integrations) or the session cookie."""
+    authorization = request.headers.get("authorization", "")
+    principal: Principal | None
+    if authorization[:7].lower() == "bearer ":
+        principal = await _bearer_principal(request, db, authorization[7:].strip())
+    else:
+        principal = await _session_principal(request, db)
     if principal is None:
         return None
     request.state.principal = principal
     await enter_scope(db, default_scope(principal))
     tag_scope(tenant_code=principal.tenant_code, province_code=principal.province_code)
     sentry_sdk.set_user({"id": principal.subject})
+    return principal
+
+
+async def _bearer_principal(request: Request, db: AsyncSession, token: str) -> Principal:
+    oidc: KeycloakOidc | None = request.app.state.oidc
+    if oidc is None:
+        raise SignInRequired("Token Bearer hanya diterima bila SSO (Keycloak) dikonfigurasi.")
+    claims = await oidc.validate_access_token(token)
+    return await principal_from_claims(db, ClaimedAccess.from_claims(claims))
+
+
+async def _end_durably(request: Request, row: AuthSession, reason: str) -> None:
+    """End a session in its own transaction: the request that notices may still fail (401)."""
+    async with unit_of_work(request.app.state.session_factory) as other:
+        stored = await other.get(AuthSession, row.id_hash)
+        if stored is not None and stored.ended_at is None:
+            auth_sessions.end_session(stored, reason)
+    request.session.pop(SESSION_ID, None)
+
+
+async def _session_principal(request: Request, db: AsyncSession) -> Principal | None:
+    raw_id = request.session.get(SESSION_ID)
+    if not isinstance(raw_id, str):
+        return None
+    row = await auth_sessions.active_session(db, raw_id)
+    if row is None:
+        request.session.pop(SESSION_ID, None)
+        return None
+    refreshed = await auth_sessions.keep_fresh(db, request.app.state.oidc, row)
+    if row.ended_at is not None:
+        await _end_durably(request, row, row.end_reason or "ended")
+        return None
+    if refreshed is not None:
+        # Groups and roles may have changed in Keycloak since sign-in: check them again.
+        try:
+            claimed = await principal_from_claims(
+                db, ClaimedAccess.from_claims(refreshed.access_claims)
+            )
+        except AccessRefused:
+            await _end_durably(request, row, "access_withdrawn")
+            return None
+        if acting_key(claimed) != (row.acting_role, row.acting_scope_key):
+            await _end_durably(request, row, "access_changed")
+            return None
+    principal = await resolve_principal(
+        db, row.subject, acting_role=row.acting_role, acting_scope_key=row.acting_scope_key
+    )
+    if principal is None:
+        await _end_durably(request, row, "membership_gone")
     return principal
 
 

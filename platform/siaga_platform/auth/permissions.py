@@ -8,6 +8,7 @@ from siaga_platform.auth.principal import Principal, Role
 
 
 class Permission(StrEnum):
+    VIEW_SELF = "self:view"
     VIEW_TENANT = "tenant:view"
     VIEW_PROVINCE = "province:view"
     VIEW_NATIONAL = "national:view"
@@ -15,9 +16,11 @@ class Permission(StrEnum):
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OPERATOR: frozenset({Permission.VIEW_TENANT}),
-    Role.KEPALA_DINAS: frozenset({Permission.VIEW_TENANT}),
-    Role.SUPERVISOR_PROVINSI: frozenset({Permission.VIEW_TENANT, Permission.VIEW_PROVINCE}),
+    Role.OPERATOR: frozenset({Permission.VIEW_SELF, Permission.VIEW_TENANT}),
+    Role.KEPALA_DINAS: frozenset({Permission.VIEW_SELF, Permission.VIEW_TENANT}),
+    Role.SUPERVISOR_PROVINSI: frozenset(
+        {Permission.VIEW_SELF, Permission.VIEW_TENANT, Permission.VIEW_PROVINCE}
+    ),
     Role.ADMIN_PLATFORM: frozenset(Permission),
 }
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# A NIK is 16 digits; clerks also type it with spaces, dots or dashes between groups.
-_NIK_RUN = re.compile(r"(?<!\d)\d(?:[ .\-]?\d){15,}(?!\d)")
+# A NIK is 16 digits; clerks also type it with spaces, dots or dashes between groups, and in a
+# URL a space arrives as "+" or "%20".
+_NIK_RUN = re.compile(r"(?<!\d)\d(?:(?:[ .+\-]|%20)?\d){15,}(?!\d)")
 _JWT = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
 _BEARER = re.compile(r"(?i)bearer\s+[\w.~+/=-]+")
 FILTERED = "[Filtered]"
