@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Install the Debian packages Siaga's tests need when they are missing (as root), else say which.
+# Install the Debian packages Siaga's tests need when they are missing (as root), else say which:
+# PostgreSQL, Chromium (UI tests), Maven (fetches Keycloak). Keycloak's Java: see keycloak.sh.
 set -euo pipefail
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+[ -x /usr/bin/chromium ] || missing+=(chromium)  # UI tests drive it with Playwright
+command -v mvn >/dev/null 2>&1 || missing+=(maven)  # fetches Keycloak from Maven Central
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing ${missing[*]} (Debian packages)"

@@ -53,7 +53,8 @@ start() {
   java_home=$(find_java)
   stop_quietly
   mkdir -p "$run_dir"
-  rm -rf "$dist/data/import" && mkdir -p "$dist/data/import"
+  # A disposable server: a fresh dev database each start, the realm imported anew.
+  rm -rf "$dist/data/import" "$dist/data/h2" && mkdir -p "$dist/data/import"
   cp "$here/realm-siaga.json" "$dist/data/import/"
   http_port=${SIAGA_KEYCLOAK_PORT:-$(free_port)}
   mgmt_port=$(free_port)
