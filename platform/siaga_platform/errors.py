@@ -7,6 +7,9 @@ class DomainError(Exception):
     status_code = 400
     #: Message in Bahasa Indonesia, safe to show (never contains personal data).
     message = "Permintaan tidak dapat diproses."
+    #: True when the work done before the error must still be committed (e.g. a session that
+    #: was found expired is recorded as ended, then the request answers "please sign in").
+    keeps_work = False
 
     def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
         self.message = message or self.message

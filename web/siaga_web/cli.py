@@ -34,7 +34,11 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help=True)
 tenants_app = typer.Typer(help="The tenant registry.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo province (Kalimantan Tengah).", no_args_is_help=True)
+keycloak_app = typer.Typer(help="The government Keycloak (SSO).", no_args_is_help=True)
+users_app = typer.Typer(help="People and their memberships.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(keycloak_app, name="keycloak")
+app.add_typer(users_app, name="users")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(demo_app, name="demo")
 
@@ -165,6 +169,84 @@ def demo_seed() -> None:
     typer.echo("Pengguna demo (pilih di halaman Masuk):")
     for user in users:
         typer.echo(f"  {user.role.value:<20} {user.scope:<9} {user.display_name}")
+
+
+@keycloak_app.command("sync")
+def keycloak_sync() -> None:
+    """Create the group /<province>/<regency> in Keycloak for every tenant (idempotent)."""
+    from keycloak.exceptions import KeycloakError
+
+    from siaga_tenants.registry import repository
+    from siaga_tenants.registry.keycloak_groups import admin_client, sync_groups
+
+    settings = load_settings()
+
+    async def codes(session: AsyncSession) -> list[str]:
+        return [t.code for t in await repository.list_all(session)]
+
+    tenant_codes = run_in_unit_of_work(settings.database_url, codes)
+    try:
+        report = sync_groups(admin_client(settings), tenant_codes)
+    except ValueError as error:
+        fail(str(error), code=2)
+    except KeycloakError as error:
+        fail(f"Keycloak menolak atau tidak dapat dihubungi: {str(error).splitlines()[0][:200]}")
+    typer.echo(f"Grup Keycloak: {len(report.created)} dibuat, {len(report.existing)} sudah ada.")
+    for path in report.created:
+        typer.echo(f"  + {path}")
+
+
+@users_app.command("grant")
+def users_grant(
+    subject: str = typer.Argument(..., help="The person's SSO subject (Keycloak user id)."),
+    role: str = typer.Argument(
+        ..., help="operator | kepala_dinas | supervisor_provinsi | admin_platform"
+    ),
+    name: str = typer.Option(..., help="Display name, e.g. 'Supervisor Kalimantan Tengah'."),
+    tenant: str | None = typer.Option(None, help="Regency code for operator/kepala_dinas."),
+    province: str | None = typer.Option(None, help="Province code for supervisor_provinsi."),
+) -> None:
+    """Grant a membership in the local table (supervisors and admins need one before SSO)."""
+    from siaga_platform.auth.principal import TENANT_ROLES, Role
+    from siaga_platform.errors import InvalidInput
+    from siaga_tenants.memberships import service as memberships
+    from siaga_tenants.regions import repository as regions
+    from siaga_tenants.registry import repository
+
+    settings = load_settings()
+    try:
+        chosen = Role(role)
+    except ValueError:
+        fail(f"peran '{role}' tidak dikenal: pilih {', '.join(r.value for r in Role)}.", code=2)
+
+    async def work(session: AsyncSession) -> str:
+        await memberships.ensure_user(session, subject, name)
+        if chosen in TENANT_ROLES:
+            found = await repository.get_by_code(session, tenant or "")
+            if found is None:
+                raise InvalidInput(f"--tenant {tenant}: kabupaten/kota ini belum terdaftar.")
+            await memberships.grant(session, subject, chosen, tenant_id=found.id)
+            return f"{chosen.value} di {found.code} {found.name}"
+        if chosen is Role.SUPERVISOR_PROVINSI:
+            if await regions.get_province(session, province or "") is None:
+                raise InvalidInput(f"--province {province}: kode provinsi tidak dikenal.")
+            await memberships.grant(session, subject, chosen, province_code=province)
+            return f"{chosen.value} provinsi {province}"
+        await memberships.grant(session, subject, chosen)
+        return chosen.value
+
+    granted = run_in_unit_of_work(settings.database_url, work)
+    typer.echo(f"{name}: {granted}.")
+
+
+@app.command()
+def routes() -> None:
+    """Every route of the app with the permission it requires."""
+    from siaga_web.app import create_app
+    from siaga_web.permissions_table import route_permissions
+
+    for method_path, permission in sorted(route_permissions(create_app(load_settings())).items()):
+        typer.echo(f"{method_path:<45} {permission}")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ SESSION_ID = "sid"
 class SignInRequired(DomainError):
     status_code = 401
     message = "Silakan masuk terlebih dahulu."
+    keeps_work = True  # a session found ended or expired stays recorded as ended
 
 
 async def _db_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -83,12 +84,10 @@ async def _bearer_principal(request: Request, db: AsyncSession, token: str) -> P
     return await principal_from_claims(db, ClaimedAccess.from_claims(claims))
 
 
-async def _end_durably(request: Request, row: AuthSession, reason: str) -> None:
-    """End a session in its own transaction: the request that notices may still fail (401)."""
-    async with unit_of_work(request.app.state.session_factory) as other:
-        stored = await other.get(AuthSession, row.id_hash)
-        if stored is not None and stored.ended_at is None:
-            auth_sessions.end_session(stored, reason)
+def _end(request: Request, row: AuthSession, reason: str) -> None:
+    """End the session; the unit of work records it even though the request then answers 401."""
+    if row.ended_at is None:
+        auth_sessions.end_session(row, reason)
     request.session.pop(SESSION_ID, None)
 
 
@@ -102,7 +101,7 @@ async def _session_principal(request: Request, db: AsyncSession) -> Principal | 
         return None
     refreshed = await auth_sessions.keep_fresh(db, request.app.state.oidc, row)
     if row.ended_at is not None:
-        await _end_durably(request, row, row.end_reason or "ended")
+        _end(request, row, row.end_reason or "ended")
         return None
     if refreshed is not None:
         # Groups and roles may have changed in Keycloak since sign-in: check them again.
@@ -111,16 +110,16 @@ async def _session_principal(request: Request, db: AsyncSession) -> Principal | 
                 db, ClaimedAccess.from_claims(refreshed.access_claims)
             )
         except AccessRefused:
-            await _end_durably(request, row, "access_withdrawn")
+            _end(request, row, "access_withdrawn")
             return None
         if acting_key(claimed) != (row.acting_role, row.acting_scope_key):
-            await _end_durably(request, row, "access_changed")
+            _end(request, row, "access_changed")
             return None
     principal = await resolve_principal(
         db, row.subject, acting_role=row.acting_role, acting_scope_key=row.acting_scope_key
     )
     if principal is None:
-        await _end_durably(request, row, "membership_gone")
+        _end(request, row, "membership_gone")
     return principal
 
 

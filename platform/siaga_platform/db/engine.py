@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
+from siaga_platform.errors import DomainError
 from siaga_platform.tenancy.wall import install_tenant_wall
 
 
@@ -99,6 +100,12 @@ async def unit_of_work(
         try:
             yield session
             await session.commit()
+        except DomainError as error:
+            if error.keeps_work:
+                await session.commit()
+            else:
+                await session.rollback()
+            raise
         except BaseException:
             await session.rollback()
             raise

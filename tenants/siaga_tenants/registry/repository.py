@@ -17,6 +17,10 @@ async def get(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant | None:
     return await session.get(Tenant, tenant_id)
 
 
+async def list_all(session: AsyncSession) -> Sequence[Tenant]:
+    return (await session.scalars(select(Tenant).order_by(Tenant.code))).all()
+
+
 async def list_in_province(session: AsyncSession, province_code: str) -> Sequence[Tenant]:
     rows = await session.scalars(
         select(Tenant).where(Tenant.province_code == province_code).order_by(Tenant.code)
