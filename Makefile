@@ -6,16 +6,18 @@ HTMX := web/siaga_web/static/vendor/htmx.min.js
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev assets system-packages lint typecheck bench clean messages
+.PHONY: run run-sso test install install-dev assets system-packages lint typecheck bench clean messages
 
 run: install assets ## install, migrate SQLite, seed the demo province, serve
 	$(BIN)/siaga db upgrade
 	$(BIN)/siaga demo seed
 	$(BIN)/siaga serve --host $(HOST) --port $(PORT)
 
-test: install-dev assets system-packages ## lint, type-check, then pytest on SQLite and PostgreSQL
-	$(MAKE) lint typecheck
-	infra/postgres/with-throwaway.sh var/pgtest $(BIN)/pytest $(PYTEST_ARGS)
+test: install-dev assets system-packages ## lint, types, then pytest on SQLite + PostgreSQL, real Keycloak + Chromium
+	infra/test/run.sh $(PYTEST_ARGS)
+
+run-sso: install assets ## like `make run`, signing in through a local Keycloak
+	infra/keycloak/run-sso.sh
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

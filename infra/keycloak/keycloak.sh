@@ -2,7 +2,7 @@
 # A local Keycloak for development and tests, from Maven Central's keycloak-quarkus-dist.
 #   keycloak.sh fetch          download once (cached under var/keycloak/) and unpack
 #   keycloak.sh start [DIR]    start-dev on free loopback ports with the siaga realm imported,
-#                              wait for /health/ready, print `export` lines (URL, ports)
+#                              wait for /health/ready, print KEYCLOAK_URL=... lines
 #   keycloak.sh stop [DIR]     stop it by its pid
 # DIR (default var/keycloak/run) holds pid, ports and the server log.
 set -euo pipefail
@@ -82,9 +82,9 @@ start() {
     fi
     sleep 1
   done
-  echo "export SIAGA_TEST_KEYCLOAK_URL=http://127.0.0.1:$http_port"
-  echo "export SIAGA_TEST_KEYCLOAK_ADMIN=${KC_BOOTSTRAP_ADMIN_USERNAME:-admin}"
-  echo "export SIAGA_TEST_KEYCLOAK_ADMIN_PASSWORD=${KC_BOOTSTRAP_ADMIN_PASSWORD:-admin}"
+  echo "KEYCLOAK_URL=http://127.0.0.1:$http_port"
+  echo "KEYCLOAK_ADMIN=${KC_BOOTSTRAP_ADMIN_USERNAME:-admin}"
+  echo "KEYCLOAK_ADMIN_PASSWORD=${KC_BOOTSTRAP_ADMIN_PASSWORD:-admin}"
 }
 
 stop_quietly() {
