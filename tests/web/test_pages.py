@@ -180,3 +180,22 @@ async def test_static_htmx_is_served_locally(client: httpx.AsyncClient) -> None:
     assert "unpkg" not in page.text and "cdn" not in page.text.lower()
     script = await client.get("/static/vendor/htmx.min.js")
     assert script.status_code == 200 and "htmx" in script.text[:2000]
+
+
+async def test_only_platform_admins_provision_tenants_over_the_api(
+    client: httpx.AsyncClient,
+) -> None:
+    await sign_in(client, SUPERVISOR_KALTENG)
+    page = await client.get("/provinsi/62")
+    headers = {"X-CSRF-Token": csrf_from(page.text)}
+    refused = await client.post("/api/v1/tenants", json={"code": "63.01"}, headers=headers)
+    assert refused.status_code == 403
+    await sign_in(client, ADMIN)
+    page = await client.get("/nasional")
+    no_token = await client.post("/api/v1/tenants", json={"code": "63.01"})
+    assert no_token.status_code == 403  # a cookie alone is not enough for a change
+    headers = {"X-CSRF-Token": csrf_from(page.text)}
+    made = await client.post("/api/v1/tenants", json={"code": "63.01"}, headers=headers)
+    assert made.status_code == 201 and made.json()["timezone"] == "WITA"
+    unknown = await client.post("/api/v1/tenants", json={"code": "99.99"}, headers=headers)
+    assert unknown.status_code == 404 and unknown.json()["field"] == "code"

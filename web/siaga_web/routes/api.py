@@ -10,9 +10,13 @@ from pydantic import BaseModel
 
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.auth.principal import Principal
-from siaga_web.deps import requires
+from siaga_tenants.registry.service import provision_tenant
+from siaga_web.csrf import verify_csrf_unless_bearer
+from siaga_web.deps import DbSession, requires
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter(
+    prefix="/api/v1", tags=["api"], dependencies=[Depends(verify_csrf_unless_bearer)]
+)
 
 
 class Me(BaseModel):
@@ -34,4 +38,39 @@ async def me(
         role=principal.role.value,
         tenant_code=principal.tenant_code,
         province_code=principal.province_code,
+    )
+
+
+class ProvisionRequest(BaseModel):
+    code: str
+
+
+class TenantOut(BaseModel):
+    id: str
+    code: str
+    name: str
+    kind: str
+    province_code: str
+    timezone: str
+    status: str
+    population: int | None
+
+
+@router.post("/tenants", response_model=TenantOut, status_code=201)
+async def provision(
+    body: ProvisionRequest,
+    db: DbSession,
+    principal: Annotated[Principal, Depends(requires(Permission.PROVISION_TENANT))],
+) -> TenantOut:
+    """Provision the tenant of a Kemendagri regency code (platform admins); idempotent."""
+    tenant = await provision_tenant(db, body.code, actor_subject=principal.subject)
+    return TenantOut(
+        id=str(tenant.id),
+        code=tenant.code,
+        name=tenant.name,
+        kind=tenant.kind,
+        province_code=tenant.province_code,
+        timezone=tenant.timezone,
+        status=tenant.status,
+        population=tenant.population,
     )
