@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     #: Seconds a network call to Keycloak may take before the user sees "SSO unreachable".
     keycloak_timeout_seconds: int = 10
 
+    #: Field encryption keys for personal data, ``id:base64key`` comma-separated (AES-256,
+    #: 32 bytes each); the first is used to encrypt, all can decrypt (rotation). Development
+    #: derives one from the secret key; production must set them.
+    field_keys: SecretStr | None = None
+    #: Key of the keyed hash (HMAC-SHA256) that indexes NIKs and name words for search.
+    search_key: SecretStr | None = None
+
     sentry_dsn: str | None = None
     sentry_environment: str | None = None
     sentry_traces_sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
@@ -96,6 +103,11 @@ class Settings(BaseSettings):
             raise UnsafeProductionSettings(
                 "SIAGA_DATABASE_URL points at SQLite: production needs PostgreSQL "
                 "(postgresql+psycopg://...)"
+            )
+        if self.field_keys is None or self.search_key is None:
+            raise UnsafeProductionSettings(
+                "SIAGA_FIELD_KEYS and SIAGA_SEARCH_KEY must be set in production "
+                "(personal data is encrypted with them)"
             )
         if self.dev_sign_in:
             raise UnsafeProductionSettings(

@@ -1,5 +1,6 @@
 """Every model of every package, imported so the metadata is complete (Alembic, tests)."""
 
+from siaga_platform.applications import models as application_models
 from siaga_platform.audit import models as audit_models
 from siaga_platform.auth import models as auth_models
 from siaga_platform.db.base import Base
@@ -10,6 +11,7 @@ from siaga_tenants.registry import models as registry_models
 metadata = Base.metadata
 
 __all__ = [
+    "application_models",
     "audit_models",
     "auth_models",
     "membership_models",

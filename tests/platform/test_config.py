@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -16,6 +17,8 @@ SAFE_PRODUCTION = {
     "secret_key": "a-long-random-production-secret-0123456789",
     "database_url": "postgresql+psycopg://siaga_web@db/siaga",
     "dev_sign_in": False,
+    "field_keys": "k2026:" + base64.b64encode(bytes(range(32))).decode(),
+    "search_key": base64.b64encode(bytes(range(32, 64))).decode(),
 }
 
 
@@ -45,6 +48,7 @@ def test_safe_production_settings_are_accepted() -> None:
         ({"secret_key": "dev-only-secret-change-me"}, "SIAGA_SECRET_KEY"),
         ({"database_url": "sqlite+aiosqlite:///var/siaga.db"}, "SQLite"),
         ({"dev_sign_in": True}, "development sign-in"),
+        ({"field_keys": None}, "SIAGA_FIELD_KEYS"),
     ],
 )
 def test_production_refusals_are_one_line(override: dict[str, object], expected: str) -> None:

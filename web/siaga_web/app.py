@@ -15,15 +15,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from siaga_platform.applications.printing import StockNotTracked
 from siaga_platform.auth.oidc import KeycloakOidc
 from siaga_platform.config import Settings, get_settings
 from siaga_platform.db.engine import create_engine, create_session_factory
 from siaga_platform.errors import DomainError
 from siaga_platform.observability.logging import configure_logging
 from siaga_platform.observability.sentry import init_sentry
+from siaga_platform.privacy.crypto import cipher_from_settings
+from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_web.deps import Public, SignInRequired
 from siaga_web.middleware import RequestIdMiddleware
-from siaga_web.routes import api, health, language, pages, signin
+from siaga_web.routes import (
+    api,
+    applications,
+    applications_api,
+    health,
+    language,
+    pages,
+    signin,
+)
 from siaga_web.templating import render
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -85,7 +96,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         message = f"Isian tidak valid: {field}." if field else "Isian tidak valid."
         if _wants_json(request):
             return JSONResponse({"detail": message, "field": field}, status_code=422)
-        if request.url.path.startswith(("/wilayah/", "/provinsi/")):
+        if errors and errors[0]["loc"][0] == "path":  # a malformed code or id in the address
             return _error_response(
                 request, 404, "Halaman tidak ditemukan. Periksa alamatnya.", None
             )
@@ -123,6 +134,10 @@ def create_app(
     if oidc is None and settings.keycloak_configured:
         oidc = KeycloakOidc(settings)
     app.state.oidc = oidc
+    app.state.cipher = cipher_from_settings(settings)
+    app.state.regions = CodeListDirectory()
+    # Until the blank-card ledger lands, printing takes no card (the seam is explicit).
+    app.state.card_stock = StockNotTracked()
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
 
@@ -137,7 +152,16 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     _install_error_handlers(app)
 
-    for router in (health.router, signin.router, language.router, pages.router, api.router):
+    routers = (
+        health.router,
+        signin.router,
+        language.router,
+        pages.router,
+        applications.router,
+        api.router,
+        applications_api.router,
+    )
+    for router in routers:
         app.include_router(router)
 
     @app.get("/api/openapi.json", dependencies=[Public], include_in_schema=False)

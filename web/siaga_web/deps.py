@@ -6,10 +6,11 @@ Every route declares the permission it needs through ``requires(...)``; default 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 import sentry_sdk
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.auth import service as auth_sessions
@@ -167,3 +168,32 @@ async def tenant_in_reach(
     if principal.role in TENANT_ROLES:
         return tenant, TenantScope.single(tenant.id)
     return tenant, TenantScope.read_only({tenant.id})
+
+
+@dataclass(frozen=True, slots=True)
+class TenantContext:
+    """A page of one regency: who asks, which tenant, and whether they may change it."""
+
+    principal: Principal
+    tenant: Tenant
+
+    @property
+    def can_write(self) -> bool:
+        return self.principal.role in TENANT_ROLES and self.principal.tenant_id == self.tenant.id
+
+
+def in_tenant(permission: Permission) -> Callable[..., Awaitable[TenantContext]]:
+    """A dependency for ``/wilayah/{code}/...`` routes: permission, reach, then scope."""
+    check = requires(permission)
+
+    async def resolve(
+        code: Annotated[str, Path(pattern=r"^\d{2}\.\d{2}$")],
+        db: DbSession,
+        principal: Annotated[Principal, Depends(check)],
+    ) -> TenantContext:
+        tenant, scope = await tenant_in_reach(db, principal, code)
+        await enter_scope(db, scope)
+        return TenantContext(principal, tenant)
+
+    resolve.permission = permission  # type: ignore[attr-defined]
+    return resolve

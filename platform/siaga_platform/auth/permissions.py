@@ -13,15 +13,35 @@ class Permission(StrEnum):
     VIEW_PROVINCE = "province:view"
     VIEW_NATIONAL = "national:view"
     PROVISION_TENANT = "tenant:provision"
+    VIEW_APPLICATIONS = "applications:view"
+    EDIT_APPLICATIONS = "applications:edit"
+    OPEN_APPLICATION_RECORD = "applications:open-record"
 
+
+# What the staff of a regency office do in their own office.
+_OFFICE_WORK = frozenset(
+    {
+        Permission.VIEW_APPLICATIONS,
+        Permission.EDIT_APPLICATIONS,
+        Permission.OPEN_APPLICATION_RECORD,
+    }
+)
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OPERATOR: frozenset({Permission.VIEW_SELF, Permission.VIEW_TENANT}),
-    Role.KEPALA_DINAS: frozenset({Permission.VIEW_SELF, Permission.VIEW_TENANT}),
+    Role.OPERATOR: frozenset({Permission.VIEW_SELF, Permission.VIEW_TENANT, *_OFFICE_WORK}),
+    Role.KEPALA_DINAS: frozenset({Permission.VIEW_SELF, Permission.VIEW_TENANT, *_OFFICE_WORK}),
+    # Supervisors read their province (applications masked) and change nothing there.
     Role.SUPERVISOR_PROVINSI: frozenset(
-        {Permission.VIEW_SELF, Permission.VIEW_TENANT, Permission.VIEW_PROVINCE}
+        {
+            Permission.VIEW_SELF,
+            Permission.VIEW_TENANT,
+            Permission.VIEW_PROVINCE,
+            Permission.VIEW_APPLICATIONS,
+        }
     ),
-    Role.ADMIN_PLATFORM: frozenset(Permission),
+    # Platform admins run the platform; they read a regency's applications masked, like a
+    # supervisor, and do not do the office's work.
+    Role.ADMIN_PLATFORM: frozenset(Permission) - _OFFICE_WORK | {Permission.VIEW_APPLICATIONS},
 }
 
 

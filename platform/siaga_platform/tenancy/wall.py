@@ -68,7 +68,10 @@ def _check_bulk_insert(state: ORMExecuteState) -> None:
     if scope is None:
         raise TenantScopeMissing("no tenant scope in this unit of work: refused")
     params = state.parameters
-    rows: Iterable[Any] = params if isinstance(params, list) else [params or {}]
+    if not params:
+        # insert(...).values(...) carries its values in the statement, not the parameters.
+        params = state.statement.compile().params  # type: ignore[attr-defined]
+    rows: Iterable[Any] = params if isinstance(params, list) else [params]
     for row in rows:
         tenant_id = row.get("tenant_id") if isinstance(row, dict) else None
         if tenant_id not in scope.write_tenant_ids:

@@ -16,6 +16,10 @@ async def get_regency(session: AsyncSession, code: str) -> Regency | None:
     return await session.get(Regency, code)
 
 
+async def get_kecamatan(session: AsyncSession, code: str) -> Kecamatan | None:
+    return await session.get(Kecamatan, code)
+
+
 async def list_provinces(session: AsyncSession) -> Sequence[Province]:
     return (await session.scalars(select(Province).order_by(Province.code))).all()
 

@@ -1,0 +1,1 @@
+"""e-KTP applications: the register, the pipeline from registration to handover."""

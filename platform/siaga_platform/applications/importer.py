@@ -1,0 +1,387 @@
+"""Bulk import of a recording PC's CSV export: NIK, name, birth date, sex, kecamatan, status,
+date. Good rows are imported, bad rows are listed with the reason, and a row whose NIK already
+has an open application is skipped, so importing the same file twice creates nothing new.
+
+The file is stored with the job; ``run_import`` processes it in chunks, each in its own
+transaction, and records progress for the page's progress bar.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from siaga_platform.applications import repository
+from siaga_platform.applications.models import (
+    DEFAULT_PRIORITY,
+    Application,
+    ApplicationEvent,
+    ApplicationNameWord,
+    ImportJob,
+    ImportRowError,
+    ImportStatus,
+    Reason,
+)
+from siaga_platform.applications.nik import Sex, parse_nik
+from siaga_platform.applications.service import writer_tenant
+from siaga_platform.applications.statuses import STATUS_CODES, Status
+from siaga_platform.auth.principal import Principal
+from siaga_platform.db.base import new_id
+from siaga_platform.db.engine import unit_of_work
+from siaga_platform.errors import DomainError, InvalidInput
+from siaga_platform.privacy.crypto import FieldCipher
+from siaga_platform.tenancy.scope import TenantScope, enter_scope
+
+MAX_FILE_BYTES = 30 * 1024 * 1024
+CHUNK_ROWS = 1000
+COLUMNS = {
+    "nik": ("nik",),
+    "name": ("nama", "name", "nama_lengkap"),
+    "birth_date": ("tanggal_lahir", "tgl_lahir", "birth_date"),
+    "sex": ("jenis_kelamin", "jk", "sex"),
+    "kecamatan": ("kecamatan", "kode_kecamatan", "kecamatan_code"),
+    "status": ("status",),
+    "date": ("tanggal", "tanggal_status", "date"),
+}
+_STATUS_WORDS = {**{s.value: s for s in Status}, **{c.lower(): s for s, c in STATUS_CODES.items()}}
+_SEX_WORDS = {
+    "l": Sex.MALE,
+    "lk": Sex.MALE,
+    "laki-laki": Sex.MALE,
+    "m": Sex.MALE,
+    "p": Sex.FEMALE,
+    "pr": Sex.FEMALE,
+    "perempuan": Sex.FEMALE,
+    "f": Sex.FEMALE,
+}
+
+
+class RowRefused(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class KecamatanIndex:
+    """The tenant's kecamatan, by code (62.12.01 or 621201) and by name."""
+
+    by_key: dict[str, str]
+
+    @classmethod
+    def of(cls, kecamatan: list[tuple[str, str]]) -> KecamatanIndex:
+        keys: dict[str, str] = {}
+        for code, name in kecamatan:
+            keys[code] = code
+            keys[code.replace(".", "")] = code
+            keys[name.strip().lower()] = code
+        return cls(keys)
+
+    def find(self, raw: str) -> str | None:
+        return self.by_key.get(raw.strip().lower()) or self.by_key.get(raw.strip())
+
+
+def _parse_date(raw: str, field: str) -> date:
+    value = raw.strip()
+    for parse in (
+        date.fromisoformat,
+        lambda v: datetime.strptime(v, "%d-%m-%Y").date(),
+        lambda v: datetime.strptime(v, "%d/%m/%Y").date(),
+    ):
+        try:
+            return parse(value)
+        except ValueError:
+            continue
+    raise RowRefused(f"{field} '{value}' bukan tanggal (pakai YYYY-MM-DD atau DD-MM-YYYY)")
+
+
+def _header_map(header: list[str]) -> dict[str, int]:
+    normalized = [h.strip().lower().replace(" ", "_") for h in header]
+    found: dict[str, int] = {}
+    for key, aliases in COLUMNS.items():
+        for alias in aliases:
+            if alias in normalized:
+                found[key] = normalized.index(alias)
+                break
+    missing = [COLUMNS[k][0] for k in COLUMNS if k not in found]
+    if missing:
+        raise InvalidInput(
+            f"Kolom berikut tidak ada di baris judul CSV: {', '.join(missing)}.", field="file"
+        )
+    return found
+
+
+def read_rows(content: bytes) -> tuple[dict[str, int], list[list[str]]]:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = content.decode("latin-1")
+    sample = text[:4096]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    if not rows:
+        raise InvalidInput("File CSV kosong.", field="file")
+    return _header_map(rows[0]), [r for r in rows[1:] if any(cell.strip() for cell in r)]
+
+
+async def create_import(
+    db: AsyncSession, principal: Principal, *, filename: str, content: bytes
+) -> ImportJob:
+    writer_tenant(principal)
+    if not content:
+        raise InvalidInput("File kosong. Pilih file CSV hasil ekspor perekaman.", field="file")
+    if len(content) > MAX_FILE_BYTES:
+        raise InvalidInput("File lebih dari 30 MB: bagi menjadi beberapa file.", field="file")
+    _, rows = read_rows(content)  # a wrong header is refused now, not in the background
+    job = ImportJob(
+        filename=filename[:200] or "impor.csv",
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        total_rows=len(rows),
+        created_by=principal.subject,
+    )
+    db.add(job)
+    await db.flush()
+    return job
+
+
+@dataclass(frozen=True, slots=True)
+class _JobInfo:
+    id: uuid.UUID
+    filename: str
+    created_by: str
+
+
+@dataclass
+class _Chunk:
+    applications: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    words: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+    counts: Counter[str]
+    duplicates: int
+
+
+def _prepare(
+    rows: list[tuple[int, list[str]]],
+    columns: dict[str, int],
+    *,
+    tenant_id: uuid.UUID,
+    job: _JobInfo,
+    cipher: FieldCipher,
+    kecamatan: KecamatanIndex,
+    open_hashes: set[str],
+    seen: set[str],
+    today: date,
+    imported_at: datetime,
+) -> _Chunk:
+    chunk = _Chunk([], [], [], [], Counter(), 0)
+    for number, row in rows:
+        try:
+            cell = {k: (row[i] if i < len(row) else "") for k, i in columns.items()}
+            nik = parse_nik(cell["nik"], today=today)
+            name = " ".join(cell["name"].split())
+            if not name:
+                raise RowRefused("nama kosong")
+            birth_date = _parse_date(cell["birth_date"], "tanggal lahir")
+            sex = _SEX_WORDS.get(cell["sex"].strip().lower())
+            if sex is None:
+                raise RowRefused(f"jenis kelamin '{cell['sex'].strip()}' tidak dikenal (L/P)")
+            if birth_date != nik.birth_date:
+                raise RowRefused("tanggal lahir tidak sama dengan tanggal lahir di NIK")
+            if sex != nik.sex:
+                raise RowRefused("jenis kelamin tidak sesuai dengan NIK")
+            kecamatan_code = kecamatan.find(cell["kecamatan"])
+            if kecamatan_code is None:
+                raise RowRefused(
+                    f"kecamatan '{cell['kecamatan'].strip()}' tidak ada di wilayah ini"
+                )
+            status = _STATUS_WORDS.get(cell["status"].strip().lower())
+            if status is None:
+                raise RowRefused(f"status '{cell['status'].strip()}' tidak dikenal")
+            status_day = _parse_date(cell["date"], "tanggal status")
+            if status_day > today:
+                raise RowRefused("tanggal status di masa depan")
+        except DomainError as error:
+            chunk.errors.append(
+                {
+                    "tenant_id": tenant_id,
+                    "job_id": job.id,
+                    "row_number": number,
+                    "reason": error.message,
+                }
+            )
+            continue
+        except RowRefused as error:
+            chunk.errors.append(
+                {
+                    "tenant_id": tenant_id,
+                    "job_id": job.id,
+                    "row_number": number,
+                    "reason": str(error),
+                }
+            )
+            continue
+        nik_hash = cipher.search_hash(nik.digits, tenant_id=tenant_id, field="nik")
+        if nik_hash in open_hashes or nik_hash in seen:
+            chunk.duplicates += 1
+            continue
+        if status.value not in ("issued", "cancelled"):
+            seen.add(nik_hash)
+        status_at = datetime.combine(status_day, time(12), tzinfo=UTC)
+        application_id = new_id()
+        chunk.applications.append(
+            {
+                "tenant_id": tenant_id,
+                "id": application_id,
+                "nik_hash": nik_hash,
+                "nik_ciphertext": cipher.encrypt(nik.digits, tenant_id=tenant_id, field="nik"),
+                "nik_masked": nik.masked,
+                "name_ciphertext": cipher.encrypt(name, tenant_id=tenant_id, field="name"),
+                "key_id": cipher.current_key_id,
+                "birth_place": "-",
+                "birth_date": nik.birth_date,
+                "sex": nik.sex.value,
+                "kecamatan_code": kecamatan_code,
+                "desa": "-",
+                "reason": Reason.UNSPECIFIED.value,
+                "priority": DEFAULT_PRIORITY[Reason.UNSPECIFIED].value,
+                "recording_site": None,
+                "status": status.value,
+                "status_since": status_at,
+                "registered_on": status_day,
+                "recorded_at": status_at if status is Status.RECORDED else None,
+                "prr_at": status_at if status is Status.PRR else None,
+                "printed_at": status_at if status is Status.PRINTED else None,
+                "issued_at": status_at if status is Status.ISSUED else None,
+                "import_job_id": job.id,
+                "created_by": job.created_by,
+                "created_at": imported_at,
+                "version": 1,
+            }
+        )
+        chunk.events.append(
+            {
+                "tenant_id": tenant_id,
+                "id": new_id(),
+                "application_id": application_id,
+                "from_status": None,
+                "to_status": status.value,
+                "actor_subject": job.created_by,
+                "occurred_at": imported_at,
+                "note": f"impor {job.filename} baris {number}",
+            }
+        )
+        chunk.words += [
+            {"tenant_id": tenant_id, "application_id": application_id, "word_hash": word}
+            for word in cipher.word_hashes(name, tenant_id=tenant_id)
+        ]
+        chunk.counts[status.value] += 1
+    return chunk
+
+
+async def run_import(
+    factory: async_sessionmaker[AsyncSession],
+    cipher: FieldCipher,
+    kecamatan: list[tuple[str, str]],
+    *,
+    tenant_id: uuid.UUID,
+    job_id: uuid.UUID,
+    today: date,
+) -> None:
+    """Process a queued import; each chunk commits on its own (progress survives a crash)."""
+    scope = TenantScope.single(tenant_id)
+    async with unit_of_work(factory) as db:
+        await enter_scope(db, scope)
+        job = await repository.get_import(db, job_id, with_content=True)
+        if job is None or job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+            return
+        job.status = ImportStatus.RUNNING
+        columns, rows = read_rows(job.content)
+        filename, created_by = job.filename, job.created_by
+    index = KecamatanIndex.of(kecamatan)
+    seen: set[str] = set()
+    numbered = list(enumerate(rows, start=2))  # row 1 is the header
+    try:
+        for start in range(0, len(numbered), CHUNK_ROWS):
+            part = numbered[start : start + CHUNK_ROWS]
+            async with unit_of_work(factory) as db:
+                await enter_scope(db, scope)
+                hashes = [
+                    cipher.search_hash(n, tenant_id=tenant_id, field="nik")
+                    for n in _niks(part, columns)
+                ]
+                open_hashes = await repository.open_nik_hashes(db, hashes)
+                chunk = _prepare(
+                    part,
+                    columns,
+                    tenant_id=tenant_id,
+                    job=_JobInfo(job_id, filename, created_by),
+                    cipher=cipher,
+                    kecamatan=index,
+                    open_hashes=open_hashes,
+                    seen=seen,
+                    today=today,
+                    imported_at=datetime.now(UTC),
+                )
+                await _write(db, tenant_id, chunk)
+                await db.execute(
+                    update(ImportJob)
+                    .where(ImportJob.id == job_id)
+                    .values(
+                        processed_rows=ImportJob.processed_rows + len(part),
+                        created_count=ImportJob.created_count + len(chunk.applications),
+                        duplicate_count=ImportJob.duplicate_count + chunk.duplicates,
+                        error_count=ImportJob.error_count + len(chunk.errors),
+                    )
+                )
+    except Exception as error:
+        async with unit_of_work(factory) as db:
+            await enter_scope(db, scope)
+            await db.execute(
+                update(ImportJob)
+                .where(ImportJob.id == job_id)
+                .values(
+                    status=ImportStatus.FAILED,
+                    finished_at=datetime.now(UTC),
+                    message=f"Impor berhenti karena kesalahan sistem ({type(error).__name__}).",
+                )
+            )
+        raise
+    async with unit_of_work(factory) as db:
+        await enter_scope(db, scope)
+        await db.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id)
+            .values(status=ImportStatus.DONE, finished_at=datetime.now(UTC))
+        )
+
+
+def _niks(rows: list[tuple[int, list[str]]], columns: dict[str, int]) -> list[str]:
+    index = columns["nik"]
+    niks = []
+    for _, row in rows:
+        raw = row[index] if index < len(row) else ""
+        digits = "".join(ch for ch in raw if ch.isdigit())
+        if len(digits) == 16:
+            niks.append(digits)
+    return niks
+
+
+async def _write(db: AsyncSession, tenant_id: uuid.UUID, chunk: _Chunk) -> None:
+    if chunk.applications:
+        await db.execute(insert(Application), chunk.applications)
+        await db.execute(insert(ApplicationEvent), chunk.events)
+    if chunk.words:
+        await db.execute(insert(ApplicationNameWord), chunk.words)
+    if chunk.errors:
+        await db.execute(insert(ImportRowError), chunk.errors)
+    for status, count in chunk.counts.items():
+        await repository.bump_status_count(db, tenant_id, status, count)

@@ -1,0 +1,190 @@
+"""Every query of the applications domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
+
+from siaga_platform.applications.models import (
+    Application,
+    ApplicationDuration,
+    ApplicationEvent,
+    ApplicationNameWord,
+    ApplicationStatusCount,
+    ImportJob,
+    ImportRowError,
+)
+from siaga_platform.applications.statuses import CLOSED
+from siaga_platform.db.upsert import increment
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterFilter:
+    statuses: tuple[str, ...] = ()
+    reason: str | None = None
+    kecamatan_code: str | None = None
+    registered_from: date | None = None
+    registered_to: date | None = None
+    nik_hash: str | None = None
+    name_word_hashes: tuple[str, ...] = ()
+
+
+async def get(db: AsyncSession, application_id: uuid.UUID) -> Application | None:
+    return await db.scalar(select(Application).where(Application.id == application_id))
+
+
+async def open_application_with_nik(db: AsyncSession, nik_hash: str) -> Application | None:
+    return await db.scalar(
+        select(Application).where(
+            Application.nik_hash == nik_hash, Application.status.not_in([s.value for s in CLOSED])
+        )
+    )
+
+
+async def open_nik_hashes(db: AsyncSession, hashes: Iterable[str]) -> set[str]:
+    wanted = list(set(hashes))
+    if not wanted:
+        return set()
+    rows = await db.scalars(
+        select(Application.nik_hash).where(
+            Application.nik_hash.in_(wanted), Application.status.not_in([s.value for s in CLOSED])
+        )
+    )
+    return set(rows)
+
+
+async def register_page(
+    db: AsyncSession, filters: RegisterFilter, *, limit: int, before: uuid.UUID | None
+) -> Sequence[Application]:
+    """Newest first, keyset-paged by id (UUIDv7 sorts by creation time)."""
+    query = select(Application)
+    if filters.statuses:
+        query = query.where(Application.status.in_(filters.statuses))
+    if filters.reason:
+        query = query.where(Application.reason == filters.reason)
+    if filters.kecamatan_code:
+        query = query.where(Application.kecamatan_code == filters.kecamatan_code)
+    if filters.registered_from:
+        query = query.where(Application.registered_on >= filters.registered_from)
+    if filters.registered_to:
+        query = query.where(Application.registered_on <= filters.registered_to)
+    if filters.nik_hash:
+        query = query.where(Application.nik_hash == filters.nik_hash)
+    if filters.name_word_hashes:
+        matching = (
+            select(ApplicationNameWord.application_id)
+            .where(ApplicationNameWord.word_hash.in_(filters.name_word_hashes))
+            .group_by(ApplicationNameWord.application_id)
+            .having(func.count() == len(filters.name_word_hashes))
+        )
+        query = query.where(Application.id.in_(matching))
+    if before is not None:
+        query = query.where(Application.id < before)
+    rows = await db.scalars(query.order_by(Application.id.desc()).limit(limit))
+    return rows.all()
+
+
+async def timeline(db: AsyncSession, application_id: uuid.UUID) -> Sequence[ApplicationEvent]:
+    rows = await db.scalars(
+        select(ApplicationEvent)
+        .where(ApplicationEvent.application_id == application_id)
+        .order_by(ApplicationEvent.occurred_at, ApplicationEvent.id)
+    )
+    return rows.all()
+
+
+async def status_counts(db: AsyncSession) -> dict[str, int]:
+    rows = await db.execute(
+        select(ApplicationStatusCount.status, func.sum(ApplicationStatusCount.count)).group_by(
+            ApplicationStatusCount.status
+        )
+    )
+    return {status: int(count or 0) for status, count in rows}
+
+
+async def bump_status_count(
+    db: AsyncSession, tenant_id: uuid.UUID, status: str, delta: int
+) -> None:
+    await db.execute(
+        increment(
+            db.get_bind().dialect.name,
+            ApplicationStatusCount,
+            {"tenant_id": tenant_id, "status": status},
+            "count",
+            delta,
+        )
+    )
+
+
+async def add_duration(
+    db: AsyncSession, tenant_id: uuid.UUID, day: date, metric: str, days: int, count: int = 1
+) -> None:
+    await db.execute(
+        increment(
+            db.get_bind().dialect.name,
+            ApplicationDuration,
+            {"tenant_id": tenant_id, "day": day, "metric": metric, "days": days},
+            "count",
+            count,
+        )
+    )
+
+
+async def oldest_status_since(db: AsyncSession, status: str) -> datetime | None:
+    return await db.scalar(
+        select(func.min(Application.status_since)).where(Application.status == status)
+    )
+
+
+async def duration_histogram(db: AsyncSession, metric: str, since: date) -> list[tuple[int, int]]:
+    rows = await db.execute(
+        select(ApplicationDuration.days, func.sum(ApplicationDuration.count))
+        .where(ApplicationDuration.metric == metric, ApplicationDuration.day >= since)
+        .group_by(ApplicationDuration.days)
+        .order_by(ApplicationDuration.days)
+    )
+    return [(int(days), int(count)) for days, count in rows]
+
+
+async def per_day(db: AsyncSession, metric: str, since: date) -> list[tuple[date, int]]:
+    rows = await db.execute(
+        select(ApplicationDuration.day, func.sum(ApplicationDuration.count))
+        .where(ApplicationDuration.metric == metric, ApplicationDuration.day >= since)
+        .group_by(ApplicationDuration.day)
+        .order_by(ApplicationDuration.day)
+    )
+    return [(day, int(count)) for day, count in rows]
+
+
+async def get_import(
+    db: AsyncSession, job_id: uuid.UUID, *, with_content: bool = False
+) -> ImportJob | None:
+    query = select(ImportJob).where(ImportJob.id == job_id)
+    if not with_content:
+        query = query.options(defer(ImportJob.content))
+    return await db.scalar(query)
+
+
+async def import_errors(db: AsyncSession, job_id: uuid.UUID) -> Sequence[ImportRowError]:
+    rows = await db.scalars(
+        select(ImportRowError)
+        .where(ImportRowError.job_id == job_id)
+        .order_by(ImportRowError.row_number)
+    )
+    return rows.all()
+
+
+async def recent_imports(db: AsyncSession, limit: int = 10) -> Sequence[ImportJob]:
+    rows = await db.scalars(
+        select(ImportJob)
+        .options(defer(ImportJob.content))
+        .order_by(ImportJob.created_at.desc())
+        .limit(limit)
+    )
+    return rows.all()

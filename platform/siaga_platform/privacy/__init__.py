@@ -1,0 +1,1 @@
+"""Personal data (UU PDP): field encryption, keyed search hashes, masking."""

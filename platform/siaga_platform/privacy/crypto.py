@@ -1,0 +1,120 @@
+"""Field-level encryption (AES-256-GCM) and keyed search hashes (HMAC-SHA256).
+
+- Each ciphertext records the id of the key that made it, so keys can rotate: new values use the
+  first key, old values still decrypt with theirs.
+- The associated data binds a ciphertext to its tenant and field: a value copied into another
+  tenant's row, or from the name column to the NIK column, does not decrypt.
+- Search never decrypts: a NIK is found by the HMAC of its 16 digits, a name by the HMACs of its
+  words (exact words, case- and accent-insensitive).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from siaga_platform.config import Settings
+
+_NONCE_BYTES = 12
+
+
+class KeyConfigError(ValueError):
+    pass
+
+
+def _derive(secret: str, purpose: bytes) -> bytes:
+    return HKDF(algorithm=SHA256(), length=32, salt=b"siaga-dev", info=purpose).derive(
+        secret.encode()
+    )
+
+
+def _parse_keys(raw: str) -> dict[str, bytes]:
+    keys: dict[str, bytes] = {}
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        key_id, _, encoded = part.partition(":")
+        key = base64.b64decode(encoded)
+        if not key_id or len(key) != 32:
+            raise KeyConfigError(f"SIAGA_FIELD_KEYS entry '{key_id}': need id:base64(32 bytes)")
+        keys[key_id] = key
+    if not keys:
+        raise KeyConfigError("SIAGA_FIELD_KEYS is empty")
+    return keys
+
+
+@dataclass(frozen=True)
+class Keyring:
+    current_id: str
+    keys: dict[str, bytes]
+    search_key: bytes
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Keyring:
+        secret = settings.secret_key.get_secret_value()
+        if settings.field_keys is not None:
+            keys = _parse_keys(settings.field_keys.get_secret_value())
+        else:
+            keys = {"dev1": _derive(secret, b"field-encryption")}
+        search = (
+            base64.b64decode(settings.search_key.get_secret_value())
+            if settings.search_key is not None
+            else _derive(secret, b"search-index")
+        )
+        return cls(current_id=next(iter(keys)), keys=keys, search_key=search)
+
+
+def _aad(tenant_id: uuid.UUID, field: str) -> bytes:
+    return f"{tenant_id}:{field}".encode()
+
+
+class FieldCipher:
+    def __init__(self, keyring: Keyring) -> None:
+        self._keyring = keyring
+        self._aead = {key_id: AESGCM(key) for key_id, key in keyring.keys.items()}
+
+    @property
+    def current_key_id(self) -> str:
+        return self._keyring.current_id
+
+    def encrypt(self, plaintext: str, *, tenant_id: uuid.UUID, field: str) -> bytes:
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = self._aead[self._keyring.current_id].encrypt(
+            nonce, plaintext.encode("utf-8"), _aad(tenant_id, field)
+        )
+        return nonce + sealed
+
+    def decrypt(self, blob: bytes, *, key_id: str, tenant_id: uuid.UUID, field: str) -> str:
+        aead = self._aead.get(key_id)
+        if aead is None:
+            raise KeyConfigError(f"no key '{key_id}' in SIAGA_FIELD_KEYS (was it rotated out?)")
+        plain = aead.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], _aad(tenant_id, field))
+        return plain.decode("utf-8")
+
+    def search_hash(self, value: str, *, tenant_id: uuid.UUID, field: str) -> str:
+        """Keyed hash for exact lookups, per tenant (equal NIKs differ across tenants)."""
+        message = f"{tenant_id}:{field}:{value}".encode()
+        return hmac.new(self._keyring.search_key, message, hashlib.sha256).hexdigest()[:40]
+
+    def word_hashes(self, text: str, *, tenant_id: uuid.UUID) -> list[str]:
+        return sorted(
+            {self.search_hash(word, tenant_id=tenant_id, field="name-word") for word in words(text)}
+        )
+
+
+def words(text: str) -> list[str]:
+    """Normalised words of a name: lower case, accents removed, punctuation split off."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return [w for w in re.split(r"[^a-z0-9]+", folded) if len(w) >= 2]
+
+
+def cipher_from_settings(settings: Settings) -> FieldCipher:
+    return FieldCipher(Keyring.from_settings(settings))

@@ -1,0 +1,413 @@
+"""The applications register, detail, moves, printing and CSV import (HTMX, Bahasa Indonesia).
+
+Routes call the same services as the JSON API; rules live in siaga_platform.applications.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from siaga_platform.applications import importer, repository, service
+from siaga_platform.applications.models import Application, Priority, Reason
+from siaga_platform.applications.nik import Sex, normalize
+from siaga_platform.applications.statuses import (
+    LABELS_ID,
+    OPEN,
+    STATUS_CODES,
+    Status,
+    allowed_moves,
+)
+from siaga_platform.auth.permissions import Permission
+from siaga_platform.errors import DomainError, NotFound
+from siaga_platform.privacy.masking import mask_name
+from siaga_tenants.regions import repository as regions
+from siaga_tenants.registry import repository as tenants
+from siaga_web.csrf import verify_csrf
+from siaga_web.deps import DbSession, TenantContext, in_tenant
+from siaga_web.templating import render
+
+router = APIRouter(prefix="/wilayah/{code}/permohonan", tags=["applications"])
+PAGE_SIZE = 50
+
+Viewer = Annotated[TenantContext, Depends(in_tenant(Permission.VIEW_APPLICATIONS))]
+Editor = Annotated[TenantContext, Depends(in_tenant(Permission.EDIT_APPLICATIONS))]
+Opener = Annotated[TenantContext, Depends(in_tenant(Permission.OPEN_APPLICATION_RECORD))]
+Csrf = Depends(verify_csrf)
+
+REASON_LABELS = {
+    Reason.FIRST_CARD: "Pemula (17 tahun)",
+    Reason.DAMAGED: "Rusak",
+    Reason.LOST: "Hilang",
+    Reason.DATA_CHANGE: "Perubahan data",
+    Reason.MOVING_IN: "Pindah datang",
+    Reason.UNSPECIFIED: "Tidak dicatat (impor)",
+}
+PRIORITY_LABELS = {
+    Priority.FIRST_TIME: "Pemula",
+    Priority.DISASTER: "Korban bencana",
+    Priority.LETTER_HOLDER_PRR: "Pemegang surat keterangan, sudah PRR",
+    Priority.LOST_DAMAGED: "Hilang/rusak",
+    Priority.DATA_CHANGE: "Perubahan data",
+    Priority.OTHER: "Lainnya",
+}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _common(context: TenantContext) -> dict[str, Any]:
+    return {
+        "tenant": context.tenant,
+        "can_write": context.can_write,
+        "labels": LABELS_ID,
+        "codes": STATUS_CODES,
+        "reason_labels": REASON_LABELS,
+        "priority_labels": PRIORITY_LABELS,
+    }
+
+
+def register_filter(
+    context: TenantContext,
+    request: Request,
+    *,
+    status: list[str],
+    reason: str | None,
+    kecamatan: str | None,
+    dari: date | None,
+    sampai: date | None,
+    q: str | None,
+) -> repository.RegisterFilter:
+    cipher = request.app.state.cipher
+    query = (q or "").strip()
+    nik_hash: str | None = None
+    words: tuple[str, ...] = ()
+    if query:
+        digits = normalize(query)
+        if digits.isdigit() and len(digits) == 16:
+            nik_hash = cipher.search_hash(digits, tenant_id=context.tenant.id, field="nik")
+        else:
+            words = tuple(cipher.word_hashes(query, tenant_id=context.tenant.id))
+            if not words:
+                words = ("no-such-word",)
+    return repository.RegisterFilter(
+        statuses=tuple(s for s in status if s in {x.value for x in Status}),
+        reason=reason or None,
+        kecamatan_code=kecamatan or None,
+        registered_from=dari,
+        registered_to=sampai,
+        nik_hash=nik_hash,
+        name_word_hashes=words,
+    )
+
+
+def list_row(
+    request: Request, context: TenantContext, application: Application, threshold: int
+) -> dict[str, Any]:
+    name = service.decrypt_name(request.app.state.cipher, application)
+    waiting = (_now() - application.status_since).days
+    return {
+        "application": application,
+        "name": name if context.can_write else mask_name(name),
+        "days_waiting": waiting,
+        "overdue": application.status in {s.value for s in OPEN} and waiting > threshold,
+    }
+
+
+@router.get("")
+async def register_page(
+    request: Request,
+    db: DbSession,
+    context: Viewer,
+    status: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI reads the default
+    reason: str | None = None,
+    kecamatan: str | None = None,
+    dari: date | None = None,
+    sampai: date | None = None,
+    q: Annotated[str | None, Query(max_length=80)] = None,
+    sebelum: uuid.UUID | None = None,
+) -> Response:
+    filters = register_filter(
+        context,
+        request,
+        status=status,
+        reason=reason,
+        kecamatan=kecamatan,
+        dari=dari,
+        sampai=sampai,
+        q=q,
+    )
+    rows = await repository.register_page(db, filters, limit=PAGE_SIZE + 1, before=sebelum)
+    settings = await tenants.get_settings(db)
+    threshold = settings.prr_waiting_alert_days if settings else 14
+    query_without_cursor = [(k, v) for k, v in request.query_params.multi_items() if k != "sebelum"]
+    return render(
+        request,
+        "pages/applications/register.html",
+        {
+            **_common(context),
+            "rows": [list_row(request, context, a, threshold) for a in rows[:PAGE_SIZE]],
+            "next_cursor": rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
+            "counts": await repository.status_counts(db),
+            "kecamatan_list": await regions.list_kecamatan(db, context.tenant.code),
+            "threshold": threshold,
+            "filters": {
+                "status": status,
+                "reason": reason,
+                "kecamatan": kecamatan,
+                "dari": dari,
+                "sampai": sampai,
+                "q": q or "",
+            },
+            "base_query": query_without_cursor,
+            "all_statuses": list(Status),
+        },
+        block="register_table",
+    )
+
+
+@router.get("/baru")
+async def new_form(request: Request, db: DbSession, context: Editor) -> Response:
+    return render(
+        request,
+        "pages/applications/new.html",
+        {
+            **_common(context),
+            "kecamatan_list": await regions.list_kecamatan(db, context.tenant.code),
+            "form": {},
+            "error": None,
+        },
+    )
+
+
+@router.post("", dependencies=[Csrf])
+async def create(
+    request: Request,
+    db: DbSession,
+    context: Editor,
+    nik: Annotated[str, Form(max_length=40)],
+    name: Annotated[str, Form(max_length=200)],
+    birth_place: Annotated[str, Form(max_length=120)],
+    birth_date: Annotated[date, Form()],
+    sex: Annotated[Sex, Form()],
+    kecamatan_code: Annotated[str, Form(max_length=12)],
+    desa: Annotated[str, Form(max_length=120)],
+    reason: Annotated[Reason, Form()],
+    priority: Annotated[Priority | None, Form()] = None,
+    recording_site: Annotated[str | None, Form(max_length=120)] = None,
+) -> Response:
+    data = service.NewApplication(
+        nik=nik,
+        name=name,
+        birth_place=birth_place,
+        birth_date=birth_date,
+        sex=sex,
+        kecamatan_code=kecamatan_code,
+        desa=desa,
+        reason=reason,
+        priority=priority,
+        recording_site=recording_site,
+    )
+    try:
+        registered = await service.register(
+            db,
+            context.principal,
+            request.app.state.cipher,
+            request.app.state.regions,
+            data,
+            today=date.today(),
+            now=_now(),
+        )
+    except DomainError as error:
+        # Nothing is lost: the form comes back filled in (the NIK too, for its own clerk), with
+        # the field that needs fixing named.
+        form = {
+            "nik": nik,
+            "name": name,
+            "birth_place": birth_place,
+            "birth_date": birth_date,
+            "sex": sex.value,
+            "kecamatan_code": kecamatan_code,
+            "desa": desa,
+            "reason": reason.value,
+            "priority": priority.value if priority else "",
+            "recording_site": recording_site or "",
+        }
+        return render(
+            request,
+            "pages/applications/new.html",
+            {
+                **_common(context),
+                "form": form,
+                "error": error,
+                "kecamatan_list": await regions.list_kecamatan(db, context.tenant.code),
+            },
+            status_code=error.status_code,
+        )
+    request.session["flash_warnings"] = registered.warnings
+    return RedirectResponse(
+        f"/wilayah/{context.tenant.code}/permohonan/{registered.application.id}", status_code=303
+    )
+
+
+async def _detail_context(
+    request: Request, db: AsyncSession, context: TenantContext, application_id: uuid.UUID
+) -> dict[str, Any]:
+    record = await service.open_record(
+        db, context.principal, request.app.state.cipher, application_id
+    )
+    application = record.application
+    return {
+        **_common(context),
+        "application": application,
+        "nik": record.nik,
+        "name": record.name,
+        "kecamatan": await regions.get_kecamatan(db, application.kecamatan_code),
+        "timeline": await repository.timeline(db, application.id),
+        "moves": allowed_moves(Status(application.status)),
+        "status_code": STATUS_CODES[Status(application.status)],
+        "days_waiting": (_now() - application.status_since).days,
+    }
+
+
+@router.get("/{application_id}")
+async def detail(
+    request: Request, db: DbSession, context: Opener, application_id: uuid.UUID
+) -> Response:
+    values = await _detail_context(request, db, context, application_id)
+    values["warnings"] = request.session.pop("flash_warnings", [])
+    return render(request, "pages/applications/detail.html", values)
+
+
+@router.post("/{application_id}/status", dependencies=[Csrf])
+async def change_status(
+    request: Request,
+    db: DbSession,
+    context: Editor,
+    application_id: uuid.UUID,
+    to_status: Annotated[str, Form(max_length=20)],
+    version: Annotated[int, Form()],
+    note: Annotated[str | None, Form(max_length=500)] = None,
+) -> Response:
+    error = None
+    try:
+        if to_status == Status.PRINTED.value:
+            await service.print_card(
+                db,
+                context.principal,
+                application_id,
+                expected_version=version,
+                stock=request.app.state.card_stock,
+                now=_now(),
+            )
+        else:
+            await service.move(
+                db,
+                context.principal,
+                application_id,
+                to_status,
+                expected_version=version,
+                note=note,
+                now=_now(),
+            )
+    except DomainError as refused:
+        if isinstance(refused, NotFound):
+            raise
+        error = refused
+        await db.rollback()  # the scope stays on the session and applies to the next transaction
+    values = await _detail_context(request, db, context, application_id)
+    values["error"] = error
+    return render(
+        request,
+        "pages/applications/detail.html",
+        values,
+        block="status_block",
+        status_code=error.status_code if error else 200,
+    )
+
+
+# -- import -----------------------------------------------------------------------------
+
+
+@router.get("/impor/")
+async def import_page(request: Request, db: DbSession, context: Editor) -> Response:
+    return render(
+        request,
+        "pages/applications/import.html",
+        {**_common(context), "jobs": await repository.recent_imports(db), "error": None},
+    )
+
+
+@router.post("/impor/", dependencies=[Csrf])
+async def upload(
+    request: Request,
+    db: DbSession,
+    context: Editor,
+    background: BackgroundTasks,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    content = await file.read(importer.MAX_FILE_BYTES + 1)
+    try:
+        job = await importer.create_import(
+            db, context.principal, filename=file.filename or "impor.csv", content=content
+        )
+    except DomainError as error:
+        return render(
+            request,
+            "pages/applications/import.html",
+            {**_common(context), "jobs": await repository.recent_imports(db), "error": error},
+            status_code=error.status_code,
+        )
+    kecamatan = [(k.code, k.name) for k in await regions.list_kecamatan(db, context.tenant.code)]
+    background.add_task(
+        importer.run_import,
+        request.app.state.session_factory,
+        request.app.state.cipher,
+        kecamatan,
+        tenant_id=context.tenant.id,
+        job_id=job.id,
+        today=date.today(),
+    )
+    return RedirectResponse(
+        f"/wilayah/{context.tenant.code}/permohonan/impor/{job.id}", status_code=303
+    )
+
+
+@router.get("/impor/{job_id}")
+async def import_progress(
+    request: Request, db: DbSession, context: Editor, job_id: uuid.UUID
+) -> Response:
+    job = await repository.get_import(db, job_id)
+    if job is None:
+        raise NotFound("Impor tidak ditemukan.")
+    return render(
+        request,
+        "pages/applications/import_job.html",
+        {**_common(context), "job": job},
+        block="progress",
+    )
+
+
+@router.get("/impor/{job_id}/kesalahan.csv")
+async def import_errors(db: DbSession, context: Editor, job_id: uuid.UUID) -> Response:
+    job = await repository.get_import(db, job_id)
+    if job is None:
+        raise NotFound("Impor tidak ditemukan.")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["baris", "alasan"])
+    for error in await repository.import_errors(db, job_id):
+        writer.writerow([error.row_number, error.reason])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="kesalahan-{job_id}.csv"'},
+    )
