@@ -13,7 +13,6 @@ from siaga_platform.tenancy.models import TenantScoped
 from siaga_tenants.all_models import metadata
 
 
-
 def tenant_tables() -> list[Table]:
     tables = []
     for mapper in Base.registry.mappers:

@@ -189,7 +189,8 @@ def in_tenant(permission: Permission) -> Callable[..., Awaitable[TenantContext]]
     async def resolve(
         code: Annotated[str, Path(pattern=r"^\d{2}\.\d{2}$")],
         db: DbSession,
-        principal: Annotated[Principal, Depends(check)],
+        # A default, not Annotated: the string annotation could not see this local ``check``.
+        principal: Principal = Depends(check),
     ) -> TenantContext:
         tenant, scope = await tenant_in_reach(db, principal, code)
         await enter_scope(db, scope)

@@ -68,6 +68,8 @@ def normalize(raw: str) -> str:
 def parse_nik(raw: str, *, today: date) -> Nik:
     """A valid NIK, or NikInvalid saying what is wrong (never echoing the number)."""
     digits = normalize(raw)
+    if not digits:
+        raise NikInvalid("NIK wajib diisi (16 angka).", field="nik")
     if not digits.isdigit():
         raise NikInvalid("NIK hanya boleh berisi angka.", field="nik")
     if len(digits) != 16:

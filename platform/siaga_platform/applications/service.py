@@ -200,22 +200,23 @@ async def _apply(
     note: str | None,
     now: datetime,
 ) -> None:
-    """The one place a status changes: timeline, milestones and counts move together."""
+    """The one place a status changes: timeline, milestones and counts move together.
+
+    The row is changed and flushed once (one version step), then the counters follow.
+    """
     previous = application.status
-    today = now.date()
+    durations: list[tuple[str, int]] = []
     if target is Status.RECORDED:
         application.recorded_at = now
     elif target is Status.PRR:
         application.prr_at = now
         if application.recorded_at is not None:
-            days = (now - application.recorded_at).days
-            await repository.add_duration(db, application.tenant_id, today, "recorded_to_prr", days)
+            durations.append(("recorded_to_prr", (now - application.recorded_at).days))
     elif target is Status.PRINTED:
         application.printed_at = now
-        await repository.add_duration(db, application.tenant_id, today, "printed", 0)
+        durations.append(("printed", 0))
         if application.prr_at is not None:
-            days = (now - application.prr_at).days
-            await repository.add_duration(db, application.tenant_id, today, "prr_to_printed", days)
+            durations.append(("prr_to_printed", (now - application.prr_at).days))
     elif target is Status.ISSUED:
         application.issued_at = now
     application.status = target.value
@@ -231,6 +232,9 @@ async def _apply(
             note=note,
         )
     )
+    await db.flush()
+    for metric, days in durations:
+        await repository.add_duration(db, application.tenant_id, now.date(), metric, days)
     await repository.bump_status_count(db, application.tenant_id, previous, -1)
     await repository.bump_status_count(db, application.tenant_id, target.value, 1)
 

@@ -299,30 +299,31 @@ async def change_status(
 ) -> Response:
     error = None
     try:
-        if to_status == Status.PRINTED.value:
-            await service.print_card(
-                db,
-                context.principal,
-                application_id,
-                expected_version=version,
-                stock=request.app.state.card_stock,
-                now=_now(),
-            )
-        else:
-            await service.move(
-                db,
-                context.principal,
-                application_id,
-                to_status,
-                expected_version=version,
-                note=note,
-                now=_now(),
-            )
+        # A savepoint: a refused move undoes only itself, the page still renders.
+        async with db.begin_nested():
+            if to_status == Status.PRINTED.value:
+                await service.print_card(
+                    db,
+                    context.principal,
+                    application_id,
+                    expected_version=version,
+                    stock=request.app.state.card_stock,
+                    now=_now(),
+                )
+            else:
+                await service.move(
+                    db,
+                    context.principal,
+                    application_id,
+                    to_status,
+                    expected_version=version,
+                    note=note,
+                    now=_now(),
+                )
     except DomainError as refused:
         if isinstance(refused, NotFound):
             raise
         error = refused
-        await db.rollback()  # the scope stays on the session and applies to the next transaction
     values = await _detail_context(request, db, context, application_id)
     values["error"] = error
     return render(
