@@ -164,8 +164,21 @@ def demo_seed() -> None:
     settings = load_settings()
     if settings.is_production:
         fail("demo seed tidak dijalankan di produksi.", code=2)
+    from datetime import date
+
+    from siaga_platform.privacy.crypto import cipher_from_settings
+    from siaga_tenants.demo.applications import seed_demo_applications
+
     users = run_in_unit_of_work(settings.database_url, seed_demo)
+    cipher = cipher_from_settings(settings)
+
+    async def applications(session: AsyncSession) -> dict[str, int]:
+        return await seed_demo_applications(session, cipher, today=date.today())
+
+    added = run_in_unit_of_work(settings.database_url, applications)
     typer.echo("Provinsi demo Kalimantan Tengah siap: 14 kabupaten/kota.")
+    if added:
+        typer.echo(f"Permohonan demo ditambahkan: {sum(added.values())} di {len(added)} wilayah.")
     typer.echo("Pengguna demo (pilih di halaman Masuk):")
     for user in users:
         typer.echo(f"  {user.role.value:<20} {user.scope:<9} {user.display_name}")

@@ -12,7 +12,6 @@ import csv
 import hashlib
 import io
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -21,11 +20,8 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from siaga_platform.applications import repository
+from siaga_platform.applications.bulk import HistoricApplication, write_applications
 from siaga_platform.applications.models import (
-    DEFAULT_PRIORITY,
-    Application,
-    ApplicationEvent,
-    ApplicationNameWord,
     ImportJob,
     ImportRowError,
     ImportStatus,
@@ -33,9 +29,8 @@ from siaga_platform.applications.models import (
 )
 from siaga_platform.applications.nik import Sex, parse_nik
 from siaga_platform.applications.service import writer_tenant
-from siaga_platform.applications.statuses import STATUS_CODES, Status
+from siaga_platform.applications.statuses import CLOSED, STATUS_CODES, Status
 from siaga_platform.auth.principal import Principal
-from siaga_platform.db.base import new_id
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import DomainError, InvalidInput
 from siaga_platform.privacy.crypto import FieldCipher
@@ -161,11 +156,8 @@ class _JobInfo:
 
 @dataclass
 class _Chunk:
-    applications: list[dict[str, Any]]
-    events: list[dict[str, Any]]
-    words: list[dict[str, Any]]
+    items: list[HistoricApplication]
     errors: list[dict[str, Any]]
-    counts: Counter[str]
     duplicates: int
 
 
@@ -180,9 +172,8 @@ def _prepare(
     open_hashes: set[str],
     seen: set[str],
     today: date,
-    imported_at: datetime,
 ) -> _Chunk:
-    chunk = _Chunk([], [], [], [], Counter(), 0)
+    chunk = _Chunk([], [], 0)
     for number, row in rows:
         try:
             cell = {k: (row[i] if i < len(row) else "") for k, i in columns.items()}
@@ -209,81 +200,28 @@ def _prepare(
             status_day = _parse_date(cell["date"], "tanggal status")
             if status_day > today:
                 raise RowRefused("tanggal status di masa depan")
-        except DomainError as error:
+        except (DomainError, RowRefused) as error:
+            reason = error.message if isinstance(error, DomainError) else str(error)
             chunk.errors.append(
-                {
-                    "tenant_id": tenant_id,
-                    "job_id": job.id,
-                    "row_number": number,
-                    "reason": error.message,
-                }
-            )
-            continue
-        except RowRefused as error:
-            chunk.errors.append(
-                {
-                    "tenant_id": tenant_id,
-                    "job_id": job.id,
-                    "row_number": number,
-                    "reason": str(error),
-                }
+                {"tenant_id": tenant_id, "job_id": job.id, "row_number": number, "reason": reason}
             )
             continue
         nik_hash = cipher.search_hash(nik.digits, tenant_id=tenant_id, field="nik")
         if nik_hash in open_hashes or nik_hash in seen:
             chunk.duplicates += 1
             continue
-        if status.value not in ("issued", "cancelled"):
+        if status not in CLOSED:
             seen.add(nik_hash)
-        status_at = datetime.combine(status_day, time(12), tzinfo=UTC)
-        application_id = new_id()
-        chunk.applications.append(
-            {
-                "tenant_id": tenant_id,
-                "id": application_id,
-                "nik_hash": nik_hash,
-                "nik_ciphertext": cipher.encrypt(nik.digits, tenant_id=tenant_id, field="nik"),
-                "nik_masked": nik.masked,
-                "name_ciphertext": cipher.encrypt(name, tenant_id=tenant_id, field="name"),
-                "key_id": cipher.current_key_id,
-                "birth_place": "-",
-                "birth_date": nik.birth_date,
-                "sex": nik.sex.value,
-                "kecamatan_code": kecamatan_code,
-                "desa": "-",
-                "reason": Reason.UNSPECIFIED.value,
-                "priority": DEFAULT_PRIORITY[Reason.UNSPECIFIED].value,
-                "recording_site": None,
-                "status": status.value,
-                "status_since": status_at,
-                "registered_on": status_day,
-                "recorded_at": status_at if status is Status.RECORDED else None,
-                "prr_at": status_at if status is Status.PRR else None,
-                "printed_at": status_at if status is Status.PRINTED else None,
-                "issued_at": status_at if status is Status.ISSUED else None,
-                "import_job_id": job.id,
-                "created_by": job.created_by,
-                "created_at": imported_at,
-                "version": 1,
-            }
+        chunk.items.append(
+            HistoricApplication(
+                nik=nik,
+                name=name,
+                kecamatan_code=kecamatan_code,
+                reason=Reason.UNSPECIFIED,
+                history=[(status, datetime.combine(status_day, time(12), tzinfo=UTC))],
+                note=f"impor {job.filename} baris {number}",
+            )
         )
-        chunk.events.append(
-            {
-                "tenant_id": tenant_id,
-                "id": new_id(),
-                "application_id": application_id,
-                "from_status": None,
-                "to_status": status.value,
-                "actor_subject": job.created_by,
-                "occurred_at": imported_at,
-                "note": f"impor {job.filename} baris {number}",
-            }
-        )
-        chunk.words += [
-            {"tenant_id": tenant_id, "application_id": application_id, "word_hash": word}
-            for word in cipher.word_hashes(name, tenant_id=tenant_id)
-        ]
-        chunk.counts[status.value] += 1
     return chunk
 
 
@@ -329,15 +267,23 @@ async def run_import(
                     open_hashes=open_hashes,
                     seen=seen,
                     today=today,
-                    imported_at=datetime.now(UTC),
                 )
-                await _write(db, tenant_id, chunk)
+                await write_applications(
+                    db,
+                    tenant_id,
+                    cipher,
+                    chunk.items,
+                    created_by=created_by,
+                    import_job_id=job_id,
+                )
+                if chunk.errors:
+                    await db.execute(insert(ImportRowError), chunk.errors)
                 await db.execute(
                     update(ImportJob)
                     .where(ImportJob.id == job_id)
                     .values(
                         processed_rows=ImportJob.processed_rows + len(part),
-                        created_count=ImportJob.created_count + len(chunk.applications),
+                        created_count=ImportJob.created_count + len(chunk.items),
                         duplicate_count=ImportJob.duplicate_count + chunk.duplicates,
                         error_count=ImportJob.error_count + len(chunk.errors),
                     )
@@ -373,15 +319,3 @@ def _niks(rows: list[tuple[int, list[str]]], columns: dict[str, int]) -> list[st
         if len(digits) == 16:
             niks.append(digits)
     return niks
-
-
-async def _write(db: AsyncSession, tenant_id: uuid.UUID, chunk: _Chunk) -> None:
-    if chunk.applications:
-        await db.execute(insert(Application), chunk.applications)
-        await db.execute(insert(ApplicationEvent), chunk.events)
-    if chunk.words:
-        await db.execute(insert(ApplicationNameWord), chunk.words)
-    if chunk.errors:
-        await db.execute(insert(ImportRowError), chunk.errors)
-    for status, count in chunk.counts.items():
-        await repository.bump_status_count(db, tenant_id, status, count)
