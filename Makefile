@@ -51,8 +51,8 @@ lint:
 typecheck:
 	$(BIN)/mypy
 
-bench: install-dev assets system-packages ## benchmarks (not part of make test)
-	@echo "No benchmark yet: each domain issue adds its own under benchmarks/."
+bench: install-dev assets system-packages ## benchmarks on a throwaway PostgreSQL (not part of make test)
+	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.applications_bench
 
 clean:
 	rm -rf $(VENV) node_modules var $(HTMX)

@@ -3,7 +3,7 @@ counts and durations, CSV imports. Tenant tables behind RLS on PostgreSQL.
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-27 21:52:58.911433
+Create Date: 2026-11-27 22:13:39.497913
 """
 
 from collections.abc import Sequence
@@ -38,6 +38,31 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "application_events",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("application_id", sa.Uuid(), nullable=False),
+        sa.Column("from_status", sa.String(length=20), nullable=True),
+        sa.Column("to_status", sa.String(length=20), nullable=False),
+        sa.Column("actor_subject", sa.String(length=255), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_application_events_tenant_id_tenants"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_application_events")),
+    )
+    with op.batch_alter_table("application_events", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_application_events_tenant_id_application_id_occurred_at"),
+            ["tenant_id", "application_id", "occurred_at"],
+            unique=False,
+        )
+
+    op.create_table(
         "application_imports",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -61,6 +86,21 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_application_imports")),
+    )
+    op.create_table(
+        "application_name_words",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("word_hash", sa.String(length=40), nullable=False),
+        sa.Column("application_id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_application_name_words_tenant_id_tenants"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint(
+            "tenant_id", "word_hash", "application_id", name=op.f("pk_application_name_words")
+        ),
     )
     op.create_table(
         "application_status_counts",
@@ -146,36 +186,6 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "application_events",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("application_id", sa.Uuid(), nullable=False),
-        sa.Column("from_status", sa.String(length=20), nullable=True),
-        sa.Column("to_status", sa.String(length=20), nullable=False),
-        sa.Column("actor_subject", sa.String(length=255), nullable=False),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("note", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "application_id"],
-            ["applications.tenant_id", "applications.id"],
-            name=op.f("fk_application_events_tenant_id_application_id_applications"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"],
-            ["tenants.id"],
-            name=op.f("fk_application_events_tenant_id_tenants"),
-            ondelete="RESTRICT",
-        ),
-        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_application_events")),
-    )
-    with op.batch_alter_table("application_events", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_application_events_tenant_id_application_id_occurred_at"),
-            ["tenant_id", "application_id", "occurred_at"],
-            unique=False,
-        )
-
-    op.create_table(
         "application_import_errors",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("job_id", sa.Uuid(), nullable=False),
@@ -196,26 +206,7 @@ def upgrade() -> None:
             "tenant_id", "job_id", "row_number", name=op.f("pk_application_import_errors")
         ),
     )
-    op.create_table(
-        "application_name_words",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column("word_hash", sa.String(length=40), nullable=False),
-        sa.Column("application_id", sa.Uuid(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "application_id"],
-            ["applications.tenant_id", "applications.id"],
-            name=op.f("fk_application_name_words_tenant_id_application_id_applications"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"],
-            ["tenants.id"],
-            name=op.f("fk_application_name_words_tenant_id_tenants"),
-            ondelete="RESTRICT",
-        ),
-        sa.PrimaryKeyConstraint(
-            "tenant_id", "word_hash", "application_id", name=op.f("pk_application_name_words")
-        ),
-    )
+
     _secure()
 
 
@@ -249,14 +240,7 @@ def _secure() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("application_name_words")
     op.drop_table("application_import_errors")
-    with op.batch_alter_table("application_events", schema=None) as batch_op:
-        batch_op.drop_index(
-            batch_op.f("ix_application_events_tenant_id_application_id_occurred_at")
-        )
-
-    op.drop_table("application_events")
     with op.batch_alter_table("applications", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_applications_open_nik",
@@ -270,5 +254,12 @@ def downgrade() -> None:
 
     op.drop_table("applications")
     op.drop_table("application_status_counts")
+    op.drop_table("application_name_words")
     op.drop_table("application_imports")
+    with op.batch_alter_table("application_events", schema=None) as batch_op:
+        batch_op.drop_index(
+            batch_op.f("ix_application_events_tenant_id_application_id_occurred_at")
+        )
+
+    op.drop_table("application_events")
     op.drop_table("application_durations")

@@ -16,11 +16,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from siaga_platform.applications import repository
-from siaga_platform.applications.bulk import HistoricApplication, write_applications
+from siaga_platform.applications.bulk import (
+    HistoricApplication,
+    insert_rows,
+    write_applications,
+)
 from siaga_platform.applications.models import (
     ImportJob,
     ImportRowError,
@@ -276,8 +280,7 @@ async def run_import(
                     created_by=created_by,
                     import_job_id=job_id,
                 )
-                if chunk.errors:
-                    await db.execute(insert(ImportRowError), chunk.errors)
+                await insert_rows(db, ImportRowError, chunk.errors)
                 await db.execute(
                     update(ImportJob)
                     .where(ImportJob.id == job_id)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from functools import lru_cache
 from itertools import chain
 from typing import Any
 
@@ -44,11 +45,38 @@ def _criteria(ids: tuple[uuid.UUID, ...]) -> Any:
     )
 
 
+@lru_cache(maxsize=1)
+def _tenant_table_names() -> frozenset[str]:
+    names: set[str] = set()
+    for cls in _all_subclasses(TenantScoped):
+        mapper: Any = inspect(cls, raiseerr=False)
+        if mapper is not None:
+            names.add(mapper.local_table.name)
+    return frozenset(names)
+
+
+def _all_subclasses(cls: type) -> list[type]:
+    found: list[type] = []
+    sub: type
+    for sub in cls.__subclasses__():
+        found += [sub, *_all_subclasses(sub)]
+    return found
+
+
 def _filter_by_scope(state: ORMExecuteState) -> None:
     touches_tenant_table = any(_is_tenant_class(m.class_) for m in state.all_mappers)
     scope = scope_of(state.session)
+    # Core statements on a tenant Table (fast bulk inserts) name no mapper: check the table.
+    table = getattr(state.statement, "table", None)
+    core_tenant_table = (
+        not touches_tenant_table
+        and getattr(table, "name", None) in _tenant_table_names()
+        and (state.is_insert or state.is_update or state.is_delete)
+    )
+    if core_tenant_table and not state.is_insert:
+        raise TenantScopeViolation("update/delete tenant tables through the ORM, not Core")
     if state.is_insert:
-        if touches_tenant_table:
+        if touches_tenant_table or core_tenant_table:
             _check_bulk_insert(state)
         return
     if not (state.is_select or state.is_update or state.is_delete):
@@ -68,14 +96,21 @@ def _check_bulk_insert(state: ORMExecuteState) -> None:
     if scope is None:
         raise TenantScopeMissing("no tenant scope in this unit of work: refused")
     params = state.parameters
-    if not params:
-        # insert(...).values(...) carries its values in the statement, not the parameters.
-        params = state.statement.compile().params  # type: ignore[attr-defined]
-    rows: Iterable[Any] = params if isinstance(params, list) else [params]
-    for row in rows:
-        tenant_id = row.get("tenant_id") if isinstance(row, dict) else None
+    if params:
+        rows: Iterable[Any] = params if isinstance(params, list) else [params]
+        tenant_ids = [row.get("tenant_id") if isinstance(row, dict) else None for row in rows]
+    else:
+        # insert(...).values(...) carries its values in the statement: one row as
+        # ``tenant_id``, many rows as ``tenant_id_m0``, ``tenant_id_m1``, ...
+        compiled = state.statement.compile().params  # type: ignore[attr-defined]
+        tenant_ids = [
+            value
+            for key, value in compiled.items()
+            if key == "tenant_id" or (key.startswith("tenant_id_m") and key[11:].isdigit())
+        ] or [None]
+    for tenant_id in tenant_ids:
         if tenant_id not in scope.write_tenant_ids:
-            raise TenantScopeViolation("bulk insert of a row outside the write scope: refused")
+            raise TenantScopeViolation("insert of a row outside the write scope: refused")
 
 
 def _check_writes(session: Session, _flush_context: Any, _instances: Any) -> None:
