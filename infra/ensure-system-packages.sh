@@ -7,12 +7,15 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 [ -x /usr/bin/chromium ] || missing+=(chromium)  # UI tests drive it with Playwright
 command -v mvn >/dev/null 2>&1 || missing+=(maven)  # fetches Keycloak from Maven Central
+command -v curl >/dev/null 2>&1 || missing+=(curl)  # waits for Keycloak's readiness
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing ${missing[*]} (Debian packages)"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
-  echo "service missing: install the Debian packages: ${missing[*]}" >&2
-  exit 3
+  echo "service missing: install the Debian packages: ${missing[*]} (their tests are skipped)" >&2
+  # Under CI a missing service is a failure; on a developer's machine, a skip.
+  [ "${SIAGA_REQUIRE_SERVICES:-}" = 1 ] && exit 3
+  exit 0
 fi

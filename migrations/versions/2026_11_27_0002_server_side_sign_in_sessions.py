@@ -37,7 +37,6 @@ def upgrade() -> None:
         sa.Column("acting_scope_key", sa.String(length=64), nullable=False),
         sa.Column("keycloak_sid", sa.String(length=255), nullable=True),
         sa.Column("id_token", sa.Text(), nullable=True),
-        sa.Column("access_token", sa.Text(), nullable=True),
         sa.Column("refresh_token", sa.Text(), nullable=True),
         sa.Column("access_expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("refresh_expires_at", sa.DateTime(timezone=True), nullable=True),

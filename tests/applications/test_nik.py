@@ -44,6 +44,8 @@ def test_valid(raw: str, born: date, sex: Sex) -> None:
         ("621201170895001", "16 angka"),  # 15 digits
         ("62120117089500011", "16 angka"),  # 17 digits
         ("62120117O8950001", "angka"),  # a letter O
+        ("６２１２０１１７０８９５０００１", "angka"),  # fullwidth digits: not the same NIK
+        ("6212010²01900001", "angka"),  # a superscript two
         ("", "16 angka"),
     ],
 )
@@ -63,6 +65,14 @@ def test_form_must_agree_with_the_nik_and_says_which_field() -> None:
     with pytest.raises(InvalidInput) as wrong_sex:
         check_form_agrees(nik, birth_date=date(1995, 8, 17), sex=Sex.MALE, today=TODAY)
     assert wrong_sex.value.field == "sex"
+
+
+def test_someone_born_before_1927_keeps_the_century_from_the_form() -> None:
+    nik = parse_nik("6212012503250001", today=TODAY)  # read as 2025-03-25 from the NIK alone
+    assert nik.birth_date == date(2025, 3, 25)
+    check_form_agrees(nik, birth_date=date(1925, 3, 25), sex=Sex.MALE, today=TODAY)
+    with pytest.raises(InvalidInput):
+        check_form_agrees(nik, birth_date=date(1925, 3, 26), sex=Sex.MALE, today=TODAY)
 
 
 def test_future_birth_date_is_refused() -> None:

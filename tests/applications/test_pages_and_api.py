@@ -170,6 +170,7 @@ async def test_import_twice_creates_nothing_new_and_reports_bad_rows(
         [nik_for(100), "Andi Wijaya", "1995-08-17", "L", "62.12.01", "BC", "2026-10-01"],
         [nik_for(101, female=True), "Rina Sari", "17-08-1995", "P", "Murung", "PRR", "2026-09-15"],
         [nik_for(102), "Joko Susilo", "1995-08-17", "L", "621202", "cp", "2026-11-01"],
+        [nik_for(106), "Sudah Selesai", "1995-08-17", "L", "62.12.01", "ISS", "2026-08-01"],
     ]
     bad = [
         ["1234", "Pendek", "1995-08-17", "L", "62.12.01", "BC", "2026-10-01"],
@@ -189,24 +190,25 @@ async def test_import_twice_creates_nothing_new_and_reports_bad_rows(
     assert first.status_code == 303
     progress = await client.get(first.headers["location"])
     assert "Selesai" in progress.text
-    assert "masuk 3" in progress.text and "salah 4" in progress.text
+    assert "masuk 4" in progress.text and "salah 4" in progress.text
     report = await client.get(first.headers["location"] + "/kesalahan.csv")
     lines = report.text.strip().splitlines()
     assert lines[0] == "baris,alasan" and len(lines) == 5
-    assert lines[1].startswith("5,") and "16 angka" in lines[1]
-    assert "tanggal lahir" in lines[2] and "kecamatan" in lines[3] and "XYZ" in lines[4]
+    assert lines[1].startswith("6,") and "16 angka" in lines[1]
+    assert "tanggal lahir" in lines[2] and "kecamatan" in lines[3] and "status" in lines[4]
+    assert "Salah Tanggal" not in report.text and "XYZ" not in report.text  # no cell values
     second = await client.post(
         f"{BASE}/impor/",
         data={"csrf_token": token},
         files={"file": ("rekam.csv", content, "text/csv")},
     )
     progress = await client.get(second.headers["location"])
-    assert "masuk 0" in progress.text and "dilewati (sudah ada) 3" in progress.text
+    assert "masuk 0" in progress.text and "dilewati (sudah ada) 4" in progress.text
     async with db.session_factory() as session:
         who = await operator(db)
         await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
         statuses = sorted((await session.scalars(select(Application.status))).all())
-        assert statuses == ["printed", "prr", "recorded"]
+        assert statuses == ["issued", "printed", "prr", "recorded"]
 
 
 async def test_import_with_a_wrong_header_is_refused_at_upload(

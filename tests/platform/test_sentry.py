@@ -91,9 +91,13 @@ async def test_no_nik_in_any_envelope(db: ScratchDatabase, recorded: list[Envelo
 
 
 def test_scrubber_masks_niks_names_and_tokens() -> None:
-    assert scrub_text(f"nik={NIK}") == "nik=[NIK]"
+    assert scrub_text(f"nik={NIK}") == "nik=[Filtered]"
+    assert scrub_text(f"NIK {NIK} hilang") == "NIK [NIK] hilang"
     assert scrub_text("6212-0157-0895-0001 x") == "[NIK] x"
-    assert scrub_text("q=6212%200157%200895%200001&r=6212+0157+0895+0001") == "q=[NIK]&r=[NIK]"
+    assert scrub_text("GET /permohonan?q=Siti+Aminah&status=prr") == (
+        "GET /permohonan?q=[Filtered]&status=prr"
+    )
+    assert scrub_text("x=6212%200157%200895%200001&r=6212+0157+0895+0001") == "x=[NIK]&r=[NIK]"
     assert scrub_text("phone 0812345678") == "phone 0812345678"  # short numbers stay
     cleaned = scrub({"nama": "Siti", "nested": [{"token": "abc"}, f"{NIK}"], "count": 3})
     assert cleaned == {
@@ -108,3 +112,24 @@ def test_sentry_is_off_without_a_dsn() -> None:
     from siaga_platform.observability.sentry import init_sentry
 
     assert init_sentry(Settings(sentry_dsn=None)) is False
+
+
+def test_log_filter_keeps_uvicorn_access_lines_working_and_scrubbed() -> None:
+    import logging
+
+    from uvicorn.logging import AccessFormatter
+
+    from siaga_platform.observability.logging import PersonalDataFilter
+
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", f"/x?q={NIK}&nama=Siti", "1.1", 200),
+        None,
+    )
+    assert PersonalDataFilter().filter(record)
+    line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s').format(record)
+    assert NIK not in line and "Siti" not in line and "200" in line

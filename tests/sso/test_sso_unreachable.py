@@ -55,7 +55,6 @@ async def test_signed_in_users_keep_working_until_their_token_expires(
                 method="sso",
                 acting_role="operator",
                 acting_scope_key=scope_key_for(Role.OPERATOR, tenant.id, None),
-                access_token="opaque",
                 refresh_token="opaque",
                 access_expires_at=datetime.now(UTC) + expires_in,
             )

@@ -18,7 +18,12 @@ from siaga_platform.auth.models import AuthSession
 from siaga_platform.auth.oidc import KeycloakOidc, TokenRefused
 from siaga_platform.config import Settings
 from tests.fixtures.databases import ScratchDatabase
-from tests.fixtures.keycloak import KeycloakServer, live_siaga, sign_in_without_browser
+from tests.fixtures.keycloak import (
+    WEB_CLIENT_SECRET,
+    KeycloakServer,
+    live_siaga,
+    sign_in_without_browser,
+)
 from tests.fixtures.seed import seed
 
 pytestmark = pytest.mark.postgres_only
@@ -89,8 +94,13 @@ async def test_real_tokens_and_tampered_ones(
             await sign_in_without_browser(siaga, "operator-62.12")
         async with db.session_factory() as session:
             row = (await session.scalars(select(AuthSession))).one()
-        assert row.access_token and row.id_token
-        real = row.access_token
+        assert row.refresh_token and row.id_token
+        # The session keeps no access token: get a fresh one with the refresh token, as the
+        # app itself does (it needs the client secret).
+        oidc = KeycloakOidc(
+            Settings(keycloak_server_url=keycloak.url, keycloak_client_secret=WEB_CLIENT_SECRET)
+        )
+        real = (await oidc.refresh(row.refresh_token)).access_token
         header, payload, signature = real.split(".")
 
         async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as api:

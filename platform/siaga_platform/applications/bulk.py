@@ -41,6 +41,8 @@ class HistoricApplication:
     desa: str = "-"
     priority: Priority | None = None
     note: str | None = None
+    #: When given, the birth date to keep (the NIK's two-digit year cannot tell the century).
+    birth_date: date | None = None
 
 
 def _milestones(history: list[tuple[Status, datetime]]) -> dict[str, datetime | None]:
@@ -97,7 +99,7 @@ async def write_applications(
                 "name_ciphertext": cipher.encrypt(item.name, tenant_id=tenant_id, field="name"),
                 "key_id": cipher.current_key_id,
                 "birth_place": item.birth_place,
-                "birth_date": item.nik.birth_date,
+                "birth_date": item.birth_date or item.nik.birth_date,
                 "sex": item.nik.sex.value,
                 "kecamatan_code": item.kecamatan_code,
                 "desa": item.desa,

@@ -51,6 +51,7 @@ COLUMNS = {
     "status": ("status",),
     "date": ("tanggal", "tanggal_status", "date"),
 }
+CLOSED_VALUES = frozenset(s.value for s in CLOSED)
 _STATUS_WORDS = {**{s.value: s for s in Status}, **{c.lower(): s for s, c in STATUS_CODES.items()}}
 _SEX_WORDS = {
     "l": Sex.MALE,
@@ -98,7 +99,7 @@ def _parse_date(raw: str, field: str) -> date:
             return parse(value)
         except ValueError:
             continue
-    raise RowRefused(f"{field} '{value}' bukan tanggal (pakai YYYY-MM-DD atau DD-MM-YYYY)")
+    raise RowRefused(f"kolom {field} bukan tanggal (pakai YYYY-MM-DD atau DD-MM-YYYY)")
 
 
 def _header_map(header: list[str]) -> dict[str, int]:
@@ -173,8 +174,8 @@ def _prepare(
     job: _JobInfo,
     cipher: FieldCipher,
     kecamatan: KecamatanIndex,
-    open_hashes: set[str],
-    seen: set[str],
+    existing: dict[str, set[tuple[str, date]]],
+    seen: set[tuple[str, str | None, date | None]],
     today: date,
 ) -> _Chunk:
     chunk = _Chunk([], [], 0)
@@ -188,8 +189,12 @@ def _prepare(
             birth_date = _parse_date(cell["birth_date"], "tanggal lahir")
             sex = _SEX_WORDS.get(cell["sex"].strip().lower())
             if sex is None:
-                raise RowRefused(f"jenis kelamin '{cell['sex'].strip()}' tidak dikenal (L/P)")
-            if birth_date != nik.birth_date:
+                raise RowRefused("kolom jenis_kelamin tidak dikenal (isi L atau P)")
+            if (birth_date.day, birth_date.month, birth_date.year % 100) != (
+                nik.birth_date.day,
+                nik.birth_date.month,
+                nik.birth_date.year % 100,
+            ):
                 raise RowRefused("tanggal lahir tidak sama dengan tanggal lahir di NIK")
             if sex != nik.sex:
                 raise RowRefused("jenis kelamin tidak sesuai dengan NIK")
@@ -200,7 +205,7 @@ def _prepare(
                 )
             status = _STATUS_WORDS.get(cell["status"].strip().lower())
             if status is None:
-                raise RowRefused(f"status '{cell['status'].strip()}' tidak dikenal")
+                raise RowRefused("kolom status tidak dikenal (pakai BC, SFE, PRR, CP, ...)")
             status_day = _parse_date(cell["date"], "tanggal status")
             if status_day > today:
                 raise RowRefused("tanggal status di masa depan")
@@ -211,14 +216,25 @@ def _prepare(
             )
             continue
         nik_hash = cipher.search_hash(nik.digits, tenant_id=tenant_id, field="nik")
-        if nik_hash in open_hashes or nik_hash in seen:
+        # Open: one per NIK. Closed (issued, cancelled): the same closed record twice is the
+        # same file imported again.
+        before = existing.get(nik_hash, set())
+        key = (
+            (nik_hash, None, None) if status not in CLOSED else (nik_hash, status.value, status_day)
+        )
+        if (
+            any(s not in CLOSED_VALUES for s, _ in before)
+            or (status.value, status_day) in before
+            or key in seen
+            or (status not in CLOSED and (nik_hash, None, None) in seen)
+        ):
             chunk.duplicates += 1
             continue
-        if status not in CLOSED:
-            seen.add(nik_hash)
+        seen.add(key)
         chunk.items.append(
             HistoricApplication(
                 nik=nik,
+                birth_date=birth_date,
                 name=name,
                 kecamatan_code=kecamatan_code,
                 reason=Reason.UNSPECIFIED,
@@ -249,7 +265,7 @@ async def run_import(
         columns, rows = read_rows(job.content)
         filename, created_by = job.filename, job.created_by
     index = KecamatanIndex.of(kecamatan)
-    seen: set[str] = set()
+    seen: set[tuple[str, str | None, date | None]] = set()
     numbered = list(enumerate(rows, start=2))  # row 1 is the header
     try:
         for start in range(0, len(numbered), CHUNK_ROWS):
@@ -260,7 +276,7 @@ async def run_import(
                     cipher.search_hash(n, tenant_id=tenant_id, field="nik")
                     for n in _niks(part, columns)
                 ]
-                open_hashes = await repository.open_nik_hashes(db, hashes)
+                existing = await repository.existing_by_nik_hash(db, hashes)
                 chunk = _prepare(
                     part,
                     columns,
@@ -268,7 +284,7 @@ async def run_import(
                     job=_JobInfo(job_id, filename, created_by),
                     cipher=cipher,
                     kecamatan=index,
-                    open_hashes=open_hashes,
+                    existing=existing,
                     seen=seen,
                     today=today,
                 )
@@ -318,7 +334,7 @@ def _niks(rows: list[tuple[int, list[str]]], columns: dict[str, int]) -> list[st
     niks = []
     for _, row in rows:
         raw = row[index] if index < len(row) else ""
-        digits = "".join(ch for ch in raw if ch.isdigit())
+        digits = "".join(ch for ch in raw if ch in "0123456789")
         if len(digits) == 16:
             niks.append(digits)
     return niks

@@ -18,6 +18,7 @@ from enum import StrEnum
 from siaga_platform.errors import InvalidInput
 
 _SEPARATORS = re.compile(r"[\s.\-]")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 class Sex(StrEnum):
@@ -70,7 +71,7 @@ def parse_nik(raw: str, *, today: date) -> Nik:
     digits = normalize(raw)
     if not digits:
         raise NikInvalid("NIK wajib diisi (16 angka).", field="nik")
-    if not digits.isdigit():
+    if not _ASCII_DIGITS.fullmatch(digits):  # str.isdigit() also accepts "６" and "²"
         raise NikInvalid("NIK hanya boleh berisi angka.", field="nik")
     if len(digits) != 16:
         raise NikInvalid(f"NIK harus 16 angka (yang diisi {len(digits)} angka).", field="nik")
@@ -112,7 +113,13 @@ def check_form_agrees(nik: Nik, *, birth_date: date, sex: Sex, today: date) -> N
     """The birth date and sex typed on the form must agree with the NIK; says which field."""
     if birth_date > today:
         raise InvalidInput("Tanggal lahir tidak boleh di masa depan.", field="birth_date")
-    if birth_date != nik.birth_date:
+    # Day, month and the two-digit year must agree; the century comes from the form (a NIK
+    # alone reads someone born in 1925 as 2025).
+    if (birth_date.day, birth_date.month, birth_date.year % 100) != (
+        nik.birth_date.day,
+        nik.birth_date.month,
+        nik.birth_date.year % 100,
+    ):
         raise InvalidInput(
             "Tanggal lahir tidak sama dengan tanggal lahir di NIK. Periksa tanggal lahir atau NIK.",
             field="birth_date",

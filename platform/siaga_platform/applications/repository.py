@@ -47,17 +47,23 @@ async def open_application_with_nik(db: AsyncSession, nik_hash: str) -> Applicat
     )
 
 
-async def open_nik_hashes(db: AsyncSession, hashes: Iterable[str]) -> set[str]:
+async def existing_by_nik_hash(
+    db: AsyncSession, hashes: Iterable[str]
+) -> dict[str, set[tuple[str, date]]]:
+    """For each NIK hash that has applications: their (status, registered_on)."""
     wanted = list(set(hashes))
+    found: dict[str, set[tuple[str, date]]] = {}
     if not wanted:
-        return set()
-    # Filter the closed ones here, not in SQL: the plain (tenant_id, nik_hash) index then
-    # answers every probe (with the status in SQL the planner scanned the tenant's open rows).
-    closed = {s.value for s in CLOSED}
+        return found
+    # Only the plain (tenant_id, nik_hash) index condition: it answers every probe.
     rows = await db.execute(
-        select(Application.nik_hash, Application.status).where(Application.nik_hash.in_(wanted))
+        select(Application.nik_hash, Application.status, Application.registered_on).where(
+            Application.nik_hash.in_(wanted)
+        )
     )
-    return {nik_hash for nik_hash, status in rows if status not in closed}
+    for nik_hash, status, registered_on in rows:
+        found.setdefault(nik_hash, set()).add((status, registered_on))
+    return found
 
 
 async def register_page(

@@ -141,7 +141,7 @@ async def register(
         name_ciphertext=cipher.encrypt(name, tenant_id=tenant_id, field="name"),
         key_id=cipher.current_key_id,
         birth_place=birth_place,
-        birth_date=nik.birth_date,
+        birth_date=data.birth_date,  # the NIK's two-digit year cannot tell 1925 from 2025
         sex=nik.sex.value,
         kecamatan_code=data.kecamatan_code,
         desa=desa,
@@ -153,10 +153,13 @@ async def register(
         registered_on=today,
         created_by=principal.subject,
     )
-    db.add(application)
     try:
-        await db.flush()
-    except IntegrityError as error:  # a colleague registered the same NIK a moment ago
+        # A savepoint: if a colleague registered the same NIK a moment ago, only this insert
+        # is undone and the session stays usable for the answer.
+        async with db.begin_nested():
+            db.add(application)
+            await db.flush()
+    except IntegrityError as error:
         raise Conflict(
             "Sudah ada permohonan yang belum selesai untuk NIK ini.", field="nik"
         ) from error

@@ -1,7 +1,9 @@
 """Server-side sign-in state, shared by every app replica through the database.
 
 Neither table is tenant-owned: a session belongs to a person, whose tenant the membership table
-decides on every request. Only hashes of the browser's secrets are stored.
+decides on every request. Only hashes of the browser's secrets are stored, and no access token:
+only its expiry (a copied table must not hand out working Bearer tokens). The refresh token is
+kept to refresh; it is useless without the client secret, which is not in the database.
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ class AuthSession(Base):
     acting_scope_key: Mapped[str] = mapped_column(String(64))
     keycloak_sid: Mapped[str | None] = mapped_column(String(255), index=True)
     id_token: Mapped[str | None] = mapped_column(Text)
-    access_token: Mapped[str | None] = mapped_column(Text)
     refresh_token: Mapped[str | None] = mapped_column(Text)
     access_expires_at: Mapped[datetime | None]
     refresh_expires_at: Mapped[datetime | None]

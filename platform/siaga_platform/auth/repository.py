@@ -25,7 +25,7 @@ async def end_sessions_with_keycloak_sid(
     result = await db.execute(
         update(AuthSession)
         .where(AuthSession.keycloak_sid == keycloak_sid, AuthSession.ended_at.is_(None))
-        .values(ended_at=now, end_reason=reason, access_token=None, refresh_token=None)
+        .values(ended_at=now, end_reason=reason, refresh_token=None)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -36,6 +36,6 @@ async def end_sessions_of_subject(
     result = await db.execute(
         update(AuthSession)
         .where(AuthSession.subject == subject, AuthSession.ended_at.is_(None))
-        .values(ended_at=now, end_reason=reason, access_token=None, refresh_token=None)
+        .values(ended_at=now, end_reason=reason, refresh_token=None)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

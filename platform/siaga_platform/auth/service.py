@@ -77,7 +77,6 @@ async def consume_login(db: AsyncSession, *, state: str, browser_state: str | No
 
 
 def _store_tokens(row: AuthSession, tokens: TokenSet) -> None:
-    row.access_token = tokens.access_token
     row.refresh_token = tokens.refresh_token
     row.id_token = tokens.id_token or row.id_token
     row.access_expires_at = tokens.access_expires_at
@@ -126,7 +125,6 @@ async def active_session(db: AsyncSession, raw_id: str) -> AuthSession | None:
 def end_session(row: AuthSession, reason: str) -> None:
     row.ended_at = _now()
     row.end_reason = reason
-    row.access_token = None
     row.refresh_token = None
 
 

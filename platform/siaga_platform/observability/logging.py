@@ -8,9 +8,18 @@ from siaga_platform.observability.scrub import scrub_text
 
 
 class PersonalDataFilter(logging.Filter):
+    """Scrubs the message and each string argument in place (formatters such as uvicorn's
+    access formatter read ``record.args`` themselves, so they must stay)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = scrub_text(record.getMessage())
-        record.args = None
+        if isinstance(record.msg, str):
+            record.msg = scrub_text(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(scrub_text(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {
+                k: scrub_text(v) if isinstance(v, str) else v for k, v in record.args.items()
+            }
         return True
 
 
@@ -22,6 +31,6 @@ def configure_logging(level: int = logging.INFO) -> None:
         handler.addFilter(PersonalDataFilter())
         root.addHandler(handler)
     root.setLevel(level)
-    for name in ("uvicorn.access", "uvicorn.error"):
+    for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
         for uvicorn_handler in logging.getLogger(name).handlers:
             uvicorn_handler.addFilter(PersonalDataFilter())

@@ -13,6 +13,8 @@ from typing import Any
 _NIK_RUN = re.compile(r"(?<!\d)\d(?:(?:[ .+\-]|%20)?\d){15,}(?!\d)")
 _JWT = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
 _BEARER = re.compile(r"(?i)bearer\s+[\w.~+/=-]+")
+# Search terms in URLs: a register search carries a name or a NIK in ``q``/``name``/``nama``.
+_SEARCH_PARAM = re.compile(r"(?i)(?<![\w])(q|name|nama|nik)=[^&\s\"']*")
 FILTERED = "[Filtered]"
 
 SENSITIVE_KEYS = frozenset(
@@ -48,6 +50,7 @@ SENSITIVE_KEYS = frozenset(
 def scrub_text(value: str) -> str:
     value = _NIK_RUN.sub("[NIK]", value)
     value = _JWT.sub(FILTERED, value)
+    value = _SEARCH_PARAM.sub(lambda m: f"{m.group(1)}={FILTERED}", value)
     return _BEARER.sub("Bearer " + FILTERED, value)
 
 

@@ -20,6 +20,7 @@ def _scrub_event(event: Any, _hint: Any) -> Any:
     if isinstance(request, dict):
         request.pop("cookies", None)
         request.pop("data", None)
+        request.pop("query_string", None)  # searches carry names and NIKs
         headers = request.get("headers")
         if isinstance(headers, dict):
             request["headers"] = {

@@ -92,7 +92,7 @@ def register_filter(
     words: tuple[str, ...] = ()
     if query:
         digits = normalize(query)
-        if digits.isdigit() and len(digits) == 16:
+        if len(digits) == 16 and all(c in "0123456789" for c in digits):
             nik_hash = cipher.search_hash(digits, tenant_id=context.tenant.id, field="nik")
         else:
             words = tuple(cipher.word_hashes(query, tenant_id=context.tenant.id))

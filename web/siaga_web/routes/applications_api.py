@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from siaga_platform.applications import importer, repository, service
 from siaga_platform.applications.models import Application, ImportJob, Priority, Reason
-from siaga_platform.applications.nik import Sex
+from siaga_platform.applications.nik import Sex, normalize
 from siaga_platform.applications.statuses import STATUS_CODES, Status, allowed_moves
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.auth.principal import Principal
@@ -160,9 +160,7 @@ async def list_applications(
         kecamatan_code=kecamatan,
         registered_from=registered_from,
         registered_to=registered_to,
-        nik_hash=cipher.search_hash(
-            "".join(c for c in nik if c.isdigit()), tenant_id=tenant_id, field="nik"
-        )
+        nik_hash=cipher.search_hash(normalize(nik), tenant_id=tenant_id, field="nik")
         if nik
         else None,
         name_word_hashes=tuple(cipher.word_hashes(name, tenant_id=tenant_id)) if name else (),
