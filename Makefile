@@ -60,4 +60,4 @@ clean:
 messages: install-dev ## refresh the English catalog from the templates and code
 	mkdir -p var
 	$(BIN)/pybabel extract -F babel.cfg -o var/messages.pot --no-location .
-	$(BIN)/pybabel update -i var/messages.pot -d web/siaga_web/locale -l en --no-location
+	$(BIN)/pybabel update -i var/messages.pot -d web/siaga_web/locale -l en
