@@ -4,6 +4,7 @@ from siaga_platform.applications import models as application_models
 from siaga_platform.audit import models as audit_models
 from siaga_platform.auth import models as auth_models
 from siaga_platform.db.base import Base
+from siaga_platform.hardware import models as hardware_models
 from siaga_tenants.memberships import models as membership_models
 from siaga_tenants.regions import models as region_models
 from siaga_tenants.registry import models as registry_models
@@ -14,6 +15,7 @@ __all__ = [
     "application_models",
     "audit_models",
     "auth_models",
+    "hardware_models",
     "membership_models",
     "metadata",
     "region_models",

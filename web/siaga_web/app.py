@@ -30,6 +30,7 @@ from siaga_web.routes import (
     api,
     applications,
     applications_api,
+    hardware_api,
     health,
     language,
     pages,
@@ -160,6 +161,8 @@ def create_app(
         applications.router,
         api.router,
         applications_api.router,
+        hardware_api.beats,
+        hardware_api.router,
     )
     for router in routers:
         app.include_router(router)

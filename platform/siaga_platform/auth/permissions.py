@@ -16,6 +16,8 @@ class Permission(StrEnum):
     VIEW_APPLICATIONS = "applications:view"
     EDIT_APPLICATIONS = "applications:edit"
     OPEN_APPLICATION_RECORD = "applications:open-record"
+    VIEW_HARDWARE = "hardware:view"
+    MANAGE_HARDWARE = "hardware:manage"
 
 
 # What the staff of a regency office do in their own office.
@@ -24,6 +26,8 @@ _OFFICE_WORK = frozenset(
         Permission.VIEW_APPLICATIONS,
         Permission.EDIT_APPLICATIONS,
         Permission.OPEN_APPLICATION_RECORD,
+        Permission.VIEW_HARDWARE,
+        Permission.MANAGE_HARDWARE,
     }
 )
 
@@ -37,11 +41,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_TENANT,
             Permission.VIEW_PROVINCE,
             Permission.VIEW_APPLICATIONS,
+            Permission.VIEW_HARDWARE,
         }
     ),
     # Platform admins run the platform; they read a regency's applications masked, like a
     # supervisor, and do not do the office's work.
-    Role.ADMIN_PLATFORM: frozenset(Permission) - _OFFICE_WORK | {Permission.VIEW_APPLICATIONS},
+    Role.ADMIN_PLATFORM: frozenset(Permission) - _OFFICE_WORK
+    | {Permission.VIEW_APPLICATIONS, Permission.VIEW_HARDWARE},
 }
 
 

@@ -1,0 +1,1 @@
+"""Recording hardware: sites, devices, heartbeats and the device state derived from them."""

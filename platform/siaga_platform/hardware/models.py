@@ -1,0 +1,109 @@
+"""Sites of a regency office, their devices, and the heartbeats the devices send."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from siaga_platform.db.base import AppendOnly, Base, new_id, utcnow
+from siaga_platform.tenancy.models import TenantScoped
+
+
+class SiteKind(StrEnum):
+    OFFICE = "office"  # kantor Disdukcapil
+    KECAMATAN = "kecamatan"  # service point at a kecamatan
+    MOBILE = "mobile"  # mobile recording unit
+
+
+class DeviceKind(StrEnum):
+    RECORDING_SERVER = "recording_server"
+    RECORDING_PC = "recording_pc"
+    CAMERA = "camera"
+    FINGERPRINT_SCANNER = "fingerprint_scanner"
+    IRIS_SCANNER = "iris_scanner"
+    SIGNATURE_PAD = "signature_pad"
+    CARD_PRINTER = "card_printer"
+    CARD_READER = "card_reader"
+    ROUTER = "router"
+    UPS = "ups"
+
+
+class Funding(StrEnum):
+    APBN = "APBN"  # central budget: repairs go through the ministry
+    APBD = "APBD"  # regency budget: repaired locally
+
+
+class BeatStatus(StrEnum):
+    OK = "ok"
+    DEGRADED = "degraded"
+    FAULT = "fault"
+
+
+class Site(TenantScoped, Base):
+    __tablename__ = "hardware_sites"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[SiteKind] = mapped_column(String(12))
+    kecamatan_code: Mapped[str | None] = mapped_column(ForeignKey("kecamatan.code"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Device(TenantScoped, Base):
+    """A device and the state kept from its heartbeats (the derived status reads these)."""
+
+    __tablename__ = "hardware_devices"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "site_id"], ["hardware_sites.tenant_id", "hardware_sites.id"]
+        ),
+        Index(None, "tenant_id", "site_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    site_id: Mapped[uuid.UUID]
+    kind: Mapped[DeviceKind] = mapped_column(String(24))
+    label: Mapped[str] = mapped_column(String(120))
+    serial: Mapped[str | None] = mapped_column(String(80))
+    asset_tag: Mapped[str | None] = mapped_column(String(80))
+    funding: Mapped[Funding] = mapped_column(String(4))
+    installed_on: Mapped[date | None]
+    #: A recording set groups the devices that together record one person.
+    recording_set: Mapped[str | None] = mapped_column(String(60))
+    expected_interval_seconds: Mapped[int] = mapped_column(default=60)
+    last_beat_at: Mapped[datetime | None]
+    last_status: Mapped[str | None] = mapped_column(String(10))
+    #: Consecutive good beats since the device last failed (up again only after K of them).
+    good_streak: Mapped[int] = mapped_column(default=0)
+    recovering: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeviceToken(Base):
+    """Registry of device tokens (hashes only), readable before the tenant is known: the
+    heartbeat endpoint learns the tenant from the token."""
+
+    __tablename__ = "hardware_device_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
+    device_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class Heartbeat(TenantScoped, AppendOnly, Base):
+    """One beat; the key makes a beat sent twice count once."""
+
+    __tablename__ = "hardware_heartbeats"
+
+    device_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    taken_at: Mapped[datetime] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))
+    readings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

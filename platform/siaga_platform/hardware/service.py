@@ -1,0 +1,184 @@
+"""Registering sites and devices, device tokens, and taking heartbeats in."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from siaga_platform.applications.service import writer_tenant
+from siaga_platform.audit import service as audit
+from siaga_platform.auth.principal import Principal
+from siaga_platform.errors import DomainError, InvalidInput, NotFound
+from siaga_platform.hardware import repository
+from siaga_platform.hardware.models import (
+    BeatStatus,
+    Device,
+    DeviceKind,
+    DeviceToken,
+    Funding,
+    Site,
+    SiteKind,
+)
+from siaga_platform.hardware.state import apply_beat
+from siaga_platform.tenancy.scope import TenantScope, acting_for
+
+FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks on recording PCs drift
+OLDEST_ACCEPTED = timedelta(days=7)  # an agent's queue is kept about that long
+
+
+class DeviceTokenRefused(DomainError):
+    status_code = 401
+    message = "Token perangkat tidak dikenal atau sudah dicabut."
+
+
+@dataclass(frozen=True, slots=True)
+class BeatIn:
+    taken_at: datetime
+    status: BeatStatus
+    readings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BeatResult:
+    accepted: int
+    duplicates: int
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+async def create_site(
+    db: AsyncSession, principal: Principal, *, name: str, kind: SiteKind, kecamatan_code: str | None
+) -> Site:
+    writer_tenant(principal)
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise InvalidInput("Nama lokasi wajib diisi.", field="name")
+    site = Site(name=cleaned[:120], kind=kind, kecamatan_code=kecamatan_code or None)
+    db.add(site)
+    await db.flush()
+    return site
+
+
+async def register_device(
+    db: AsyncSession,
+    principal: Principal,
+    *,
+    site_id: uuid.UUID,
+    kind: DeviceKind,
+    label: str,
+    funding: Funding,
+    serial: str | None = None,
+    asset_tag: str | None = None,
+    installed_on: date | None = None,
+    recording_set: str | None = None,
+    expected_interval_seconds: int = 60,
+) -> tuple[Device, str]:
+    """The device and its token; the token is shown once and only its hash is kept."""
+    tenant_id = writer_tenant(principal)
+    if await repository.site(db, site_id) is None:
+        raise NotFound("Lokasi tidak ditemukan.")
+    if not 10 <= expected_interval_seconds <= 3600:
+        raise InvalidInput(
+            "Interval denyut harus 10–3600 detik.", field="expected_interval_seconds"
+        )
+    device = Device(
+        site_id=site_id,
+        kind=kind,
+        label=" ".join(label.split())[:120] or kind.value,
+        funding=funding,
+        serial=serial,
+        asset_tag=asset_tag,
+        installed_on=installed_on,
+        recording_set=recording_set,
+        expected_interval_seconds=expected_interval_seconds,
+    )
+    db.add(device)
+    await db.flush()
+    raw = secrets.token_urlsafe(32)
+    db.add(DeviceToken(token_hash=token_hash(raw), tenant_id=tenant_id, device_id=device.id))
+    await audit.record(
+        db,
+        tenant_id=tenant_id,
+        actor_subject=principal.subject,
+        action="device.registered",
+        object_type="device",
+        object_id=str(device.id),
+    )
+    return device, raw
+
+
+async def revoke_device_tokens(
+    db: AsyncSession, principal: Principal, device_id: uuid.UUID, *, now: datetime
+) -> int:
+    """A stolen or retired device stops being heard at once."""
+    writer_tenant(principal)
+    if await repository.device(db, device_id) is None:  # 404 for another tenant's device
+        raise NotFound("Perangkat tidak ditemukan.")
+    revoked = 0
+    for credential in await repository.tokens_of(db, device_id):
+        if credential.revoked_at is None:
+            credential.revoked_at = now
+            revoked += 1
+    await db.flush()
+    return revoked
+
+
+async def device_for_token(db: AsyncSession, raw: str | None) -> DeviceToken:
+    found = await repository.token(db, token_hash(raw)) if raw else None
+    if found is None or found.revoked_at is not None:
+        raise DeviceTokenRefused()
+    return found
+
+
+def check_time(taken_at: datetime, now: datetime, *, field: str = "taken_at") -> None:
+    if taken_at.tzinfo is None:
+        raise InvalidInput(
+            "taken_at harus memakai zona waktu (mis. 2026-11-27T08:00:00+07:00).", field=field
+        )
+    if taken_at > now + FUTURE_TOLERANCE:
+        raise InvalidInput("taken_at ada di masa depan: periksa jam perangkat.", field=field)
+    if taken_at < now - OLDEST_ACCEPTED:
+        raise InvalidInput(
+            "taken_at lebih dari 7 hari yang lalu: denyut ini tidak diterima.", field=field
+        )
+
+
+async def record_beats(
+    db: AsyncSession, credential: DeviceToken, beats: list[BeatIn], *, now: datetime
+) -> BeatResult:
+    """Stores new beats (a beat sent twice counts once) and folds them into the device state."""
+    for index, beat in enumerate(beats):
+        check_time(
+            beat.taken_at,
+            now,
+            field=f"heartbeats[{index}].taken_at" if len(beats) > 1 else "taken_at",
+        )
+    accepted = duplicates = 0
+    async with acting_for(db, TenantScope.single(credential.tenant_id)):
+        device = await repository.device(db, credential.device_id, lock=True)
+        if device is None:
+            raise DeviceTokenRefused()
+        for beat in sorted(beats, key=lambda b: b.taken_at):
+            stored = await repository.insert_beat(
+                db,
+                tenant_id=credential.tenant_id,
+                device_id=device.id,
+                taken_at=beat.taken_at,
+                status=beat.status.value,
+                readings=beat.readings,
+            )
+            if not stored:
+                duplicates += 1
+                continue
+            accepted += 1
+            apply_beat(device, beat.status, beat.taken_at)
+        await db.flush()
+    return BeatResult(accepted, duplicates)

@@ -1,0 +1,172 @@
+"""JSON API for recording hardware: heartbeats from device agents (device tokens, no user),
+and registering sites and devices (staff)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header
+from pydantic import BaseModel, Field
+
+from siaga_platform.auth.permissions import Permission
+from siaga_platform.auth.principal import Principal
+from siaga_platform.errors import NotFound
+from siaga_platform.hardware import repository, service
+from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, SiteKind
+from siaga_platform.hardware.state import derive_state
+from siaga_web.csrf import verify_csrf_unless_bearer
+from siaga_web.deps import DbSession, requires
+
+
+def device_token_route() -> None:
+    """Marks routes authenticated by a device token instead of a person."""
+
+
+device_token_route.permission = "device-token"  # type: ignore[attr-defined]
+
+beats = APIRouter(
+    prefix="/api/v1/heartbeats", tags=["hardware"], dependencies=[Depends(device_token_route)]
+)
+router = APIRouter(
+    prefix="/api/v1", tags=["hardware"], dependencies=[Depends(verify_csrf_unless_bearer)]
+)
+
+
+class BeatBody(BaseModel):
+    taken_at: datetime = Field(description="When the check was made, with its time zone")
+    status: BeatStatus
+    readings: dict[str, Any] = Field(
+        default_factory=dict, examples=[{"printer_temp_c": 165, "disk_free_gb": 41.5}]
+    )
+
+
+class BatchItem(BeatBody):
+    device_token: str = Field(max_length=200)
+
+
+class Batch(BaseModel):
+    heartbeats: list[BatchItem] = Field(min_length=1, max_length=500)
+
+
+class BeatAnswer(BaseModel):
+    accepted: int
+    duplicates: int
+
+
+@beats.post("", response_model=BeatAnswer, status_code=202)
+async def heartbeat(
+    db: DbSession,
+    body: BeatBody,
+    x_device_token: Annotated[str | None, Header(max_length=200)] = None,
+) -> BeatAnswer:
+    """One heartbeat of the device whose token is in ``X-Device-Token``. Idempotent."""
+    credential = await service.device_for_token(db, x_device_token)
+    result = await service.record_beats(
+        db,
+        credential,
+        [service.BeatIn(body.taken_at, body.status, body.readings)],
+        now=datetime.now(UTC),
+    )
+    return BeatAnswer(accepted=result.accepted, duplicates=result.duplicates)
+
+
+@beats.post("/batch", response_model=BeatAnswer, status_code=202)
+async def heartbeat_batch(db: DbSession, body: Batch) -> BeatAnswer:
+    """Many heartbeats at once (a site agent speaking for several devices, or a queue
+    delivered after an outage); each carries its device's token."""
+    by_token: dict[str, list[service.BeatIn]] = defaultdict(list)
+    for item in body.heartbeats:
+        by_token[item.device_token].append(
+            service.BeatIn(item.taken_at, item.status, item.readings)
+        )
+    accepted = duplicates = 0
+    now = datetime.now(UTC)
+    for token, items in by_token.items():
+        credential = await service.device_for_token(db, token)
+        result = await service.record_beats(db, credential, items, now=now)
+        accepted, duplicates = accepted + result.accepted, duplicates + result.duplicates
+    return BeatAnswer(accepted=accepted, duplicates=duplicates)
+
+
+class SiteIn(BaseModel):
+    name: str = Field(max_length=120)
+    kind: SiteKind
+    kecamatan_code: str | None = Field(default=None, max_length=12)
+
+
+class DeviceIn(BaseModel):
+    site_id: uuid.UUID
+    kind: DeviceKind
+    label: str = Field(max_length=120)
+    funding: Funding
+    serial: str | None = Field(default=None, max_length=80)
+    asset_tag: str | None = Field(default=None, max_length=80)
+    installed_on: date | None = None
+    recording_set: str | None = Field(default=None, max_length=60)
+    expected_interval_seconds: int = 60
+
+
+class DeviceOut(BaseModel):
+    id: uuid.UUID
+    site_id: uuid.UUID
+    kind: DeviceKind
+    label: str
+    funding: Funding
+    state: str
+    last_beat_at: datetime | None
+    token: str | None = Field(default=None, description="Shown once, at registration")
+
+
+Manager = Annotated[Principal, Depends(requires(Permission.MANAGE_HARDWARE))]
+Viewer = Annotated[Principal, Depends(requires(Permission.VIEW_HARDWARE))]
+
+
+@router.post("/sites", status_code=201)
+async def create_site(db: DbSession, principal: Manager, body: SiteIn) -> dict[str, str]:
+    site = await service.create_site(
+        db, principal, name=body.name, kind=body.kind, kecamatan_code=body.kecamatan_code
+    )
+    return {"id": str(site.id), "name": site.name}
+
+
+@router.post("/devices", response_model=DeviceOut, status_code=201)
+async def register_device(db: DbSession, principal: Manager, body: DeviceIn) -> DeviceOut:
+    device, token = await service.register_device(db, principal, **body.model_dump())
+    return DeviceOut(
+        id=device.id,
+        site_id=device.site_id,
+        kind=device.kind,
+        label=device.label,
+        funding=device.funding,
+        state="unknown",
+        last_beat_at=None,
+        token=token,
+    )
+
+
+@router.get("/devices/{device_id}", response_model=DeviceOut)
+async def get_device(db: DbSession, principal: Viewer, device_id: uuid.UUID) -> DeviceOut:
+    device = await repository.device(db, device_id)
+    if device is None:
+        raise NotFound("Perangkat tidak ditemukan.")
+    return DeviceOut(
+        id=device.id,
+        site_id=device.site_id,
+        kind=device.kind,
+        label=device.label,
+        funding=device.funding,
+        state=derive_state(device, datetime.now(UTC)).value,
+        last_beat_at=device.last_beat_at,
+    )
+
+
+@router.post("/devices/{device_id}/revoke-tokens")
+async def revoke(db: DbSession, principal: Manager, device_id: uuid.UUID) -> dict[str, int]:
+    return {
+        "revoked": await service.revoke_device_tokens(
+            db, principal, device_id, now=datetime.now(UTC)
+        )
+    }
