@@ -73,7 +73,8 @@ class Device(TenantScoped, Base):
     asset_tag: Mapped[str | None] = mapped_column(String(80))
     funding: Mapped[Funding] = mapped_column(String(4))
     installed_on: Mapped[date | None]
-    #: A recording set groups the devices that together record one person.
+    #: A recording set groups the devices that together record one person; "*" marks a device
+    #: every set needs (the regency's recording server).
     recording_set: Mapped[str | None] = mapped_column(String(60))
     expected_interval_seconds: Mapped[int] = mapped_column(default=60)
     last_beat_at: Mapped[datetime | None]
@@ -81,6 +82,9 @@ class Device(TenantScoped, Base):
     #: Consecutive good beats since the device last failed (up again only after K of them).
     good_streak: Mapped[int] = mapped_column(default=0)
     recovering: Mapped[bool] = mapped_column(default=False)
+    #: The derived state last written to the state log, and since when (kept by the sweep).
+    logged_state: Mapped[str] = mapped_column(String(12), default="unknown")
+    logged_state_since: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -107,3 +111,77 @@ class Heartbeat(TenantScoped, AppendOnly, Base):
     status: Mapped[str] = mapped_column(String(10))
     readings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IncidentCause(StrEnum):
+    LIGHTNING = "lightning"
+    POWER = "power"
+    NETWORK = "network"
+    HARDWARE_FAULT = "hardware_fault"
+    THEFT = "theft"
+    CENTRAL_DATA_CENTRE = "central_data_centre"
+    CONSUMABLE = "consumable"  # e.g. printer ribbon ran out
+    OTHER = "other"
+    UNKNOWN = "unknown"  # opened automatically, cause not yet known
+
+
+class DeviceStateChange(TenantScoped, AppendOnly, Base):
+    """When a device's derived state changed: uptime is integrated from these."""
+
+    __tablename__ = "hardware_state_changes"
+    __table_args__ = (Index(None, "tenant_id", "device_id", "at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    device_id: Mapped[uuid.UUID]
+    at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(12))
+
+
+class Incident(TenantScoped, Base):
+    __tablename__ = "hardware_incidents"
+    __table_args__ = (Index(None, "tenant_id", "closed_at", "opened_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    device_id: Mapped[uuid.UUID | None]
+    site_id: Mapped[uuid.UUID | None]
+    title: Mapped[str] = mapped_column(String(200))
+    cause: Mapped[IncidentCause] = mapped_column(String(24))
+    opened_automatically: Mapped[bool] = mapped_column(default=False)
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(String(500))
+    funding: Mapped[str | None] = mapped_column(String(4))
+    reported_to_ministry_on: Mapped[date | None]
+    ministry_reference: Mapped[str | None] = mapped_column(String(120))
+    expected_repair_on: Mapped[date | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own mapping
+
+
+class IncidentEvent(TenantScoped, AppendOnly, Base):
+    """The incident's timeline: opened, escalated, note, acknowledged, closed."""
+
+    __tablename__ = "hardware_incident_events"
+    __table_args__ = (Index(None, "tenant_id", "incident_id", "at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    incident_id: Mapped[uuid.UUID]
+    at: Mapped[datetime]
+    actor_subject: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(String(1000))
+
+
+class MaintenanceWindow(TenantScoped, Base):
+    """Planned downtime of a device or a whole site: opens no incident, not counted in uptime."""
+
+    __tablename__ = "hardware_maintenance"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    device_id: Mapped[uuid.UUID | None]
+    site_id: Mapped[uuid.UUID | None]
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(300))
+    created_by: Mapped[str] = mapped_column(String(255))

@@ -11,7 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from siaga_platform.hardware.models import Device, DeviceToken, Heartbeat, Site
+from siaga_platform.hardware.models import (
+    Device,
+    DeviceStateChange,
+    DeviceToken,
+    Heartbeat,
+    Incident,
+    IncidentEvent,
+    MaintenanceWindow,
+    Site,
+)
 
 
 async def token(db: AsyncSession, token_hash: str) -> DeviceToken | None:
@@ -75,3 +84,69 @@ async def recent_beats(
         .limit(limit)
     )
     return rows.all()
+
+
+async def all_devices(db: AsyncSession, *, lock: bool = False) -> Sequence[Device]:
+    query = select(Device).order_by(Device.site_id, Device.id)
+    if lock:
+        query = query.with_for_update()
+    return (await db.scalars(query)).all()
+
+
+async def open_incident_for_device(db: AsyncSession, device_id: uuid.UUID) -> Incident | None:
+    return await db.scalar(
+        select(Incident).where(Incident.device_id == device_id, Incident.closed_at.is_(None))
+    )
+
+
+async def incident(db: AsyncSession, incident_id: uuid.UUID) -> Incident | None:
+    return await db.scalar(select(Incident).where(Incident.id == incident_id))
+
+
+async def open_incidents(db: AsyncSession) -> Sequence[Incident]:
+    rows = await db.scalars(
+        select(Incident).where(Incident.closed_at.is_(None)).order_by(Incident.opened_at)
+    )
+    return rows.all()
+
+
+async def incident_timeline(db: AsyncSession, incident_id: uuid.UUID) -> Sequence[IncidentEvent]:
+    rows = await db.scalars(
+        select(IncidentEvent)
+        .where(IncidentEvent.incident_id == incident_id)
+        .order_by(IncidentEvent.at)
+    )
+    return rows.all()
+
+
+async def maintenance_between(
+    db: AsyncSession, start: datetime, end: datetime
+) -> Sequence[MaintenanceWindow]:
+    rows = await db.scalars(
+        select(MaintenanceWindow).where(
+            MaintenanceWindow.starts_at < end, MaintenanceWindow.ends_at > start
+        )
+    )
+    return rows.all()
+
+
+async def state_changes(
+    db: AsyncSession, device_id: uuid.UUID, start: datetime, end: datetime
+) -> list[tuple[datetime, str]]:
+    """The changes inside [start, end) and the last one before start."""
+    before = await db.execute(
+        select(DeviceStateChange.at, DeviceStateChange.state)
+        .where(DeviceStateChange.device_id == device_id, DeviceStateChange.at < start)
+        .order_by(DeviceStateChange.at.desc())
+        .limit(1)
+    )
+    inside = await db.execute(
+        select(DeviceStateChange.at, DeviceStateChange.state)
+        .where(
+            DeviceStateChange.device_id == device_id,
+            DeviceStateChange.at >= start,
+            DeviceStateChange.at < end,
+        )
+        .order_by(DeviceStateChange.at)
+    )
+    return [(at, state) for at, state in [*before.all(), *inside.all()]]

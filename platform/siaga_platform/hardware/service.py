@@ -16,6 +16,7 @@ from siaga_platform.audit import service as audit
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import DomainError, InvalidInput, NotFound
 from siaga_platform.hardware import repository
+from siaga_platform.hardware.incidents import log_state
 from siaga_platform.hardware.models import (
     BeatStatus,
     Device,
@@ -25,7 +26,7 @@ from siaga_platform.hardware.models import (
     Site,
     SiteKind,
 )
-from siaga_platform.hardware.state import apply_beat
+from siaga_platform.hardware.state import apply_beat, derive_state
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks on recording PCs drift
@@ -180,5 +181,9 @@ async def record_beats(
                 continue
             accepted += 1
             apply_beat(device, beat.status, beat.taken_at)
+        if accepted:
+            # Recovery and faults show at once; silence is noticed by the sweep.
+            windows = list(await repository.maintenance_between(db, now - timedelta(days=1), now))
+            await log_state(db, device, derive_state(device, now), now=now, windows=windows)
         await db.flush()
     return BeatResult(accepted, duplicates)

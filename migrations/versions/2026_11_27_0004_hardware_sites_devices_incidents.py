@@ -1,9 +1,9 @@
-"""Recording hardware: sites, devices, device tokens (hashes), heartbeats. Tenant tables behind
-RLS on PostgreSQL; heartbeats are append-only.
+"""Recording hardware: sites, devices, device tokens (hashes), heartbeats, the state log,
+incidents with their timeline, maintenance windows. Tenant tables behind RLS on PostgreSQL.
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-27 22:35:15.304136
+Create Date: 2026-11-27 22:38:08.367279
 """
 
 from collections.abc import Sequence
@@ -56,6 +56,80 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "hardware_incident_events",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("incident_id", sa.Uuid(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor_subject", sa.String(length=255), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("note", sa.String(length=1000), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_hardware_incident_events_tenant_id_tenants"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_hardware_incident_events")),
+    )
+    with op.batch_alter_table("hardware_incident_events", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_hardware_incident_events_tenant_id_incident_id_at"),
+            ["tenant_id", "incident_id", "at"],
+            unique=False,
+        )
+
+    op.create_table(
+        "hardware_incidents",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("device_id", sa.Uuid(), nullable=True),
+        sa.Column("site_id", sa.Uuid(), nullable=True),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("cause", sa.String(length=24), nullable=False),
+        sa.Column("opened_automatically", sa.Boolean(), nullable=False),
+        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolution", sa.String(length=500), nullable=True),
+        sa.Column("funding", sa.String(length=4), nullable=True),
+        sa.Column("reported_to_ministry_on", sa.Date(), nullable=True),
+        sa.Column("ministry_reference", sa.String(length=120), nullable=True),
+        sa.Column("expected_repair_on", sa.Date(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_hardware_incidents_tenant_id_tenants"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_hardware_incidents")),
+    )
+    with op.batch_alter_table("hardware_incidents", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_hardware_incidents_tenant_id_closed_at_opened_at"),
+            ["tenant_id", "closed_at", "opened_at"],
+            unique=False,
+        )
+
+    op.create_table(
+        "hardware_maintenance",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("device_id", sa.Uuid(), nullable=True),
+        sa.Column("site_id", sa.Uuid(), nullable=True),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.String(length=300), nullable=False),
+        sa.Column("created_by", sa.String(length=255), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_hardware_maintenance_tenant_id_tenants"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_hardware_maintenance")),
+    )
+    op.create_table(
         "hardware_sites",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -77,6 +151,28 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_hardware_sites")),
     )
     op.create_table(
+        "hardware_state_changes",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("device_id", sa.Uuid(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("state", sa.String(length=12), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_hardware_state_changes_tenant_id_tenants"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_hardware_state_changes")),
+    )
+    with op.batch_alter_table("hardware_state_changes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_hardware_state_changes_tenant_id_device_id_at"),
+            ["tenant_id", "device_id", "at"],
+            unique=False,
+        )
+
+    op.create_table(
         "hardware_devices",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -93,6 +189,8 @@ def upgrade() -> None:
         sa.Column("last_status", sa.String(length=10), nullable=True),
         sa.Column("good_streak", sa.Integer(), nullable=False),
         sa.Column("recovering", sa.Boolean(), nullable=False),
+        sa.Column("logged_state", sa.String(length=12), nullable=False),
+        sa.Column("logged_state_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id", "site_id"],
@@ -117,8 +215,16 @@ def upgrade() -> None:
     _secure()
 
 
-TENANT_TABLES = ("hardware_sites", "hardware_devices", "hardware_heartbeats")
-APPEND_ONLY = ("hardware_heartbeats",)
+TENANT_TABLES = (
+    "hardware_sites",
+    "hardware_devices",
+    "hardware_heartbeats",
+    "hardware_state_changes",
+    "hardware_incidents",
+    "hardware_incident_events",
+    "hardware_maintenance",
+)
+APPEND_ONLY = ("hardware_heartbeats", "hardware_state_changes", "hardware_incident_events")
 
 
 def _secure() -> None:
@@ -145,7 +251,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_hardware_devices_tenant_id_site_id"))
 
     op.drop_table("hardware_devices")
+    with op.batch_alter_table("hardware_state_changes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_hardware_state_changes_tenant_id_device_id_at"))
+
+    op.drop_table("hardware_state_changes")
     op.drop_table("hardware_sites")
+    op.drop_table("hardware_maintenance")
+    with op.batch_alter_table("hardware_incidents", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_hardware_incidents_tenant_id_closed_at_opened_at"))
+
+    op.drop_table("hardware_incidents")
+    with op.batch_alter_table("hardware_incident_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_hardware_incident_events_tenant_id_incident_id_at"))
+
+    op.drop_table("hardware_incident_events")
     op.drop_table("hardware_heartbeats")
     with op.batch_alter_table("hardware_device_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_hardware_device_tokens_device_id"))

@@ -1,0 +1,299 @@
+"""Incidents and the state log: opened automatically when a device goes down (outside planned
+maintenance), closed when it is back; reported, escalated and closed by hand; the sweep that
+notices silent devices."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from siaga_platform.applications.service import writer_tenant
+from siaga_platform.auth.principal import Principal
+from siaga_platform.errors import Conflict, InvalidInput, NotFound
+from siaga_platform.hardware import repository
+from siaga_platform.hardware.models import (
+    Device,
+    DeviceStateChange,
+    Funding,
+    Incident,
+    IncidentCause,
+    IncidentEvent,
+    MaintenanceWindow,
+)
+from siaga_platform.hardware.state import MISSED_BEATS, DeviceState, site_states
+from siaga_platform.tenancy.scope import TenantScope, acting_for
+
+SYSTEM = "system:hardware-watch"
+KIND_LABELS = {
+    "recording_server": "Server perekaman",
+    "recording_pc": "PC perekaman",
+    "camera": "Kamera",
+    "fingerprint_scanner": "Pemindai sidik jari",
+    "iris_scanner": "Pemindai iris",
+    "signature_pad": "Alat tanda tangan",
+    "card_printer": "Printer kartu",
+    "card_reader": "Pembaca kartu",
+    "router": "Router",
+    "ups": "UPS",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    changes: int
+    opened: int
+    closed: int
+
+
+def _in_maintenance(device: Device, windows: list[MaintenanceWindow], at: datetime) -> bool:
+    return any(
+        w.starts_at <= at < w.ends_at and (w.device_id == device.id or w.site_id == device.site_id)
+        for w in windows
+    )
+
+
+def _went_down_at(device: Device, now: datetime) -> datetime:
+    """A silent device went down when its last beat stopped counting (not when the sweep
+    noticed); a device that reported a fault went down with that beat."""
+    if device.last_beat_at is None:
+        return now
+    silent_from = device.last_beat_at + timedelta(
+        seconds=device.expected_interval_seconds * MISSED_BEATS
+    )
+    if now <= silent_from:
+        return device.last_beat_at
+    return silent_from
+
+
+async def log_state(
+    db: AsyncSession,
+    device: Device,
+    state: DeviceState,
+    *,
+    now: datetime,
+    windows: list[MaintenanceWindow],
+) -> tuple[int, int]:
+    """Record a state change with its incident bookkeeping; returns (opened, closed)."""
+    if state.value == device.logged_state:
+        return 0, 0
+    at = _went_down_at(device, now) if state is DeviceState.DOWN else (device.last_beat_at or now)
+    if device.logged_state_since is not None:
+        at = max(at, device.logged_state_since)
+    db.add(
+        DeviceStateChange(tenant_id=device.tenant_id, device_id=device.id, at=at, state=state.value)
+    )
+    device.logged_state, device.logged_state_since = state.value, at
+    opened = closed = 0
+    existing = await repository.open_incident_for_device(db, device.id)
+    if state is DeviceState.DOWN and existing is None and not _in_maintenance(device, windows, at):
+        incident = Incident(
+            tenant_id=device.tenant_id,
+            device_id=device.id,
+            site_id=device.site_id,
+            title=f"{KIND_LABELS.get(device.kind, device.kind)} mati: {device.label}",
+            cause=IncidentCause.UNKNOWN,
+            opened_automatically=True,
+            opened_at=at,
+            funding=device.funding,
+        )
+        db.add(incident)
+        await db.flush()
+        _event(
+            db,
+            incident,
+            at,
+            SYSTEM,
+            "opened",
+            "Dibuka otomatis: perangkat berhenti mengirim denyut.",
+        )
+        opened = 1
+    elif (
+        state in (DeviceState.UP, DeviceState.DEGRADED)
+        and existing is not None
+        and existing.opened_automatically  # one reported by hand is closed by hand
+    ):
+        existing.closed_at = at
+        existing.resolution = "Pulih: perangkat kembali mengirim denyut."
+        _event(db, existing, at, SYSTEM, "closed", existing.resolution)
+        closed = 1
+    await db.flush()
+    return opened, closed
+
+
+def _event(
+    db: AsyncSession, incident: Incident, at: datetime, actor: str, kind: str, note: str | None
+) -> None:
+    db.add(
+        IncidentEvent(
+            tenant_id=incident.tenant_id,
+            incident_id=incident.id,
+            at=at,
+            actor_subject=actor,
+            kind=kind,
+            note=note,
+        )
+    )
+
+
+async def sweep_tenant(db: AsyncSession, tenant_id: uuid.UUID, *, now: datetime) -> SweepReport:
+    """Bring every device's logged state up to date (run every minute or so, idempotent)."""
+    changes = opened = closed = 0
+    async with acting_for(db, TenantScope.single(tenant_id)):
+        devices = await repository.all_devices(db, lock=True)
+        windows = list(await repository.maintenance_between(db, now - timedelta(days=1), now))
+        by_site: dict[uuid.UUID, list[Device]] = {}
+        for device in devices:
+            by_site.setdefault(device.site_id, []).append(device)
+        for site_devices in by_site.values():
+            states = site_states(site_devices, now)
+            for device in site_devices:
+                state = states[device.id]
+                if state.value != device.logged_state:
+                    changes += 1
+                    o, c = await log_state(db, device, state, now=now, windows=windows)
+                    opened, closed = opened + o, closed + c
+    return SweepReport(changes, opened, closed)
+
+
+async def report_incident(
+    db: AsyncSession,
+    principal: Principal,
+    *,
+    device_id: uuid.UUID | None,
+    site_id: uuid.UUID | None,
+    cause: IncidentCause,
+    title: str,
+    note: str | None,
+    now: datetime,
+) -> Incident:
+    tenant_id = writer_tenant(principal)
+    device = await repository.device(db, device_id) if device_id else None
+    if device_id and device is None:
+        raise NotFound("Perangkat tidak ditemukan.")
+    if site_id and await repository.site(db, site_id) is None:
+        raise NotFound("Lokasi tidak ditemukan.")
+    if not title.strip():
+        raise InvalidInput("Judul kejadian wajib diisi.", field="title")
+    incident = Incident(
+        tenant_id=tenant_id,
+        device_id=device_id,
+        site_id=site_id or (device.site_id if device else None),
+        title=title.strip()[:200],
+        cause=cause,
+        opened_automatically=False,
+        opened_at=now,
+        funding=device.funding if device else None,
+    )
+    db.add(incident)
+    await db.flush()
+    _event(db, incident, now, principal.subject, "opened", note)
+    await db.flush()
+    return incident
+
+
+async def _incident(db: AsyncSession, incident_id: uuid.UUID, version: int) -> Incident:
+    found = await repository.incident(db, incident_id)
+    if found is None:
+        raise NotFound("Kejadian tidak ditemukan.")
+    if found.version != version:
+        raise Conflict("Kejadian ini baru saja diubah orang lain. Muat ulang halaman.")
+    return found
+
+
+async def escalate(
+    db: AsyncSession,
+    principal: Principal,
+    incident_id: uuid.UUID,
+    *,
+    version: int,
+    reported_on: date,
+    reference: str,
+    expected_repair_on: date | None,
+    funding: Funding,
+    cause: IncidentCause | None,
+    now: datetime,
+) -> Incident:
+    """Reported to the ministry (APBN equipment is repaired through it)."""
+    writer_tenant(principal)
+    incident = await _incident(db, incident_id, version)
+    if reported_on > now.date():
+        raise InvalidInput("Tanggal lapor tidak boleh di masa depan.", field="reported_on")
+    if not reference.strip():
+        raise InvalidInput("Nomor surat/laporan ke kementerian wajib diisi.", field="reference")
+    incident.reported_to_ministry_on = reported_on
+    incident.ministry_reference = reference.strip()[:120]
+    incident.expected_repair_on = expected_repair_on
+    incident.funding = funding.value
+    if cause is not None:
+        incident.cause = cause
+    _event(
+        db,
+        incident,
+        now,
+        principal.subject,
+        "escalated",
+        f"Dilaporkan ke kementerian {reported_on.isoformat()} ({incident.ministry_reference})",
+    )
+    try:
+        await db.flush()
+    except StaleDataError as error:
+        raise Conflict("Kejadian ini baru saja diubah orang lain. Muat ulang halaman.") from error
+    return incident
+
+
+async def close_incident(
+    db: AsyncSession,
+    principal: Principal,
+    incident_id: uuid.UUID,
+    *,
+    version: int,
+    resolution: str,
+    now: datetime,
+) -> Incident:
+    writer_tenant(principal)
+    incident = await _incident(db, incident_id, version)
+    if incident.closed_at is not None:
+        raise Conflict("Kejadian ini sudah ditutup.")
+    if not resolution.strip():
+        raise InvalidInput("Tuliskan penyelesaiannya.", field="resolution")
+    incident.closed_at, incident.resolution = now, resolution.strip()[:500]
+    _event(db, incident, now, principal.subject, "closed", incident.resolution)
+    try:
+        await db.flush()
+    except StaleDataError as error:
+        raise Conflict("Kejadian ini baru saja diubah orang lain. Muat ulang halaman.") from error
+    return incident
+
+
+async def plan_maintenance(
+    db: AsyncSession,
+    principal: Principal,
+    *,
+    device_id: uuid.UUID | None,
+    site_id: uuid.UUID | None,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str,
+) -> MaintenanceWindow:
+    writer_tenant(principal)
+    if (device_id is None) == (site_id is None):
+        raise InvalidInput("Pilih satu perangkat atau satu lokasi.", field="device_id")
+    if ends_at <= starts_at:
+        raise InvalidInput("Waktu selesai harus setelah waktu mulai.", field="ends_at")
+    if not reason.strip():
+        raise InvalidInput("Alasan perawatan wajib diisi.", field="reason")
+    window = MaintenanceWindow(
+        device_id=device_id,
+        site_id=site_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=reason.strip()[:300],
+        created_by=principal.subject,
+    )
+    db.add(window)
+    await db.flush()
+    return window

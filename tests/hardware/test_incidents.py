@@ -1,0 +1,150 @@
+"""Incidents open when a device goes down and close when it is back; not during planned
+maintenance; reported, escalated and closed by hand, each step on the timeline."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from siaga_platform.db.engine import unit_of_work
+from siaga_platform.errors import Conflict, InvalidInput
+from siaga_platform.hardware import incidents, repository, service
+from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, IncidentCause, SiteKind
+from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from tests.fixtures.applications import operator
+from tests.fixtures.databases import ScratchDatabase
+from tests.fixtures.seed import seed
+
+
+async def _server(db: ScratchDatabase) -> tuple[object, object]:
+    await seed(db)
+    who = await operator(db)
+    async with unit_of_work(db.session_factory) as session:
+        await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
+        site = await service.create_site(
+            session, who, name="Kantor", kind=SiteKind.OFFICE, kecamatan_code=None
+        )
+        device, token = await service.register_device(
+            session,
+            who,
+            site_id=site.id,
+            kind=DeviceKind.RECORDING_SERVER,
+            label="Server perekaman",
+            funding=Funding.APBN,
+            recording_set="*",
+        )
+    return who, (device.id, token, site.id)
+
+
+async def _beat(db: ScratchDatabase, token: str, at: datetime, status: BeatStatus) -> None:
+    async with unit_of_work(db.session_factory) as session:
+        credential = await service.device_for_token(session, token)
+        await service.record_beats(session, credential, [service.BeatIn(at, status)], now=at)
+
+
+async def test_silence_opens_an_incident_and_recovery_closes_it(db: ScratchDatabase) -> None:
+    who, (device_id, token, _site) = await _server(db)
+    t0 = datetime.now(UTC) - timedelta(hours=2)
+    await _beat(db, token, t0, BeatStatus.OK)
+    async with unit_of_work(db.session_factory) as session:
+        report = await incidents.sweep_tenant(
+            session, who.tenant_id, now=t0 + timedelta(minutes=30)
+        )  # type: ignore[arg-type]
+    assert report.opened == 1
+    async with unit_of_work(db.session_factory) as session:
+        again = await incidents.sweep_tenant(session, who.tenant_id, now=t0 + timedelta(minutes=31))  # type: ignore[arg-type]
+    assert again == incidents.SweepReport(0, 0, 0)  # idempotent
+    async with db.session_factory() as session:
+        await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
+        [incident] = await repository.open_incidents(session)
+        assert incident.opened_automatically and incident.device_id == device_id
+        assert incident.opened_at == t0 + timedelta(minutes=3)  # when the beats stopped counting
+    back = t0 + timedelta(minutes=40)
+    for k in range(3):
+        await _beat(db, token, back + timedelta(minutes=k), BeatStatus.OK)
+    async with db.session_factory() as session:
+        await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
+        assert await repository.open_incidents(session) == []
+        timeline = await repository.incident_timeline(session, incident.id)
+        assert [e.kind for e in timeline] == ["opened", "closed"]
+
+
+async def test_planned_maintenance_opens_no_incident(db: ScratchDatabase) -> None:
+    who, (device_id, token, _site) = await _server(db)
+    t0 = datetime.now(UTC) - timedelta(hours=2)
+    await _beat(db, token, t0, BeatStatus.OK)
+    async with unit_of_work(db.session_factory) as session:
+        await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
+        await incidents.plan_maintenance(
+            session,
+            who,
+            device_id=device_id,
+            site_id=None,
+            starts_at=t0,
+            ends_at=t0 + timedelta(hours=1),
+            reason="Ganti UPS",
+        )  # type: ignore[arg-type]
+    async with unit_of_work(db.session_factory) as session:
+        report = await incidents.sweep_tenant(
+            session, who.tenant_id, now=t0 + timedelta(minutes=30)
+        )  # type: ignore[arg-type]
+    assert report.changes == 1 and report.opened == 0
+
+
+async def test_report_escalate_and_close_by_hand(db: ScratchDatabase) -> None:
+    who, (device_id, _token, site_id) = await _server(db)
+    now = datetime.now(UTC)
+    async with unit_of_work(db.session_factory) as session:
+        await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
+        incident = await incidents.report_incident(
+            session,
+            who,
+            device_id=device_id,
+            site_id=None,
+            cause=IncidentCause.LIGHTNING,
+            title="Server tersambar petir",
+            note="Server mati setelah hujan badai",
+            now=now,
+        )
+        with pytest.raises(InvalidInput) as missing:
+            await incidents.escalate(
+                session,
+                who,
+                incident.id,
+                version=incident.version,
+                reported_on=date.today(),
+                reference=" ",
+                expected_repair_on=None,
+                funding=Funding.APBN,
+                cause=None,
+                now=now,
+            )
+        assert missing.value.field == "reference"
+        escalated = await incidents.escalate(
+            session,
+            who,
+            incident.id,
+            version=incident.version,
+            reported_on=date.today(),
+            reference="470/112/DISDUKCAPIL/2017",
+            expected_repair_on=None,
+            funding=Funding.APBN,
+            cause=None,
+            now=now,
+        )
+        with pytest.raises(Conflict):
+            await incidents.close_incident(
+                session, who, incident.id, version=1, resolution="x", now=now
+            )
+        closed = await incidents.close_incident(
+            session,
+            who,
+            incident.id,
+            version=escalated.version,
+            resolution="Server diganti kementerian",
+            now=now,
+        )
+        assert closed.closed_at is not None and closed.site_id == site_id
+        timeline = await repository.incident_timeline(session, incident.id)
+        assert [e.kind for e in timeline] == ["opened", "escalated", "closed"]
