@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ from siaga_platform.auth.oidc import KeycloakOidc
 from siaga_platform.config import Settings, get_settings
 from siaga_platform.db.engine import create_engine, create_session_factory
 from siaga_platform.errors import DomainError
+from siaga_platform.hardware.watch import watch_forever
 from siaga_platform.observability.logging import configure_logging
 from siaga_platform.observability.sentry import init_sentry
 from siaga_platform.privacy.crypto import cipher_from_settings
@@ -30,6 +32,7 @@ from siaga_web.routes import (
     api,
     applications,
     applications_api,
+    hardware,
     hardware_api,
     health,
     language,
@@ -117,8 +120,11 @@ def create_app(
     engine = engine or create_engine(settings.database_url)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Notices silent devices (down after missed beats) and opens their incidents.
+        watcher = asyncio.create_task(watch_forever(app.state.session_factory))
         yield
+        watcher.cancel()
         await engine.dispose()
 
     app = FastAPI(
@@ -159,6 +165,7 @@ def create_app(
         language.router,
         pages.router,
         applications.router,
+        hardware.router,
         api.router,
         applications_api.router,
         hardware_api.beats,

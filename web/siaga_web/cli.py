@@ -36,9 +36,11 @@ tenants_app = typer.Typer(help="The tenant registry.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo province (Kalimantan Tengah).", no_args_is_help=True)
 keycloak_app = typer.Typer(help="The government Keycloak (SSO).", no_args_is_help=True)
 users_app = typer.Typer(help="People and their memberships.", no_args_is_help=True)
+hardware_app = typer.Typer(help="Recording hardware.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keycloak_app, name="keycloak")
 app.add_typer(users_app, name="users")
+app.add_typer(hardware_app, name="hardware")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(demo_app, name="demo")
 
@@ -207,6 +209,33 @@ def keycloak_sync() -> None:
     typer.echo(f"Grup Keycloak: {len(report.created)} dibuat, {len(report.existing)} sudah ada.")
     for path in report.created:
         typer.echo(f"  + {path}")
+
+
+@hardware_app.command("sweep")
+def hardware_sweep() -> None:
+    """Notice silent devices now (the app does this every 30 seconds by itself)."""
+    from datetime import UTC, datetime
+
+    from siaga_platform.hardware.incidents import SweepReport
+    from siaga_platform.hardware.watch import sweep_all
+
+    settings = load_settings()
+
+    async def main() -> SweepReport:
+        engine = create_engine(settings.database_url)
+        try:
+            return await sweep_all(create_session_factory(engine), now=datetime.now(UTC))
+        finally:
+            await engine.dispose()
+
+    try:
+        report = asyncio.run(main())
+    except UNREACHABLE as error:
+        fail(database_down_message(error))
+    typer.echo(
+        f"Perubahan status: {report.changes}, kejadian dibuka: {report.opened}, "
+        f"ditutup: {report.closed}."
+    )
 
 
 @users_app.command("grant")

@@ -38,6 +38,10 @@ async def device(db: AsyncSession, device_id: uuid.UUID, *, lock: bool = False) 
     return await db.scalar(query)
 
 
+async def sites(db: AsyncSession) -> Sequence[Site]:
+    return (await db.scalars(select(Site).order_by(Site.kind, Site.name))).all()
+
+
 async def site(db: AsyncSession, site_id: uuid.UUID) -> Site | None:
     return await db.scalar(select(Site).where(Site.id == site_id))
 

@@ -1,0 +1,72 @@
+"""What a regency's hardware looks like now (the board) and the figures the province view
+reads: recording sets working/total, open incidents with cause and age, recording stopped
+since, uptime over the last 30 days."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from siaga_platform.hardware import repository
+from siaga_platform.hardware.capacity import Capacity, recording_capacity
+from siaga_platform.hardware.models import Device, Incident, Site
+from siaga_platform.hardware.state import DeviceState, site_states
+from siaga_platform.hardware.uptime import uptime
+
+UPTIME_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class SiteView:
+    site: Site
+    devices: list[tuple[Device, DeviceState]]
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    sites: list[SiteView]
+    capacity: Capacity
+    open_incidents: list[Incident]
+
+
+async def board(db: AsyncSession, *, now: datetime) -> Board:
+    devices = await repository.all_devices(db)
+    sites = {s.id: s for s in await repository.sites(db)}
+    by_site: dict[uuid.UUID, list[Device]] = {}
+    for device in devices:
+        by_site.setdefault(device.site_id, []).append(device)
+    states: dict[uuid.UUID, DeviceState] = {}
+    views = []
+    for site_id, site in sites.items():
+        listed = by_site.get(site_id, [])
+        site_state = site_states(listed, now)
+        states.update(site_state)
+        views.append(SiteView(site, [(d, site_state[d.id]) for d in listed]))
+    return Board(
+        sites=views,
+        capacity=recording_capacity(devices, states),
+        open_incidents=list(await repository.open_incidents(db)),
+    )
+
+
+async def tenant_uptime(
+    db: AsyncSession, *, now: datetime, days: int = UPTIME_DAYS
+) -> float | None:
+    """Mean uptime of the regency's devices over the last ``days`` (planned maintenance out)."""
+    start = now - timedelta(days=days)
+    windows = list(await repository.maintenance_between(db, start, now))
+    values = []
+    for device in await repository.all_devices(db):
+        planned = [
+            (w.starts_at, w.ends_at)
+            for w in windows
+            if w.device_id == device.id or w.site_id == device.site_id
+        ]
+        changes = await repository.state_changes(db, device.id, start, now)
+        value = uptime(changes, start, now, maintenance=planned)
+        if value is not None:
+            values.append(value)
+    return sum(values) / len(values) if values else None

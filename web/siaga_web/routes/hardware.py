@@ -1,0 +1,285 @@
+"""The hardware board of a regency, device and incident pages, and the forms (HTMX)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from siaga_platform.auth.permissions import Permission
+from siaga_platform.errors import DomainError, NotFound
+from siaga_platform.hardware import board, incidents, repository, service
+from siaga_platform.hardware.incidents import KIND_LABELS
+from siaga_platform.hardware.models import DeviceKind, Funding, IncidentCause, SiteKind
+from siaga_platform.hardware.state import derive_state
+from siaga_platform.hardware.uptime import uptime
+from siaga_tenants.regions.codes import UTC_OFFSET_HOURS
+from siaga_tenants.regions.models import TimeZone
+from siaga_web.csrf import verify_csrf
+from siaga_web.deps import DbSession, TenantContext, in_tenant
+from siaga_web.templating import render
+
+router = APIRouter(prefix="/wilayah/{code}/perangkat", tags=["hardware"])
+Viewer = Annotated[TenantContext, Depends(in_tenant(Permission.VIEW_HARDWARE))]
+Manager = Annotated[TenantContext, Depends(in_tenant(Permission.MANAGE_HARDWARE))]
+Csrf = Depends(verify_csrf)
+
+STATE_LABELS = {
+    "up": "Hidup",
+    "degraded": "Terganggu",
+    "down": "Mati",
+    "unknown": "Belum ada kabar",
+    "unreachable": "Tak terjangkau (router mati)",
+}
+STATE_ICONS = {"up": "●", "degraded": "▲", "down": "✖", "unknown": "○", "unreachable": "◌"}
+CAUSE_LABELS = {
+    IncidentCause.LIGHTNING: "Petir",
+    IncidentCause.POWER: "Listrik",
+    IncidentCause.NETWORK: "Jaringan",
+    IncidentCause.HARDWARE_FAULT: "Kerusakan alat",
+    IncidentCause.THEFT: "Pencurian",
+    IncidentCause.CENTRAL_DATA_CENTRE: "Pusat data (pusat) mati",
+    IncidentCause.CONSUMABLE: "Bahan habis (mis. pita printer)",
+    IncidentCause.OTHER: "Lainnya",
+    IncidentCause.UNKNOWN: "Belum diketahui",
+}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _common(context: TenantContext) -> dict[str, Any]:
+    return {
+        "tenant": context.tenant,
+        "can_write": context.can_write,
+        "state_labels": STATE_LABELS,
+        "state_icons": STATE_ICONS,
+        "kind_labels": KIND_LABELS,
+        "cause_labels": CAUSE_LABELS,
+    }
+
+
+@router.get("")
+async def board_page(request: Request, db: DbSession, context: Viewer) -> Response:
+    now = _now()
+    return render(
+        request,
+        "pages/hardware/board.html",
+        {
+            **_common(context),
+            "board": await board.board(db, now=now),
+            "now": now,
+            "site_kinds": list(SiteKind),
+            "device_kinds": list(DeviceKind),
+            "fundings": list(Funding),
+            "causes": list(IncidentCause),
+            "new_token": None,
+            "error": None,
+        },
+        block="board",
+    )
+
+
+@router.post("/lokasi", dependencies=[Csrf])
+async def add_site(
+    request: Request,
+    db: DbSession,
+    context: Manager,
+    name: Annotated[str, Form(max_length=120)],
+    kind: Annotated[SiteKind, Form()],
+) -> Response:
+    await service.create_site(db, context.principal, name=name, kind=kind, kecamatan_code=None)
+    return RedirectResponse(f"/wilayah/{context.tenant.code}/perangkat", status_code=303)
+
+
+@router.post("/baru", dependencies=[Csrf])
+async def add_device(
+    request: Request,
+    db: DbSession,
+    context: Manager,
+    site_id: Annotated[uuid.UUID, Form()],
+    kind: Annotated[DeviceKind, Form()],
+    label: Annotated[str, Form(max_length=120)],
+    funding: Annotated[Funding, Form()],
+    serial: Annotated[str | None, Form(max_length=80)] = None,
+    recording_set: Annotated[str | None, Form(max_length=60)] = None,
+) -> Response:
+    error, token = None, None
+    try:
+        async with db.begin_nested():
+            _device, token = await service.register_device(
+                db,
+                context.principal,
+                site_id=site_id,
+                kind=kind,
+                label=label,
+                funding=funding,
+                serial=serial or None,
+                recording_set=recording_set or None,
+            )
+    except DomainError as refused:
+        error = refused
+    now = _now()
+    return render(
+        request,
+        "pages/hardware/board.html",
+        {
+            **_common(context),
+            "board": await board.board(db, now=now),
+            "now": now,
+            "site_kinds": list(SiteKind),
+            "device_kinds": list(DeviceKind),
+            "fundings": list(Funding),
+            "causes": list(IncidentCause),
+            "new_token": token,
+            "error": error,
+        },
+        status_code=error.status_code if error else 200,
+    )
+
+
+@router.get("/alat/{device_id}")
+async def device_page(
+    request: Request, db: DbSession, context: Viewer, device_id: uuid.UUID
+) -> Response:
+    device = await repository.device(db, device_id)
+    if device is None:
+        raise NotFound("Perangkat tidak ditemukan.")
+    now = _now()
+    start = now - timedelta(days=30)
+    changes = await repository.state_changes(db, device.id, start, now)
+    return render(
+        request,
+        "pages/hardware/device.html",
+        {
+            **_common(context),
+            "device": device,
+            "state": derive_state(device, now).value,
+            "beats": await repository.recent_beats(db, device.id),
+            "uptime": uptime(changes, start, now),
+            "changes": changes[-20:],
+        },
+    )
+
+
+@router.post("/kejadian", dependencies=[Csrf])
+async def report(
+    db: DbSession,
+    context: Manager,
+    title: Annotated[str, Form(max_length=200)],
+    cause: Annotated[IncidentCause, Form()],
+    note: Annotated[str | None, Form(max_length=1000)] = None,
+    device_id: Annotated[uuid.UUID | None, Form()] = None,
+) -> Response:
+    incident = await incidents.report_incident(
+        db,
+        context.principal,
+        device_id=device_id,
+        site_id=None,
+        cause=cause,
+        title=title,
+        note=note,
+        now=_now(),
+    )
+    return RedirectResponse(
+        f"/wilayah/{context.tenant.code}/perangkat/kejadian/{incident.id}", status_code=303
+    )
+
+
+@router.get("/kejadian/{incident_id}")
+async def incident_page(
+    request: Request, db: DbSession, context: Viewer, incident_id: uuid.UUID
+) -> Response:
+    incident = await repository.incident(db, incident_id)
+    if incident is None:
+        raise NotFound("Kejadian tidak ditemukan.")
+    device = await repository.device(db, incident.device_id) if incident.device_id else None
+    end = incident.closed_at or _now()
+    return render(
+        request,
+        "pages/hardware/incident.html",
+        {
+            **_common(context),
+            "incident": incident,
+            "device": device,
+            "timeline": await repository.incident_timeline(db, incident.id),
+            "duration_days": (end - incident.opened_at).days,
+            "fundings": list(Funding),
+            "causes": list(IncidentCause),
+            "today": date.today(),
+        },
+    )
+
+
+@router.post("/kejadian/{incident_id}/eskalasi", dependencies=[Csrf])
+async def escalate(
+    db: DbSession,
+    context: Manager,
+    incident_id: uuid.UUID,
+    version: Annotated[int, Form()],
+    reported_on: Annotated[date, Form()],
+    reference: Annotated[str, Form(max_length=120)],
+    funding: Annotated[Funding, Form()],
+    cause: Annotated[IncidentCause, Form()],
+    expected_repair_on: Annotated[date | None, Form()] = None,
+) -> Response:
+    await incidents.escalate(
+        db,
+        context.principal,
+        incident_id,
+        version=version,
+        reported_on=reported_on,
+        reference=reference,
+        expected_repair_on=expected_repair_on,
+        funding=funding,
+        cause=cause,
+        now=_now(),
+    )
+    return RedirectResponse(
+        f"/wilayah/{context.tenant.code}/perangkat/kejadian/{incident_id}", status_code=303
+    )
+
+
+@router.post("/kejadian/{incident_id}/tutup", dependencies=[Csrf])
+async def close(
+    db: DbSession,
+    context: Manager,
+    incident_id: uuid.UUID,
+    version: Annotated[int, Form()],
+    resolution: Annotated[str, Form(max_length=500)],
+) -> Response:
+    await incidents.close_incident(
+        db, context.principal, incident_id, version=version, resolution=resolution, now=_now()
+    )
+    return RedirectResponse(
+        f"/wilayah/{context.tenant.code}/perangkat/kejadian/{incident_id}", status_code=303
+    )
+
+
+@router.post("/perawatan", dependencies=[Csrf])
+async def maintenance(
+    db: DbSession,
+    context: Manager,
+    device_id: Annotated[uuid.UUID, Form()],
+    starts_at: Annotated[datetime, Form()],
+    ends_at: Annotated[datetime, Form()],
+    reason: Annotated[str, Form(max_length=300)],
+) -> Response:
+    # A datetime-local field has no zone: it is the office's own time.
+    local = timezone(timedelta(hours=UTC_OFFSET_HOURS[TimeZone(context.tenant.timezone)]))
+    await incidents.plan_maintenance(
+        db,
+        context.principal,
+        device_id=device_id,
+        site_id=None,
+        starts_at=starts_at.replace(tzinfo=starts_at.tzinfo or local),
+        ends_at=ends_at.replace(tzinfo=ends_at.tzinfo or local),
+        reason=reason,
+    )
+    return RedirectResponse(
+        f"/wilayah/{context.tenant.code}/perangkat/alat/{device_id}", status_code=303
+    )
