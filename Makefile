@@ -11,6 +11,9 @@ PORT ?= 8000
 run: install assets ## install, migrate SQLite, seed the demo province, serve
 	$(BIN)/siaga db upgrade
 	$(BIN)/siaga demo seed
+	# The demo's healthy devices keep beating while the server runs (stopped with it).
+	$(BIN)/siaga demo heartbeats --url http://$(HOST):$(PORT) & sender=$$!; \
+	trap "kill $$sender 2>/dev/null" EXIT INT TERM; \
 	$(BIN)/siaga serve --host $(HOST) --port $(PORT)
 
 test: install-dev assets system-packages ## lint, types, then pytest on SQLite + PostgreSQL, real Keycloak + Chromium

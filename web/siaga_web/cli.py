@@ -178,6 +178,15 @@ def demo_seed() -> None:
         return await seed_demo_applications(session, cipher, today=date.today())
 
     added = run_in_unit_of_work(settings.database_url, applications)
+
+    from datetime import UTC, datetime
+
+    from siaga_tenants.demo.hardware import save_tokens, seed_demo_hardware
+
+    async def hardware(session: AsyncSession) -> dict[str, str]:
+        return await seed_demo_hardware(session, now=datetime.now(UTC))
+
+    save_tokens(run_in_unit_of_work(settings.database_url, hardware))
     typer.echo("Provinsi demo Kalimantan Tengah siap: 14 kabupaten/kota.")
     if added:
         typer.echo(f"Permohonan demo ditambahkan: {sum(added.values())} di {len(added)} wilayah.")
@@ -289,6 +298,56 @@ def routes() -> None:
 
     for method_path, permission in sorted(route_permissions(create_app(load_settings())).items()):
         typer.echo(f"{method_path:<45} {permission}")
+
+
+@demo_app.command("heartbeats")
+def demo_heartbeats(
+    url: str = typer.Option("http://127.0.0.1:8000", help="Siaga's address."),
+    interval: int = typer.Option(60, help="Seconds between rounds."),
+    rounds: int = typer.Option(0, help="Stop after this many rounds (0: never)."),
+) -> None:
+    """Keep the demo's healthy devices beating (development only; Murung Raya's struck
+    server stays silent)."""
+    import json
+    import time
+    from datetime import UTC, datetime
+
+    import httpx
+
+    from siaga_tenants.demo.hardware import TOKENS_FILE
+
+    if not TOKENS_FILE.exists():
+        fail("belum ada perangkat demo: jalankan `siaga demo seed` dahulu.")
+    tokens = list(json.loads(TOKENS_FILE.read_text()).values())
+    done = 0
+    while True:
+        beats = [
+            {"device_token": t, "taken_at": datetime.now(UTC).isoformat(), "status": "ok"}
+            for t in tokens
+        ]
+        try:
+            for start in range(0, len(beats), 500):
+                httpx.post(
+                    f"{url}/api/v1/heartbeats/batch",
+                    json={"heartbeats": beats[start : start + 500]},
+                    timeout=30,
+                )
+        except httpx.HTTPError:
+            pass  # the server is starting or gone; try again next round
+        done += 1
+        if rounds and done >= rounds:
+            return
+        time.sleep(interval)
+
+
+@app.command()
+def agent(config: Path = typer.Option(..., help="The agent's TOML configuration file.")) -> None:
+    """Run the device agent on a recording PC (see README, "The device agent")."""
+    from siaga_platform.hardware.agent import Agent, AgentConfig
+
+    if not config.exists():
+        fail(f"file konfigurasi {config} tidak ada.", code=2)
+    Agent(AgentConfig.load(config)).run_forever()
 
 
 if __name__ == "__main__":

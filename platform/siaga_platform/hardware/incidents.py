@@ -102,7 +102,7 @@ async def log_state(
         )
         db.add(incident)
         await db.flush()
-        _event(
+        add_event(
             db,
             incident,
             at,
@@ -118,13 +118,13 @@ async def log_state(
     ):
         existing.closed_at = at
         existing.resolution = "Pulih: perangkat kembali mengirim denyut."
-        _event(db, existing, at, SYSTEM, "closed", existing.resolution)
+        add_event(db, existing, at, SYSTEM, "closed", existing.resolution)
         closed = 1
     await db.flush()
     return opened, closed
 
 
-def _event(
+def add_event(
     db: AsyncSession, incident: Incident, at: datetime, actor: str, kind: str, note: str | None
 ) -> None:
     db.add(
@@ -190,7 +190,7 @@ async def report_incident(
     )
     db.add(incident)
     await db.flush()
-    _event(db, incident, now, principal.subject, "opened", note)
+    add_event(db, incident, now, principal.subject, "opened", note)
     await db.flush()
     return incident
 
@@ -230,7 +230,7 @@ async def escalate(
     incident.funding = funding.value
     if cause is not None:
         incident.cause = cause
-    _event(
+    add_event(
         db,
         incident,
         now,
@@ -261,7 +261,7 @@ async def close_incident(
     if not resolution.strip():
         raise InvalidInput("Tuliskan penyelesaiannya.", field="resolution")
     incident.closed_at, incident.resolution = now, resolution.strip()[:500]
-    _event(db, incident, now, principal.subject, "closed", incident.resolution)
+    add_event(db, incident, now, principal.subject, "closed", incident.resolution)
     try:
         await db.flush()
     except StaleDataError as error:
