@@ -91,7 +91,7 @@ async def recent_beats(
 
 
 async def all_devices(db: AsyncSession, *, lock: bool = False) -> Sequence[Device]:
-    query = select(Device).order_by(Device.site_id, Device.id)
+    query = select(Device).order_by(Device.id)  # one lock order everywhere: no deadlocks
     if lock:
         query = query.with_for_update()
     return (await db.scalars(query)).all()

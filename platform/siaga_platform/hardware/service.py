@@ -181,9 +181,10 @@ async def record_beats(
                 continue
             accepted += 1
             apply_beat(device, beat.status, beat.taken_at)
-        if accepted:
+        state = derive_state(device, now)
+        if accepted and state.value != device.logged_state:
             # Recovery and faults show at once; silence is noticed by the sweep.
             windows = list(await repository.maintenance_between(db, now - timedelta(days=1), now))
-            await log_state(db, device, derive_state(device, now), now=now, windows=windows)
+            await log_state(db, device, state, now=now, windows=windows)
         await db.flush()
     return BeatResult(accepted, duplicates)
