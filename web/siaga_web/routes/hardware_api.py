@@ -84,11 +84,13 @@ async def heartbeat_batch(db: DbSession, body: Batch) -> BeatAnswer:
         )
     accepted = duplicates = 0
     now = datetime.now(UTC)
-    credentials = [(await service.device_for_token(db, token), items)
-                   for token, items in by_token.items()]
+    credentials = [
+        (await service.device_for_token(db, token), items) for token, items in by_token.items()
+    ]
     # Lock devices in one global order (tenant, id): concurrent batches never deadlock.
-    for credential, items in sorted(credentials, key=lambda c: (str(c[0].tenant_id),
-                                                                 str(c[0].device_id))):
+    for credential, items in sorted(
+        credentials, key=lambda c: (str(c[0].tenant_id), str(c[0].device_id))
+    ):
         result = await service.record_beats(db, credential, items, now=now)
         accepted, duplicates = accepted + result.accepted, duplicates + result.duplicates
     return BeatAnswer(accepted=accepted, duplicates=duplicates)
