@@ -56,6 +56,7 @@ typecheck:
 
 bench: install-dev assets system-packages ## benchmarks on a throwaway PostgreSQL (not part of make test)
 	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.applications_bench
+	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.heartbeats_bench
 
 clean:
 	rm -rf $(VENV) node_modules var $(HTMX)
