@@ -200,18 +200,8 @@ def _secure() -> None:
         for table in REGISTRY_TABLES:
             op.execute(f"GRANT SELECT, INSERT, UPDATE ON {table} TO {app}")
         op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON memberships TO {app}")
-        op.execute(f"GRANT SELECT, INSERT, UPDATE ON tenant_settings TO {app}")
-        # The audit trail: the app may add and read, never change or remove.
-        op.execute(f"GRANT SELECT, INSERT ON audit_events TO {app}")
-        for table in TENANT_TABLES:
-            for statement in rls.tenant_policy_sql(table):
-                op.execute(statement)
-    elif dialect == "sqlite":
-        for event in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER audit_events_no_{event.lower()} BEFORE {event} ON audit_events "
-                "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
-            )
+    # The audit trail: the app may add and read, never change or remove.
+    rls.secure_tenant_tables(op.execute, dialect, TENANT_TABLES, append_only=("audit_events",))
 
 
 def downgrade() -> None:

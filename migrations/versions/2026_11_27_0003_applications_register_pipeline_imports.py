@@ -223,20 +223,9 @@ APPEND_ONLY = ("application_events",)
 
 
 def _secure() -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "postgresql":
-        for table in TENANT_TABLES:
-            grants = "SELECT, INSERT" if table in APPEND_ONLY else "SELECT, INSERT, UPDATE, DELETE"
-            op.execute(f"GRANT {grants} ON {table} TO {rls.APP_ROLE}")
-            for statement in rls.tenant_policy_sql(table):
-                op.execute(statement)
-    elif dialect == "sqlite":
-        for table in APPEND_ONLY:
-            for event in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-                )
+    rls.secure_tenant_tables(
+        op.execute, op.get_bind().dialect.name, TENANT_TABLES, append_only=APPEND_ONLY
+    )
 
 
 def downgrade() -> None:

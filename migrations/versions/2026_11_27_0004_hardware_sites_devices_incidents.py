@@ -232,18 +232,7 @@ def _secure() -> None:
     if dialect == "postgresql":
         # Token hashes are looked up before the tenant is known (the token names it).
         op.execute(f"GRANT SELECT, INSERT, UPDATE ON hardware_device_tokens TO {rls.APP_ROLE}")
-        for table in TENANT_TABLES:
-            grants = "SELECT, INSERT" if table in APPEND_ONLY else "SELECT, INSERT, UPDATE, DELETE"
-            op.execute(f"GRANT {grants} ON {table} TO {rls.APP_ROLE}")
-            for statement in rls.tenant_policy_sql(table):
-                op.execute(statement)
-    elif dialect == "sqlite":
-        for table in APPEND_ONLY:
-            for event in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-                )
+    rls.secure_tenant_tables(op.execute, dialect, TENANT_TABLES, append_only=APPEND_ONLY)
 
 
 def downgrade() -> None:

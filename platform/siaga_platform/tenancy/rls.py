@@ -8,6 +8,8 @@ unit of work's scope in two settings, written with bound parameters. Policies re
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -76,3 +78,29 @@ def ensure_app_role_sql() -> str:
         f"IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN "
         f"CREATE ROLE {APP_ROLE} NOLOGIN NOBYPASSRLS; END IF; END $$"
     )
+
+
+def secure_tenant_tables(
+    execute: Callable[[str], object],
+    dialect: str,
+    tables: Iterable[str],
+    *,
+    append_only: Iterable[str] = (),
+) -> None:
+    """What every migration does for its tenant tables: on PostgreSQL, the app role's grants
+    (SELECT and INSERT only on append-only tables) and RLS; on SQLite, triggers that refuse
+    UPDATE and DELETE on append-only tables."""
+    frozen = frozenset(append_only)
+    if dialect == "postgresql":
+        for table in tables:
+            grants = "SELECT, INSERT" if table in frozen else "SELECT, INSERT, UPDATE, DELETE"
+            execute(f"GRANT {grants} ON {table} TO {APP_ROLE}")
+            for statement in tenant_policy_sql(table):
+                execute(statement)
+    elif dialect == "sqlite":
+        for table in sorted(frozen):
+            for event in ("UPDATE", "DELETE"):
+                execute(
+                    f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+                )

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.errors import DomainError, NotFound
@@ -52,6 +53,21 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+async def _board_values(db: AsyncSession, context: TenantContext) -> dict[str, Any]:
+    now = _now()
+    return {
+        **_common(context),
+        "board": await board.board(db, now=now),
+        "now": now,
+        "site_kinds": list(SiteKind),
+        "device_kinds": list(DeviceKind),
+        "fundings": list(Funding),
+        "causes": list(IncidentCause),
+        "new_token": None,
+        "error": None,
+    }
+
+
 def _common(context: TenantContext) -> dict[str, Any]:
     return {
         "tenant": context.tenant,
@@ -65,20 +81,11 @@ def _common(context: TenantContext) -> dict[str, Any]:
 
 @router.get("")
 async def board_page(request: Request, db: DbSession, context: Viewer) -> Response:
-    now = _now()
     return render(
         request,
         "pages/hardware/board.html",
         {
-            **_common(context),
-            "board": await board.board(db, now=now),
-            "now": now,
-            "site_kinds": list(SiteKind),
-            "device_kinds": list(DeviceKind),
-            "fundings": list(Funding),
-            "causes": list(IncidentCause),
-            "new_token": None,
-            "error": None,
+            **await _board_values(db, context),
         },
         block="board",
     )
@@ -123,18 +130,11 @@ async def add_device(
             )
     except DomainError as refused:
         error = refused
-    now = _now()
     return render(
         request,
         "pages/hardware/board.html",
         {
-            **_common(context),
-            "board": await board.board(db, now=now),
-            "now": now,
-            "site_kinds": list(SiteKind),
-            "device_kinds": list(DeviceKind),
-            "fundings": list(Funding),
-            "causes": list(IncidentCause),
+            **await _board_values(db, context),
             "new_token": token,
             "error": error,
         },
