@@ -95,3 +95,33 @@ async def test_demo_shows_murung_raya_stopped_for_ten_weeks(db: ScratchDatabase)
         assert kapuas_board.capacity.working_sets == 2
         uptime = await board.tenant_uptime(session, now=now)
         assert uptime is not None and 0.9 < uptime <= 1.0
+
+
+async def test_uptime_page_and_province_figures_on_the_demo(db: ScratchDatabase) -> None:
+    await seed(db)
+    now = datetime.now(UTC)
+    async with unit_of_work(db.session_factory) as session:
+        await seed_demo_hardware(session, now=now)
+    async with db.session_factory() as session:
+        mura = await tenants.get_by_code(session, "62.12")
+        assert mura is not None
+        await enter_scope(session, TenantScope.single(mura.id))
+        figures = await board.hardware_figures(session, now=now)
+    assert (figures.working_sets, figures.total_sets) == (0, 2)
+    assert figures.open_incidents[0][1] == IncidentCause.LIGHTNING
+    assert figures.open_incidents[0][2] >= 69
+    assert figures.uptime_30_days is not None and figures.uptime_30_days < 1.0
+    app = create_app(settings_for(db))
+    from tests.fixtures.web import client_for, sign_in
+
+    async with client_for(app) as client:
+        from siaga_platform.auth.principal import Role
+        from siaga_tenants.demo.seed import demo_subject
+
+        await sign_in(client, demo_subject(Role.OPERATOR, "62.12"))
+        page = await client.get("/wilayah/62.12/perangkat/uptime")
+        assert page.status_code == 200
+        server_row = page.text.split("Server perekaman</td>")[1].split("</tr>")[0]
+        assert "0.0 %" in server_row  # struck ten weeks ago: down all of the last 30 days
+        office = await client.get("/wilayah/62.12/perangkat/uptime", params={"jam_kantor": "true"})
+        assert office.status_code == 200 and "Hanya jam kantor" in office.text

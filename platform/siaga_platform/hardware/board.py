@@ -14,7 +14,7 @@ from siaga_platform.hardware import repository
 from siaga_platform.hardware.capacity import Capacity, recording_capacity
 from siaga_platform.hardware.models import Device, Incident, Site
 from siaga_platform.hardware.state import DeviceState, site_states
-from siaga_platform.hardware.uptime import uptime
+from siaga_platform.hardware.uptime import Interval, uptime
 
 UPTIME_DAYS = 30
 
@@ -52,21 +52,57 @@ async def board(db: AsyncSession, *, now: datetime) -> Board:
     )
 
 
-async def tenant_uptime(
-    db: AsyncSession, *, now: datetime, days: int = UPTIME_DAYS
-) -> float | None:
-    """Mean uptime of the regency's devices over the last ``days`` (planned maintenance out)."""
-    start = now - timedelta(days=days)
-    windows = list(await repository.maintenance_between(db, start, now))
-    values = []
+async def device_uptimes(
+    db: AsyncSession,
+    start: datetime,
+    end: datetime,
+    *,
+    only: list[Interval] | None = None,
+) -> dict[uuid.UUID, float]:
+    """Uptime of each device over [start, end), planned maintenance left out, optionally
+    only within ``only`` (office hours)."""
+    windows = list(await repository.maintenance_between(db, start, end))
+    values: dict[uuid.UUID, float] = {}
     for device in await repository.all_devices(db):
         planned = [
             (w.starts_at, w.ends_at)
             for w in windows
             if w.device_id == device.id or w.site_id == device.site_id
         ]
-        changes = await repository.state_changes(db, device.id, start, now)
-        value = uptime(changes, start, now, maintenance=planned)
+        changes = await repository.state_changes(db, device.id, start, end)
+        value = uptime(changes, start, end, maintenance=planned, only=only)
         if value is not None:
-            values.append(value)
+            values[device.id] = value
+    return values
+
+
+async def tenant_uptime(
+    db: AsyncSession, *, now: datetime, days: int = UPTIME_DAYS
+) -> float | None:
+    """Mean uptime of the regency's devices over the last ``days`` (planned maintenance out)."""
+    values = list((await device_uptimes(db, now - timedelta(days=days), now)).values())
     return sum(values) / len(values) if values else None
+
+
+@dataclass(frozen=True, slots=True)
+class HardwareFigures:
+    """For the province view (one regency)."""
+
+    working_sets: int
+    total_sets: int
+    recording_stopped_since: datetime | None
+    open_incidents: list[tuple[str, str, int]]  # (title, cause, age in days)
+    uptime_30_days: float | None
+
+
+async def hardware_figures(db: AsyncSession, *, now: datetime) -> HardwareFigures:
+    current = await board(db, now=now)
+    return HardwareFigures(
+        working_sets=current.capacity.working_sets,
+        total_sets=current.capacity.total_sets,
+        recording_stopped_since=current.capacity.stopped_since,
+        open_incidents=[
+            (i.title, i.cause, (now - i.opened_at).days) for i in current.open_incidents
+        ],
+        uptime_30_days=await tenant_uptime(db, now=now),
+    )

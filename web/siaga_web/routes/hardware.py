@@ -16,9 +16,10 @@ from siaga_platform.hardware import board, incidents, repository, service
 from siaga_platform.hardware.incidents import KIND_LABELS
 from siaga_platform.hardware.models import DeviceKind, Funding, IncidentCause, SiteKind
 from siaga_platform.hardware.state import derive_state
-from siaga_platform.hardware.uptime import uptime
+from siaga_platform.hardware.uptime import office_hours, uptime
 from siaga_tenants.regions.codes import UTC_OFFSET_HOURS
 from siaga_tenants.regions.models import TimeZone
+from siaga_tenants.registry import repository as tenants
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant
 from siaga_web.templating import render
@@ -139,6 +140,60 @@ async def add_device(
             "error": error,
         },
         status_code=error.status_code if error else 200,
+    )
+
+
+@router.get("/uptime")
+async def uptime_page(
+    request: Request,
+    db: DbSession,
+    context: Viewer,
+    dari: date | None = None,
+    sampai: date | None = None,
+    jam_kantor: bool = False,
+) -> Response:
+    """Uptime per device, site and the whole office for any range of days (office's zone)."""
+    offset = UTC_OFFSET_HOURS[TimeZone(context.tenant.timezone)]
+    local = timezone(timedelta(hours=offset))
+    today = datetime.now(local).date()
+    first, last = dari or today - timedelta(days=29), sampai or today
+    if last < first:
+        first, last = last, first
+    start = datetime.combine(first, datetime.min.time(), tzinfo=local).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=local).astimezone(
+        UTC
+    )
+    end = min(end, _now())
+    settings = await tenants.get_settings(db)
+    opens, closes = (
+        (settings.office_opens_hour, settings.office_closes_hour) if settings else (8, 16)
+    )
+    only = (
+        office_hours(start, end, utc_offset_hours=offset, opens=opens, closes=closes)
+        if jam_kantor
+        else None
+    )
+    values = await board.device_uptimes(db, start, end, only=only)
+    current = await board.board(db, now=_now())
+    sites = []
+    for view in current.sites:
+        rows = [(device, values.get(device.id)) for device, _state in view.devices]
+        known = [v for _, v in rows if v is not None]
+        sites.append((view.site, rows, sum(known) / len(known) if known else None))
+    everything = list(values.values())
+    return render(
+        request,
+        "pages/hardware/uptime.html",
+        {
+            **_common(context),
+            "sites": sites,
+            "first": first,
+            "last": last,
+            "office_only": jam_kantor,
+            "opens": opens,
+            "closes": closes,
+            "overall": sum(everything) / len(everything) if everything else None,
+        },
     )
 
 
