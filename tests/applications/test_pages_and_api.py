@@ -280,3 +280,16 @@ async def test_json_api_register_move_and_conflict(
     assert [i["nik_masked"] for i in listing.json()["items"]] == ["6212********0007"]
     schema = (await client.get("/api/openapi.json")).json()
     assert "/api/v1/applications/{application_id}/moves" in schema["paths"]
+
+
+async def test_status_labels_follow_the_language(
+    db: ScratchDatabase, client: httpx.AsyncClient
+) -> None:
+    who = await operator(db)
+    await advance(db, who, await register(db, who, nik_for(40)), Status.PRR)
+    await sign_in(client, OPERATOR)
+    assert "Siap cetak (PRR)" in (await client.get(BASE)).text
+    client.cookies.set("siaga_lang", "en")
+    english = await client.get(BASE)
+    assert "Print ready (PRR)" in english.text and "Siap cetak (PRR)" not in english.text
+    assert "e-KTP applications" in english.text

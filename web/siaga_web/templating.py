@@ -45,7 +45,14 @@ def render(
         "csrf_token": csrf_token(request),
         "principal": getattr(request.state, "principal", None),
     }
-    values.update(context or {})
+    for key, value in (context or {}).items():
+        # Label tables (``labels``, ``*_labels``) hold Indonesian source strings marked N_():
+        # translate them here, once, for the request's language.
+        if (key == "labels" or key.endswith("_labels")) and isinstance(value, dict):
+            value = {
+                k: translations.gettext(v) if isinstance(v, str) else v for k, v in value.items()
+            }
+        values[key] = value
     is_htmx = request.headers.get("hx-request") == "true"
     response: Response = templates.TemplateResponse(
         request,

@@ -11,6 +11,11 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+def N_(text: str) -> str:
+    """Marks a label for the translation catalogs; the UI translates it per request."""
+    return text
+
+
 class Status(StrEnum):
     REGISTERED = "registered"
     RECORDED = "recorded"
@@ -45,19 +50,19 @@ STATUS_CODES: dict[Status, str] = {
 }
 
 LABELS_ID: dict[Status, str] = {
-    Status.REGISTERED: "Terdaftar",
-    Status.RECORDED: "Sudah rekam (BC)",
-    Status.SENT: "Dikirim ke pusat (SFE)",
-    Status.RECEIVED: "Diterima pusat",
-    Status.PRR: "Siap cetak (PRR)",
-    Status.DUPLICATE: "Data ganda",
-    Status.ADJUDICATION: "Adjudikasi",
-    Status.ENROLLMENT_FAILED: "Gagal enrol (rekam ulang)",
-    Status.PRINT_QUEUED: "Antre cetak",
-    Status.PRINTED: "Tercetak (CP)",
-    Status.READY: "Siap diambil",
-    Status.ISSUED: "Diserahkan",
-    Status.CANCELLED: "Dibatalkan",
+    Status.REGISTERED: N_("Terdaftar"),
+    Status.RECORDED: N_("Sudah rekam (BC)"),
+    Status.SENT: N_("Dikirim ke pusat (SFE)"),
+    Status.RECEIVED: N_("Diterima pusat"),
+    Status.PRR: N_("Siap cetak (PRR)"),
+    Status.DUPLICATE: N_("Data ganda"),
+    Status.ADJUDICATION: N_("Adjudikasi"),
+    Status.ENROLLMENT_FAILED: N_("Gagal enrol (rekam ulang)"),
+    Status.PRINT_QUEUED: N_("Antre cetak"),
+    Status.PRINTED: N_("Tercetak (CP)"),
+    Status.READY: N_("Siap diambil"),
+    Status.ISSUED: N_("Diserahkan"),
+    Status.CANCELLED: N_("Dibatalkan"),
 }
 
 CLOSED = frozenset({Status.ISSUED, Status.CANCELLED})

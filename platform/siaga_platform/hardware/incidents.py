@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from siaga_platform.applications.service import writer_tenant
+from siaga_platform.applications.statuses import N_
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import Conflict, InvalidInput, NotFound
 from siaga_platform.hardware import repository
@@ -29,16 +30,16 @@ from siaga_platform.tenancy.scope import TenantScope, acting_for
 
 SYSTEM = "system:hardware-watch"
 KIND_LABELS = {
-    "recording_server": "Server perekaman",
-    "recording_pc": "PC perekaman",
-    "camera": "Kamera",
-    "fingerprint_scanner": "Pemindai sidik jari",
-    "iris_scanner": "Pemindai iris",
-    "signature_pad": "Alat tanda tangan",
-    "card_printer": "Printer kartu",
-    "card_reader": "Pembaca kartu",
-    "router": "Router",
-    "ups": "UPS",
+    "recording_server": N_("Server perekaman"),
+    "recording_pc": N_("PC perekaman"),
+    "camera": N_("Kamera"),
+    "fingerprint_scanner": N_("Pemindai sidik jari"),
+    "iris_scanner": N_("Pemindai iris"),
+    "signature_pad": N_("Alat tanda tangan"),
+    "card_printer": N_("Printer kartu"),
+    "card_reader": N_("Pembaca kartu"),
+    "router": N_("Router"),
+    "ups": N_("UPS"),
 }
 
 

@@ -20,6 +20,7 @@ from siaga_platform.applications.models import Application, Priority, Reason
 from siaga_platform.applications.nik import Sex, normalize
 from siaga_platform.applications.statuses import (
     LABELS_ID,
+    N_,
     OPEN,
     STATUS_CODES,
     Status,
@@ -43,20 +44,20 @@ Opener = Annotated[TenantContext, Depends(in_tenant(Permission.OPEN_APPLICATION_
 Csrf = Depends(verify_csrf)
 
 REASON_LABELS = {
-    Reason.FIRST_CARD: "Pemula (17 tahun)",
-    Reason.DAMAGED: "Rusak",
-    Reason.LOST: "Hilang",
-    Reason.DATA_CHANGE: "Perubahan data",
-    Reason.MOVING_IN: "Pindah datang",
-    Reason.UNSPECIFIED: "Tidak dicatat (impor)",
+    Reason.FIRST_CARD: N_("Pemula (17 tahun)"),
+    Reason.DAMAGED: N_("Rusak"),
+    Reason.LOST: N_("Hilang"),
+    Reason.DATA_CHANGE: N_("Perubahan data"),
+    Reason.MOVING_IN: N_("Pindah datang"),
+    Reason.UNSPECIFIED: N_("Tidak dicatat (impor)"),
 }
 PRIORITY_LABELS = {
-    Priority.FIRST_TIME: "Pemula",
-    Priority.DISASTER: "Korban bencana",
-    Priority.LETTER_HOLDER_PRR: "Pemegang surat keterangan, sudah PRR",
-    Priority.LOST_DAMAGED: "Hilang/rusak",
-    Priority.DATA_CHANGE: "Perubahan data",
-    Priority.OTHER: "Lainnya",
+    Priority.FIRST_TIME: N_("Pemula"),
+    Priority.DISASTER: N_("Korban bencana"),
+    Priority.LETTER_HOLDER_PRR: N_("Pemegang surat keterangan, sudah PRR"),
+    Priority.LOST_DAMAGED: N_("Hilang/rusak"),
+    Priority.DATA_CHANGE: N_("Perubahan data"),
+    Priority.OTHER: N_("Lainnya"),
 }
 
 

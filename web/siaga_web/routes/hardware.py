@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from siaga_platform.applications.statuses import N_
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.errors import DomainError, NotFound
 from siaga_platform.hardware import board, incidents, repository, service
@@ -30,23 +31,23 @@ Manager = Annotated[TenantContext, Depends(in_tenant(Permission.MANAGE_HARDWARE)
 Csrf = Depends(verify_csrf)
 
 STATE_LABELS = {
-    "up": "Hidup",
-    "degraded": "Terganggu",
-    "down": "Mati",
-    "unknown": "Belum ada kabar",
-    "unreachable": "Tak terjangkau (router mati)",
+    "up": N_("Hidup"),
+    "degraded": N_("Terganggu"),
+    "down": N_("Mati"),
+    "unknown": N_("Belum ada kabar"),
+    "unreachable": N_("Tak terjangkau (router mati)"),
 }
 STATE_ICONS = {"up": "●", "degraded": "▲", "down": "✖", "unknown": "○", "unreachable": "◌"}
 CAUSE_LABELS = {
-    IncidentCause.LIGHTNING: "Petir",
-    IncidentCause.POWER: "Listrik",
-    IncidentCause.NETWORK: "Jaringan",
-    IncidentCause.HARDWARE_FAULT: "Kerusakan alat",
-    IncidentCause.THEFT: "Pencurian",
-    IncidentCause.CENTRAL_DATA_CENTRE: "Pusat data (pusat) mati",
-    IncidentCause.CONSUMABLE: "Bahan habis (mis. pita printer)",
-    IncidentCause.OTHER: "Lainnya",
-    IncidentCause.UNKNOWN: "Belum diketahui",
+    IncidentCause.LIGHTNING: N_("Petir"),
+    IncidentCause.POWER: N_("Listrik"),
+    IncidentCause.NETWORK: N_("Jaringan"),
+    IncidentCause.HARDWARE_FAULT: N_("Kerusakan alat"),
+    IncidentCause.THEFT: N_("Pencurian"),
+    IncidentCause.CENTRAL_DATA_CENTRE: N_("Pusat data (pusat) mati"),
+    IncidentCause.CONSUMABLE: N_("Bahan habis (mis. pita printer)"),
+    IncidentCause.OTHER: N_("Lainnya"),
+    IncidentCause.UNKNOWN: N_("Belum diketahui"),
 }
 
 
