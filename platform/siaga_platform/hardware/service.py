@@ -27,7 +27,7 @@ from siaga_platform.hardware.models import (
     SiteKind,
 )
 from siaga_platform.hardware.state import apply_beat, derive_state
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, enter_scope
 
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks on recording PCs drift
 OLDEST_ACCEPTED = timedelta(days=7)  # an agent's queue is kept about that long
@@ -163,28 +163,30 @@ async def record_beats(
             field=f"heartbeats[{index}].taken_at" if len(beats) > 1 else "taken_at",
         )
     accepted = duplicates = 0
-    async with acting_for(db, TenantScope.single(credential.tenant_id)):
-        device = await repository.device(db, credential.device_id, lock=True)
-        if device is None:
-            raise DeviceTokenRefused()
-        for beat in sorted(beats, key=lambda b: b.taken_at):
-            stored = await repository.insert_beat(
-                db,
-                tenant_id=credential.tenant_id,
-                device_id=device.id,
-                taken_at=beat.taken_at,
-                status=beat.status.value,
-                readings=beat.readings,
-            )
-            if not stored:
-                duplicates += 1
-                continue
-            accepted += 1
-            apply_beat(device, beat.status, beat.taken_at)
-        state = derive_state(device, now)
-        if accepted and state.value != device.logged_state:
-            # Recovery and faults show at once; silence is noticed by the sweep.
-            windows = list(await repository.maintenance_between(db, now - timedelta(days=1), now))
-            await log_state(db, device, state, now=now, windows=windows)
-        await db.flush()
+    # The token names the tenant; this unit of work acts for it from here on (one set_config,
+    # not a scope entered and left around every batch item).
+    await enter_scope(db, TenantScope.single(credential.tenant_id))
+    device = await repository.device(db, credential.device_id, lock=True)
+    if device is None:
+        raise DeviceTokenRefused()
+    for beat in sorted(beats, key=lambda b: b.taken_at):
+        stored = await repository.insert_beat(
+            db,
+            tenant_id=credential.tenant_id,
+            device_id=device.id,
+            taken_at=beat.taken_at,
+            status=beat.status.value,
+            readings=beat.readings,
+        )
+        if not stored:
+            duplicates += 1
+            continue
+        accepted += 1
+        apply_beat(device, beat.status, beat.taken_at)
+    state = derive_state(device, now)
+    if accepted and state.value != device.logged_state:
+        # Recovery and faults show at once; silence is noticed by the sweep.
+        windows = list(await repository.maintenance_between(db, now - timedelta(days=1), now))
+        await log_state(db, device, state, now=now, windows=windows)
+    await db.flush()
     return BeatResult(accepted, duplicates)

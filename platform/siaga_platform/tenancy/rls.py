@@ -31,8 +31,17 @@ def _joined(ids: frozenset[object]) -> str:
     return ",".join(sorted(str(i) for i in ids))
 
 
-def write_scope_settings(connection: Connection, scope: TenantScope | None) -> None:
+def write_scope_settings(
+    connection: Connection, scope: TenantScope | None, *, fresh_transaction: bool = False
+) -> None:
+    """Write the scope into the transaction's settings.
+
+    A fresh transaction with no scope needs nothing: the settings are transaction-local
+    (``set_config(..., true)``), so a new transaction already reads ``''`` = no tenant.
+    """
     if connection.dialect.name != "postgresql":
+        return
+    if scope is None and fresh_transaction:
         return
     read_ids = _joined(frozenset(scope.read_tenant_ids)) if scope else ""
     write_ids = _joined(frozenset(scope.write_tenant_ids)) if scope else ""

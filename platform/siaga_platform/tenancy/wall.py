@@ -145,7 +145,7 @@ def _check_writes(session: Session, _flush_context: Any, _instances: Any) -> Non
 def _set_database_scope(
     session: Session, _transaction: SessionTransaction, connection: Connection
 ) -> None:
-    write_scope_settings(connection, scope_of(session))
+    write_scope_settings(connection, scope_of(session), fresh_transaction=True)
 
 
 def install_tenant_wall(session_class: type[Session]) -> None:
