@@ -63,6 +63,7 @@ class Device(TenantScoped, Base):
             ["tenant_id", "site_id"], ["hardware_sites.tenant_id", "hardware_sites.id"]
         ),
         Index(None, "tenant_id", "site_id"),
+        Index(None, "tenant_id", "silent_after"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -78,6 +79,9 @@ class Device(TenantScoped, Base):
     recording_set: Mapped[str | None] = mapped_column(String(60))
     expected_interval_seconds: Mapped[int] = mapped_column(default=60)
     last_beat_at: Mapped[datetime | None]
+    #: When the device counts as silent if no beat comes (last beat + interval × missed
+    #: beats); the sweep looks only at devices past it (indexed), not at every device.
+    silent_after: Mapped[datetime | None]
     last_status: Mapped[str | None] = mapped_column(String(10))
     #: Consecutive good beats since the device last failed (up again only after K of them).
     good_streak: Mapped[int] = mapped_column(default=0)

@@ -97,6 +97,28 @@ async def all_devices(db: AsyncSession, *, lock: bool = False) -> Sequence[Devic
     return (await db.scalars(query)).all()
 
 
+async def sites_due_for_sweep(db: AsyncSession, now: datetime) -> list[uuid.UUID]:
+    """Sites with a device that went silent while counted as working (or unreachable)."""
+    rows = await db.scalars(
+        select(Device.site_id)
+        .where(
+            Device.silent_after < now,
+            Device.logged_state.in_(["up", "degraded", "unreachable"]),
+        )
+        .distinct()
+    )
+    return list(rows)
+
+
+async def devices_at_sites(
+    db: AsyncSession, site_ids: list[uuid.UUID], *, lock: bool = False
+) -> Sequence[Device]:
+    query = select(Device).where(Device.site_id.in_(site_ids)).order_by(Device.id)
+    if lock:
+        query = query.with_for_update()
+    return (await db.scalars(query)).all()
+
+
 async def open_incident_for_device(db: AsyncSession, device_id: uuid.UUID) -> Incident | None:
     return await db.scalar(
         select(Incident).where(Incident.device_id == device_id, Incident.closed_at.is_(None))

@@ -55,6 +55,7 @@ def apply_beat(
         if status is BeatStatus.FAULT:
             device.recovering = True
     device.last_beat_at, device.last_status = taken_at, status.value
+    device.silent_after = taken_at + _silence_limit(device, missed_beats)
     return True
 
 

@@ -119,6 +119,7 @@ async def _history(
     device.logged_state, device.logged_state_since = last_state, last_state_at
     if struck:
         device.last_beat_at, device.last_status = strike_at, "fault"
+        device.silent_after = strike_at + timedelta(minutes=3)
         device.recovering = True
         session.add(
             Heartbeat(
@@ -175,6 +176,7 @@ async def _history(
                 readings={},
             )
         )
+    device.silent_after = now + timedelta(minutes=2)
     device.last_beat_at, device.last_status, device.good_streak = (
         now - timedelta(minutes=1),
         "ok",
