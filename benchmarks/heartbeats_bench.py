@@ -47,13 +47,16 @@ def load_devices(database: BenchDatabase, tenants: list[uuid.UUID]) -> list[str]
         devices = []
         with conn.cursor().copy(
             "COPY hardware_devices (tenant_id, id, site_id, kind, label, funding,"
-            " expected_interval_seconds, good_streak, recovering, logged_state, created_at)"
-            " FROM STDIN"
+            " expected_interval_seconds, good_streak, recovering, logged_state, created_at,"
+            " last_beat_at, last_status, logged_state_since, silent_after) FROM STDIN"
         ) as copy:
             for i in range(DEVICES):
                 tenant_id = tenants[i % len(tenants)]
                 device_id = uuid.uuid4()
                 devices.append((tenant_id, device_id))
+                # Steady state: every device already up and beating (a first beat logs a
+                # state change, which would measure the day the fleet came online instead).
+                now = datetime.now(UTC)
                 copy.write_row(
                     (
                         tenant_id,
@@ -63,10 +66,14 @@ def load_devices(database: BenchDatabase, tenants: list[uuid.UUID]) -> list[str]
                         f"PC {i}",
                         "APBN",
                         60,
-                        0,
+                        5,
                         False,
-                        "unknown",
-                        datetime.now(UTC),
+                        "up",
+                        now,
+                        now - timedelta(minutes=2),
+                        "ok",
+                        now - timedelta(days=1),
+                        now + timedelta(hours=2),
                     )
                 )
         with conn.cursor().copy(
