@@ -29,6 +29,7 @@ from siaga_platform.hardware.state import MISSED_BEATS, DeviceState, site_states
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 
 SYSTEM = "system:hardware-watch"
+STALE_INCIDENT = "Kejadian ini baru saja diubah orang lain. Muat ulang halaman."
 KIND_LABELS = {
     "recording_server": N_("Server perekaman"),
     "recording_pc": N_("PC perekaman"),
@@ -209,7 +210,7 @@ async def _incident(db: AsyncSession, incident_id: uuid.UUID, version: int) -> I
     if found is None:
         raise NotFound("Kejadian tidak ditemukan.")
     if found.version != version:
-        raise Conflict("Kejadian ini baru saja diubah orang lain. Muat ulang halaman.")
+        raise Conflict(STALE_INCIDENT)
     return found
 
 
@@ -250,7 +251,7 @@ async def escalate(
     try:
         await db.flush()
     except StaleDataError as error:
-        raise Conflict("Kejadian ini baru saja diubah orang lain. Muat ulang halaman.") from error
+        raise Conflict(STALE_INCIDENT) from error
     return incident
 
 
@@ -274,7 +275,7 @@ async def close_incident(
     try:
         await db.flush()
     except StaleDataError as error:
-        raise Conflict("Kejadian ini baru saja diubah orang lain. Muat ulang halaman.") from error
+        raise Conflict(STALE_INCIDENT) from error
     return incident
 
 

@@ -70,6 +70,12 @@ async def _board_values(db: AsyncSession, context: TenantContext) -> dict[str, A
     }
 
 
+def _to_incident(context: TenantContext, incident_id: uuid.UUID) -> Response:
+    return RedirectResponse(
+        f"/wilayah/{context.tenant.code}/perangkat/kejadian/{incident_id}", status_code=303
+    )
+
+
 def _common(context: TenantContext) -> dict[str, Any]:
     return {
         "tenant": context.tenant,
@@ -241,9 +247,7 @@ async def report(
         note=note,
         now=_now(),
     )
-    return RedirectResponse(
-        f"/wilayah/{context.tenant.code}/perangkat/kejadian/{incident.id}", status_code=303
-    )
+    return _to_incident(context, incident.id)
 
 
 @router.get("/kejadian/{incident_id}")
@@ -295,9 +299,7 @@ async def escalate(
         cause=cause,
         now=_now(),
     )
-    return RedirectResponse(
-        f"/wilayah/{context.tenant.code}/perangkat/kejadian/{incident_id}", status_code=303
-    )
+    return _to_incident(context, incident_id)
 
 
 @router.post("/kejadian/{incident_id}/tutup", dependencies=[Csrf])
@@ -311,9 +313,7 @@ async def close(
     await incidents.close_incident(
         db, context.principal, incident_id, version=version, resolution=resolution, now=_now()
     )
-    return RedirectResponse(
-        f"/wilayah/{context.tenant.code}/perangkat/kejadian/{incident_id}", status_code=303
-    )
+    return _to_incident(context, incident_id)
 
 
 @router.post("/perawatan", dependencies=[Csrf])
