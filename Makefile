@@ -55,6 +55,7 @@ typecheck:
 	$(BIN)/mypy
 
 bench: install-dev assets system-packages ## benchmarks on a throwaway PostgreSQL (not part of make test)
+	SIAGA_BENCH=1 infra/ensure-system-packages.sh  # wrk drives the heartbeat load
 	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.applications_bench
 	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.heartbeats_bench
 

@@ -15,23 +15,27 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import random
+import shutil
 import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import psycopg
 
 from benchmarks.applications_bench import SETTINGS, prepare
 from benchmarks.common import REPO_ROOT as ROOT
-from benchmarks.common import BenchDatabase, Timing
+from benchmarks.common import BenchDatabase
 
 DEVICES = int(os.environ.get("BENCH_DEVICES", "50000"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
-CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "24"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "32"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))  # one per core: the target is per machine
+WRK_THREADS = 2
 BATCH = 50
 
 
@@ -106,6 +110,8 @@ def start(module: str, port: int, env: dict[str, str], factory: bool) -> subproc
         "--log-level",
         "warning",
         "--no-access-log",
+        "--workers",
+        str(WORKERS),
     ]
     if factory:
         command.append("--factory")
@@ -120,6 +126,11 @@ def start(module: str, port: int, env: dict[str, str], factory: bool) -> subproc
     raise RuntimeError(f"{module} did not start")
 
 
+def worker_pids(process: subprocess.Popen[bytes]) -> list[int]:
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    return [int(pid) for pid in children] or [process.pid]
+
+
 def rss_mib(pid: int) -> float:
     for line in open(f"/proc/{pid}/status"):  # noqa: SIM115
         if line.startswith("VmRSS:"):
@@ -127,47 +138,59 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-async def load(url: str, tokens: list[str], *, batch: bool) -> tuple[Timing, float]:
-    rng = random.Random(7)
-    base = datetime.now(UTC) - timedelta(minutes=1)
-    counter = 0
-    samples: list[float] = []
-    beats = 0
-    stop_at = time.monotonic() + SECONDS
+@dataclass(frozen=True)
+class LoadResult:
+    rate: float  # heartbeats per second
+    p50: float
+    p95: float
+    p99: float
+    errors: int
 
-    async def worker(client: httpx.AsyncClient) -> None:
-        nonlocal counter, beats
-        while time.monotonic() < stop_at:
-            counter += 1
-            taken = (base + timedelta(microseconds=counter)).isoformat()
-            started = time.perf_counter()
-            if batch:
-                body = {
-                    "heartbeats": [
-                        {"device_token": rng.choice(tokens), "taken_at": taken, "status": "ok"}
-                        for _ in range(BATCH)
-                    ]
-                }
-                answer = await client.post(f"{url}/api/v1/heartbeats/batch", json=body)
-                n = BATCH
-            else:
-                answer = await client.post(
-                    f"{url}/api/v1/heartbeats",
-                    headers={"X-Device-Token": rng.choice(tokens)},
-                    json={"taken_at": taken, "status": "ok"},
-                )
-                n = 1
-            samples.append((time.perf_counter() - started) * 1000)
-            if answer.status_code == 202:
-                beats += n
 
-    limits = httpx.Limits(max_connections=CONCURRENCY)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        begin = time.monotonic()
-        await asyncio.gather(*(worker(client) for _ in range(CONCURRENCY)))
-        elapsed = time.monotonic() - begin
-    kind = f"batch of {BATCH}" if batch else "single"
-    return Timing(f"{url} {kind}", samples), beats / elapsed
+def load(url: str, tokens_file: Path, run: int, *, batch: int, seconds: float) -> LoadResult:
+    """Drives the endpoint with wrk (C, little CPU, so the server gets most of both cores)."""
+    base = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+    answer = subprocess.run(
+        [
+            shutil.which("wrk") or "wrk",
+            f"-t{WRK_THREADS}",
+            f"-c{CONCURRENCY}",
+            f"-d{seconds:.0f}s",
+            "--latency",
+            "--timeout",
+            "30s",
+            "-s",
+            str(ROOT / "benchmarks" / "heartbeat_load.lua"),
+            url,
+        ],
+        env={
+            **os.environ,
+            "BENCH_TOKENS": str(tokens_file),
+            "BENCH_BASE": base,
+            "BENCH_BATCH": str(batch),
+            "BENCH_RUN": str(run),
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(x for x in answer.stdout.splitlines() if x.startswith("RESULT "))
+    fields = dict(part.split("=") for part in line.split()[1:])
+    per_request = batch or 1
+    return LoadResult(
+        rate=int(fields["requests"]) * per_request / float(fields["seconds"]),
+        p50=float(fields["p50"]),
+        p95=float(fields["p95"]),
+        p99=float(fields["p99"]),
+        errors=int(fields["errors"]),
+    )
+
+
+def describe(name: str, result: LoadResult) -> str:
+    return (
+        f"{name}: {result.rate:,.0f} heartbeats/s, p50 {result.p50:.1f} ms, "
+        f"p95 {result.p95:.1f} ms, p99 {result.p99:.1f} ms, errors {result.errors}"
+    )
 
 
 def main() -> None:
@@ -179,35 +202,38 @@ def main() -> None:
     database = BenchDatabase.create()
     tenant_map = asyncio.run(prepare(database))
     tokens = load_devices(database, [t for t, _ in tenant_map.values()])
+    tokens_file = ROOT / "var" / "bench-device-tokens.txt"
+    tokens_file.parent.mkdir(exist_ok=True)
+    tokens_file.write_text("\n".join(tokens) + "\n")
     siaga_env = {
         "SIAGA_DATABASE_URL": database.app_url,
         "SIAGA_SECRET_KEY": SETTINGS.secret_key.get_secret_value(),
     }
     bare_env = {"BARE_DSN": database.app_url.replace("postgresql+psycopg", "postgresql")}
-    results = []
+    rates = {}
+    run = 0
     for name, module, env, factory, port in (
         ("siaga", "siaga_web.app:create_app", siaga_env, True, 18901),
         ("bare", "benchmarks.bare_heartbeat:app", bare_env, False, 18902),
     ):
-        process = start(module, port, env, factory)
+        processes = start(module, port, env, factory)
         try:
             url = f"http://127.0.0.1:{port}"
-            asyncio.run(load(url, tokens[:100], batch=False))  # warm up
-            timing, rate = asyncio.run(load(url, tokens, batch=False))
-            results.append((name, timing, rate))
-            print(f"{name} single: {rate:,.0f} heartbeats/s; {timing.line()}", flush=True)
+            load(url, tokens_file, run, batch=0, seconds=5)  # warm up
+            single = load(url, tokens_file, run + 1, batch=0, seconds=SECONDS)
+            run += 2
+            rates[name] = single.rate
+            print(describe(f"{name} single", single), flush=True)
             if name == "siaga":
-                batch_timing, batch_rate = asyncio.run(load(url, tokens, batch=True))
-                print(
-                    f"siaga batch: {batch_rate:,.0f} heartbeats/s; {batch_timing.line()}",
-                    flush=True,
-                )
-            print(f"{name} worker resident memory: {rss_mib(process.pid):.0f} MiB", flush=True)
+                batched = load(url, tokens_file, run, batch=BATCH, seconds=SECONDS)
+                run += 1
+                print(describe(f"siaga batches of {BATCH}", batched), flush=True)
+            memory = ", ".join(f"{rss_mib(pid):.0f}" for pid in worker_pids(processes))
+            print(f"{name} resident memory per worker: {memory} MiB", flush=True)
         finally:
-            process.terminate()
-            process.wait(timeout=30)
-    siaga_rate, bare_rate = results[0][2], results[1][2]
-    print(f"ratio siaga/bare (single): {siaga_rate / bare_rate:.2f}", flush=True)
+            processes.terminate()
+            processes.wait(timeout=30)
+    print(f"ratio siaga/bare (single): {rates['siaga'] / rates['bare']:.2f}", flush=True)
 
 
 if __name__ == "__main__":

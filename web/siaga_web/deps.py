@@ -147,7 +147,7 @@ def requires(permission: Permission) -> Callable[[Principal], Awaitable[Principa
     return check
 
 
-def public_route() -> None:
+async def public_route() -> None:
     """Marks a route that needs no sign-in (health, sign-in page, static)."""
 
 

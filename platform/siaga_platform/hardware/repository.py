@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,18 +64,20 @@ async def insert_beat(
     insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (
         insert(Heartbeat)
-        .values(
-            tenant_id=tenant_id,
-            device_id=device_id,
-            taken_at=taken_at,
-            status=status,
-            readings=readings,
-        )
         .on_conflict_do_nothing(index_elements=["tenant_id", "device_id", "taken_at"])
         .returning(Heartbeat.taken_at)
     )
+    row = {
+        "tenant_id": tenant_id,
+        "device_id": device_id,
+        "taken_at": taken_at,
+        "status": status,
+        "readings": readings,
+    }
     # RETURNING, not rowcount: a skipped duplicate returns no row on every driver.
-    return (await db.execute(statement)).first() is not None
+    # The row goes as parameters (not .values()): the statement's SQL is compiled once and
+    # cached, and the tenancy wall reads the row's tenant without compiling anything.
+    return (await db.execute(statement, [row])).first() is not None
 
 
 async def recent_beats(
@@ -97,16 +99,20 @@ async def all_devices(db: AsyncSession, *, lock: bool = False) -> Sequence[Devic
     return (await db.scalars(query)).all()
 
 
-async def sites_due_for_sweep(db: AsyncSession, now: datetime) -> list[uuid.UUID]:
-    """Sites with a device that went silent while counted as working (or unreachable)."""
-    rows = await db.scalars(
-        select(Device.site_id)
-        .where(
-            Device.silent_after < now,
-            Device.logged_state.in_(["up", "degraded", "unreachable"]),
-        )
-        .distinct()
+def _silent_while_working(now: datetime) -> ColumnElement[bool]:
+    """A device that went silent while counted as working (or unreachable)."""
+    return and_(
+        Device.silent_after < now, Device.logged_state.in_(["up", "degraded", "unreachable"])
     )
+
+
+async def sites_due_for_sweep(db: AsyncSession, now: datetime) -> list[uuid.UUID]:
+    rows = await db.scalars(select(Device.site_id).where(_silent_while_working(now)).distinct())
+    return list(rows)
+
+
+async def tenants_with_silent_devices(db: AsyncSession, now: datetime) -> list[uuid.UUID]:
+    rows = await db.scalars(select(Device.tenant_id).where(_silent_while_working(now)).distinct())
     return list(rows)
 
 

@@ -12,8 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from siaga_platform.db.engine import unit_of_work
+from siaga_platform.hardware import repository
 from siaga_platform.hardware.incidents import SweepReport, sweep_tenant
 from siaga_platform.hardware.models import DeviceToken
+from siaga_platform.tenancy.scope import TenantScope, acting_for
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30
@@ -25,9 +27,19 @@ async def tenants_with_devices(db: AsyncSession) -> list[uuid.UUID]:
     return list(rows)
 
 
+async def tenants_due_for_sweep(db: AsyncSession, now: datetime) -> list[uuid.UUID]:
+    """One read across every tenant with devices (a read-only scope of all of them), so a
+    quiet fleet costs one query per sweep, not one transaction per regency."""
+    tenant_ids = await tenants_with_devices(db)
+    if not tenant_ids:
+        return []
+    async with acting_for(db, TenantScope.read_only(set(tenant_ids))):
+        return await repository.tenants_with_silent_devices(db, now)
+
+
 async def sweep_all(factory: async_sessionmaker[AsyncSession], *, now: datetime) -> SweepReport:
     async with unit_of_work(factory) as db:
-        tenant_ids = await tenants_with_devices(db)
+        tenant_ids = await tenants_due_for_sweep(db, now)
     total = SweepReport(0, 0, 0)
     for tenant_id in tenant_ids:
         async with unit_of_work(factory) as db:

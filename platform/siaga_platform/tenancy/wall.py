@@ -38,6 +38,13 @@ def _is_tenant_class(cls: Any) -> bool:
 
 
 def _criteria(ids: tuple[uuid.UUID, ...]) -> Any:
+    if len(ids) == 1:
+        # The common case, one tenant: a plain equality is compiled once and cached, where
+        # IN (...) is re-rendered for every statement.
+        (only,) = ids
+        return with_loader_criteria(
+            TenantScoped, lambda cls: cls.tenant_id == only, include_aliases=True
+        )
     return with_loader_criteria(
         TenantScoped,
         lambda cls: cls.tenant_id.in_(ids),

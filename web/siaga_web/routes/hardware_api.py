@@ -21,8 +21,9 @@ from siaga_web.csrf import verify_csrf_unless_bearer
 from siaga_web.deps import DbSession, requires
 
 
-def device_token_route() -> None:
-    """Marks routes authenticated by a device token instead of a person."""
+async def device_token_route() -> None:
+    """Marks routes authenticated by a device token instead of a person (async: a plain
+    function would cost a trip through the thread pool on every heartbeat)."""
 
 
 device_token_route.permission = "device-token"  # type: ignore[attr-defined]
