@@ -148,3 +148,94 @@ async def test_report_escalate_and_close_by_hand(db: ScratchDatabase) -> None:
         assert closed.closed_at is not None and closed.site_id == site_id
         timeline = await repository.incident_timeline(session, incident.id)
         assert [e.kind for e in timeline] == ["opened", "escalated", "closed"]
+
+
+async def _site_with(db: ScratchDatabase, kinds: list[tuple[DeviceKind, str | None]]) -> tuple:
+    """A site and its devices (kind, recording set); all beat once at t0."""
+    await seed(db)
+    who = await operator(db)
+    tokens = []
+    async with unit_of_work(db.session_factory) as session:
+        await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
+        site = await service.create_site(
+            session, who, name="UPT Kecamatan", kind=SiteKind.KECAMATAN, kecamatan_code=None
+        )
+        for index, (kind, recording_set) in enumerate(kinds):
+            _device, token = await service.register_device(
+                session,
+                who,
+                site_id=site.id,
+                kind=kind,
+                label=f"{kind.value} {index}",
+                funding=Funding.APBD,
+                recording_set=recording_set,
+            )
+            tokens.append(token)
+    return who, site.id, tokens
+
+
+async def _sweep(db: ScratchDatabase, who: object, now: datetime) -> incidents.SweepReport:
+    async with unit_of_work(db.session_factory) as session:
+        return await incidents.sweep_tenant(session, who.tenant_id, now=now)  # type: ignore[attr-defined]
+
+
+async def _open(db: ScratchDatabase, who: object) -> list:
+    async with db.session_factory() as session:
+        await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[attr-defined]
+        return list(await repository.open_incidents(session))
+
+
+async def test_a_whole_site_going_silent_opens_one_incident_not_one_per_device(
+    db: ScratchDatabase,
+) -> None:
+    kinds = [(DeviceKind.ROUTER, None), (DeviceKind.RECORDING_PC, "A"), (DeviceKind.CAMERA, "A")]
+    who, site_id, tokens = await _site_with(db, kinds)
+    t0 = datetime.now(UTC) - timedelta(hours=2)
+    for token in tokens:
+        await _beat(db, token, t0, BeatStatus.OK)
+    async with unit_of_work(db.session_factory) as session:
+        report = await incidents.sweep_tenant(
+            session, who.tenant_id, now=t0 + timedelta(minutes=30)
+        )  # type: ignore[attr-defined]
+    assert report.changes == 3 and report.opened == 1
+    [incident] = await _open(db, who)
+    assert incident.site_id == site_id and incident.device_id is None
+    assert incident.recording_set is None and "Seluruh perangkat" in incident.title
+    # The router comes back but the set stays silent: the site incident closes and the set's opens.
+    back = t0 + timedelta(minutes=40)
+    for k in range(3):
+        await _beat(db, tokens[0], back + timedelta(minutes=k), BeatStatus.OK)
+    await _sweep(db, who, back + timedelta(minutes=3))
+    [now_open] = await _open(db, who)
+    assert now_open.recording_set == "A" and now_open.device_id is None
+    assert now_open.id != incident.id
+
+
+async def test_a_recording_set_down_is_one_incident_and_a_lone_device_its_own(
+    db: ScratchDatabase,
+) -> None:
+    kinds = [
+        (DeviceKind.RECORDING_PC, "A"),
+        (DeviceKind.CAMERA, "A"),
+        (DeviceKind.RECORDING_PC, "B"),
+        (DeviceKind.CARD_PRINTER, None),
+    ]
+    who, _site_id, tokens = await _site_with(db, kinds)
+    t0 = datetime.now(UTC) - timedelta(hours=2)
+    later = t0 + timedelta(minutes=30)
+    for token in tokens[:2]:
+        await _beat(db, token, t0, BeatStatus.OK)
+    for token in tokens[2:]:
+        await _beat(db, token, later - timedelta(seconds=30), BeatStatus.OK)
+    # The printer reports a fault itself: opened at once, by the beat.
+    await _beat(db, tokens[3], later - timedelta(seconds=10), BeatStatus.FAULT)
+    # The fault beat's bookkeeping already sees set A silent: both open, the sweep adds none.
+    report = await _sweep(db, who, later)
+    assert report.changes == 2 and report.opened == 0
+    opened = await _open(db, who)
+    assert sorted((i.recording_set or "", i.device_id is not None) for i in opened) == [
+        ("", True),
+        ("A", False),
+    ]
+    set_incident = next(i for i in opened if i.recording_set == "A")
+    assert set_incident.opened_at == t0 + timedelta(minutes=3)  # when set A's beats stopped

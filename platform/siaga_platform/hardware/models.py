@@ -146,8 +146,11 @@ class Incident(TenantScoped, Base):
     __table_args__ = (Index(None, "tenant_id", "closed_at", "opened_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    #: What went down: one device, a recording set at a site (``recording_set``), or a whole
+    #: site (neither device nor set); an incident reported by hand may name only the site.
     device_id: Mapped[uuid.UUID | None]
     site_id: Mapped[uuid.UUID | None]
+    recording_set: Mapped[str | None] = mapped_column(String(60))
     title: Mapped[str] = mapped_column(String(200))
     cause: Mapped[IncidentCause] = mapped_column(String(24))
     opened_automatically: Mapped[bool] = mapped_column(default=False)

@@ -125,10 +125,20 @@ async def devices_at_sites(
     return (await db.scalars(query)).all()
 
 
-async def open_incident_for_device(db: AsyncSession, device_id: uuid.UUID) -> Incident | None:
-    return await db.scalar(
-        select(Incident).where(Incident.device_id == device_id, Incident.closed_at.is_(None))
+async def open_automatic_incidents_at(db: AsyncSession, site_id: uuid.UUID) -> Sequence[Incident]:
+    rows = await db.scalars(
+        select(Incident).where(
+            Incident.site_id == site_id,
+            Incident.closed_at.is_(None),
+            Incident.opened_automatically.is_(True),
+        )
     )
+    return rows.all()
+
+
+async def lock_site(db: AsyncSession, site_id: uuid.UUID) -> None:
+    """Serialises incident bookkeeping per site (a beat and the sweep may both reconcile)."""
+    await db.execute(select(Site.id).where(Site.id == site_id).with_for_update())
 
 
 async def incident(db: AsyncSession, incident_id: uuid.UUID) -> Incident | None:

@@ -16,7 +16,7 @@ from siaga_platform.audit import service as audit
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import DomainError, InvalidInput, NotFound
 from siaga_platform.hardware import repository
-from siaga_platform.hardware.incidents import log_state
+from siaga_platform.hardware.incidents import log_state, reconcile_site_incidents
 from siaga_platform.hardware.models import (
     BeatStatus,
     Device,
@@ -186,7 +186,8 @@ async def record_beats(
     state = derive_state(device, now)
     if accepted and state.value != device.logged_state:
         # Recovery and faults show at once; silence is noticed by the sweep.
+        await log_state(db, device, state, now=now)
         windows = list(await repository.maintenance_between(db, now - timedelta(days=1), now))
-        await log_state(db, device, state, now=now, windows=windows)
+        await reconcile_site_incidents(db, device.site_id, now=now, windows=windows)
     await db.flush()
     return BeatResult(accepted, duplicates)
