@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from siaga_platform.db.engine import unit_of_work
-from siaga_platform.hardware import board, repository, service
+from siaga_platform.hardware import board, repository, service, summary
 from siaga_platform.hardware.agent import Agent, AgentConfig
 from siaga_platform.hardware.models import DeviceKind, Funding, Heartbeat, IncidentCause, SiteKind
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
@@ -106,11 +106,16 @@ async def test_uptime_page_and_province_figures_on_the_demo(db: ScratchDatabase)
         mura = await tenants.get_by_code(session, "62.12")
         assert mura is not None
         await enter_scope(session, TenantScope.single(mura.id))
-        figures = await board.hardware_figures(session, now=now)
+        [figures] = await summary.read(session)
+        recomputed = await board.board(session, now=now)
+        uptime = await board.tenant_uptime(session, now=now)
     assert (figures.working_sets, figures.total_sets) == (0, 2)
-    assert figures.open_incidents[0][1] == IncidentCause.LIGHTNING
-    assert figures.open_incidents[0][2] >= 69
-    assert figures.uptime_30_days is not None and figures.uptime_30_days < 1.0
+    assert figures.working_sets == recomputed.capacity.working_sets
+    assert figures.recording_stopped_since == recomputed.capacity.stopped_since
+    assert figures.oldest_incident_cause == IncidentCause.LIGHTNING
+    assert figures.oldest_incident_opened_at is not None
+    assert (now - figures.oldest_incident_opened_at).days >= 69
+    assert figures.uptime_30_days == uptime and uptime is not None and uptime < 1.0
     app = create_app(settings_for(db))
     from tests.fixtures.web import client_for, sign_in
 

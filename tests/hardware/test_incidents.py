@@ -9,7 +9,7 @@ import pytest
 
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import Conflict, InvalidInput
-from siaga_platform.hardware import incidents, repository, service
+from siaga_platform.hardware import board, incidents, repository, service, summary
 from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, IncidentCause, SiteKind
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from tests.fixtures.applications import operator
@@ -209,6 +209,28 @@ async def test_a_whole_site_going_silent_opens_one_incident_not_one_per_device(
     [now_open] = await _open(db, who)
     assert now_open.recording_set == "A" and now_open.device_id is None
     assert now_open.id != incident.id
+    await _summary_agrees(db, who, back + timedelta(minutes=3))
+
+
+async def _summary_agrees(db: ScratchDatabase, who: object, now: datetime) -> None:
+    """The maintained summary, kept by the events, equals a recomputation from the tables."""
+    async with db.session_factory() as session:
+        await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[attr-defined]
+        [kept] = await summary.read(session)
+        fresh = await board.board(session, now=now)
+    down = [
+        state
+        for view in fresh.sites
+        for _d, state in view.devices
+        if state.value in ("down", "unreachable")
+    ]
+    assert kept.devices_down == len(down)
+    assert kept.open_incidents == len(fresh.open_incidents)
+    assert (kept.working_sets, kept.total_sets) == (
+        fresh.capacity.working_sets,
+        fresh.capacity.total_sets,
+    )
+    assert kept.oldest_incident_title == fresh.open_incidents[0].title
 
 
 async def test_a_recording_set_down_is_one_incident_and_a_lone_device_its_own(
@@ -239,3 +261,4 @@ async def test_a_recording_set_down_is_one_incident_and_a_lone_device_its_own(
     ]
     set_incident = next(i for i in opened if i.recording_set == "A")
     assert set_incident.opened_at == t0 + timedelta(minutes=3)  # when set A's beats stopped
+    await _summary_agrees(db, who, later)

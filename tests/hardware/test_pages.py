@@ -99,3 +99,70 @@ async def test_supervisor_reads_and_other_tenants_do_not(client: httpx.AsyncClie
     assert board.status_code == 200 and "Tambah lokasi" not in board.text
     await sign_in(client, demo_subject(Role.OPERATOR, "62.03"))
     assert (await client.get(BOARD)).status_code == 404
+
+
+async def test_site_maintenance_planned_on_the_board_opens_no_incident(
+    db: ScratchDatabase, client: httpx.AsyncClient
+) -> None:
+    await sign_in(client, demo_subject(Role.OPERATOR, "62.12"))
+    token = csrf_from((await client.get(BOARD)).text)
+    await client.post(
+        f"{BOARD}/lokasi",
+        data={"csrf_token": token, "name": "UPT Tanah Siang", "kind": "kecamatan"},
+    )
+    page = await client.get(BOARD)
+    site_id = re.search(r'<option value="([0-9a-f-]{36})">UPT Tanah Siang', page.text)
+    assert site_id
+    tokens = []
+    for kind, label in (("router", "Router"), ("recording_pc", "PC 1")):
+        answer = await client.post(
+            f"{BOARD}/baru",
+            data={
+                "csrf_token": token,
+                "site_id": site_id.group(1),
+                "kind": kind,
+                "label": label,
+                "funding": "APBD",
+            },
+        )
+        found = re.search(r'<pre class="token">([^<]+)</pre>', answer.text)
+        assert found
+        tokens.append(found.group(1))
+    beat_at = datetime.now(UTC) - timedelta(hours=2)
+    # Planned in the office's time (WIB, UTC+7), covering the whole silence.
+    local = beat_at + timedelta(hours=7)
+    planned = await client.post(
+        f"{BOARD}/perawatan",
+        data={
+            "csrf_token": token,
+            "site_id": site_id.group(1),
+            "starts_at": (local - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (local + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+            "reason": "Pemindahan kantor UPT",
+        },
+    )
+    assert planned.status_code == 303 and planned.headers["location"] == BOARD
+    for device_token in tokens:
+        await client.post(
+            "/api/v1/heartbeats",
+            headers={"X-Device-Token": device_token},
+            json={"taken_at": beat_at.isoformat(), "status": "ok"},
+        )
+    who = await operator(db)
+    async with unit_of_work(db.session_factory) as session:
+        await incidents.sweep_tenant(session, who.tenant_id, now=datetime.now(UTC))  # type: ignore[arg-type]
+    board = await client.get(BOARD)
+    assert "Perawatan terjadwal" in board.text and "Pemindahan kantor UPT" in board.text
+    assert "Kejadian terbuka" not in board.text  # both silent, inside the planned window
+    assert board.text.count('class="tile down"') == 1  # the router: still shown as it is
+    refused = await client.post(
+        f"{BOARD}/perawatan",
+        data={
+            "csrf_token": token,
+            "site_id": site_id.group(1),
+            "starts_at": "2026-12-02T10:00",
+            "ends_at": "2026-12-01T10:00",
+            "reason": "x",
+        },
+    )
+    assert refused.status_code == 422 and "Waktu selesai harus setelah waktu mulai" in refused.text

@@ -82,27 +82,3 @@ async def tenant_uptime(
     """Mean uptime of the regency's devices over the last ``days`` (planned maintenance out)."""
     values = list((await device_uptimes(db, now - timedelta(days=days), now)).values())
     return sum(values) / len(values) if values else None
-
-
-@dataclass(frozen=True, slots=True)
-class HardwareFigures:
-    """For the province view (one regency)."""
-
-    working_sets: int
-    total_sets: int
-    recording_stopped_since: datetime | None
-    open_incidents: list[tuple[str, str, int]]  # (title, cause, age in days)
-    uptime_30_days: float | None
-
-
-async def hardware_figures(db: AsyncSession, *, now: datetime) -> HardwareFigures:
-    current = await board(db, now=now)
-    return HardwareFigures(
-        working_sets=current.capacity.working_sets,
-        total_sets=current.capacity.total_sets,
-        recording_stopped_since=current.capacity.stopped_since,
-        open_incidents=[
-            (i.title, i.cause, (now - i.opened_at).days) for i in current.open_incidents
-        ],
-        uptime_30_days=await tenant_uptime(db, now=now),
-    )

@@ -15,7 +15,7 @@ from siaga_platform.applications.service import writer_tenant
 from siaga_platform.applications.statuses import N_
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import Conflict, InvalidInput, NotFound
-from siaga_platform.hardware import repository
+from siaga_platform.hardware import repository, summary
 from siaga_platform.hardware.capacity import SHARED
 from siaga_platform.hardware.models import (
     Device,
@@ -277,6 +277,8 @@ async def sweep_tenant(db: AsyncSession, tenant_id: uuid.UUID, *, now: datetime)
                 changes += len(moved)
                 o, c = await reconcile_site_incidents(db, site_id, now=now, windows=windows)
                 opened, closed = opened + o, closed + c
+        if changes:
+            await summary.refresh(db, tenant_id, now=now)
     return SweepReport(changes, opened, closed)
 
 
@@ -313,6 +315,7 @@ async def report_incident(
     await db.flush()
     add_event(db, incident, now, principal.subject, "opened", note)
     await db.flush()
+    await summary.refresh(db, tenant_id, now=now)
     return incident
 
 
@@ -363,6 +366,7 @@ async def escalate(
         await db.flush()
     except StaleDataError as error:
         raise Conflict(STALE_INCIDENT) from error
+    await summary.refresh(db, incident.tenant_id, now=now)
     return incident
 
 
@@ -387,6 +391,7 @@ async def close_incident(
         await db.flush()
     except StaleDataError as error:
         raise Conflict(STALE_INCIDENT) from error
+    await summary.refresh(db, incident.tenant_id, now=now)
     return incident
 
 

@@ -192,3 +192,25 @@ class MaintenanceWindow(TenantScoped, Base):
     ends_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(String(300))
     created_by: Mapped[str] = mapped_column(String(255))
+
+
+class HardwareSummary(TenantScoped, Base):
+    """One row per regency, kept current by the events (state changes, incidents, devices):
+    what the province view reads instead of recomputing the board of every regency."""
+
+    __tablename__ = "hardware_summaries"
+
+    working_sets: Mapped[int] = mapped_column(default=0)
+    total_sets: Mapped[int] = mapped_column(default=0)
+    recording_stopped_since: Mapped[datetime | None]
+    devices_down: Mapped[int] = mapped_column(default=0)
+    open_incidents: Mapped[int] = mapped_column(default=0)
+    oldest_incident_title: Mapped[str | None] = mapped_column(String(200))
+    oldest_incident_cause: Mapped[str | None] = mapped_column(String(24))
+    oldest_incident_opened_at: Mapped[datetime | None]
+    #: Mean device uptime over the last 30 days; it moves slowly, so it is refreshed by the
+    #: sweep about hourly rather than on every event.
+    uptime_30_days: Mapped[float | None]
+    uptime_as_of: Mapped[datetime | None]
+    last_event_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

@@ -15,6 +15,7 @@ from siaga_platform.hardware.models import (
     Device,
     DeviceStateChange,
     DeviceToken,
+    HardwareSummary,
     Heartbeat,
     Incident,
     IncidentEvent,
@@ -192,3 +193,23 @@ async def state_changes(
         .order_by(DeviceStateChange.at)
     )
     return [(at, state) for at, state in [*before.all(), *inside.all()]]
+
+
+async def summary(
+    db: AsyncSession, tenant_id: uuid.UUID, *, lock: bool = False
+) -> HardwareSummary | None:
+    query = select(HardwareSummary).where(HardwareSummary.tenant_id == tenant_id)
+    if lock:
+        query = query.with_for_update()
+    return await db.scalar(query)
+
+
+async def summaries(db: AsyncSession) -> Sequence[HardwareSummary]:
+    return (await db.scalars(select(HardwareSummary))).all()
+
+
+async def summaries_with_stale_uptime(db: AsyncSession, before: datetime) -> list[uuid.UUID]:
+    rows = await db.scalars(
+        select(HardwareSummary.tenant_id).where(HardwareSummary.uptime_as_of < before)
+    )
+    return list(rows)

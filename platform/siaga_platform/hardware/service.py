@@ -6,7 +6,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +15,7 @@ from siaga_platform.applications.service import writer_tenant
 from siaga_platform.audit import service as audit
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import DomainError, InvalidInput, NotFound
-from siaga_platform.hardware import repository
+from siaga_platform.hardware import repository, summary
 from siaga_platform.hardware.incidents import log_state, reconcile_site_incidents
 from siaga_platform.hardware.models import (
     BeatStatus,
@@ -113,6 +113,7 @@ async def register_device(
         object_type="device",
         object_id=str(device.id),
     )
+    await summary.refresh(db, tenant_id, now=datetime.now(UTC))
     return device, raw
 
 
@@ -189,5 +190,6 @@ async def record_beats(
         await log_state(db, device, state, now=now)
         windows = list(await repository.maintenance_between(db, now - timedelta(days=1), now))
         await reconcile_site_incidents(db, device.site_id, now=now, windows=windows)
+        await summary.refresh(db, credential.tenant_id, now=now)
     await db.flush()
     return BeatResult(accepted, duplicates)

@@ -75,6 +75,8 @@ def uptime(
 
     ``changes`` are (when, new state), oldest first, including the last one before ``start``.
     """
+    if not changes:
+        return None  # never heard from: nothing to count
     up: list[Interval] = []
     counted: list[Interval] = []
     for (at, state), following in zip(changes, [*changes[1:], (end, "")], strict=True):

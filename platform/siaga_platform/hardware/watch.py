@@ -12,13 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from siaga_platform.db.engine import unit_of_work
-from siaga_platform.hardware import repository
+from siaga_platform.hardware import repository, summary
 from siaga_platform.hardware.incidents import SweepReport, sweep_tenant
 from siaga_platform.hardware.models import DeviceToken
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30
+UPTIMES_PER_SWEEP = 20  # 514 regencies refreshed within the hour
 
 
 async def tenants_with_devices(db: AsyncSession) -> list[uuid.UUID]:
@@ -37,9 +38,22 @@ async def tenants_due_for_sweep(db: AsyncSession, now: datetime) -> list[uuid.UU
         return await repository.tenants_with_silent_devices(db, now)
 
 
+async def stale_uptimes(db: AsyncSession, now: datetime) -> list[uuid.UUID]:
+    tenant_ids = await tenants_with_devices(db)
+    if not tenant_ids:
+        return []
+    async with acting_for(db, TenantScope.read_only(set(tenant_ids))):
+        stale = await repository.summaries_with_stale_uptime(db, now - summary.UPTIME_REFRESH)
+    return stale[:UPTIMES_PER_SWEEP]
+
+
 async def sweep_all(factory: async_sessionmaker[AsyncSession], *, now: datetime) -> SweepReport:
     async with unit_of_work(factory) as db:
         tenant_ids = await tenants_due_for_sweep(db, now)
+        stale = await stale_uptimes(db, now)
+    for tenant_id in stale:  # the 30-day uptime, a few regencies per sweep
+        async with unit_of_work(factory) as db, acting_for(db, TenantScope.single(tenant_id)):
+            await summary.refresh(db, tenant_id, now=now, with_uptime=True)
     total = SweepReport(0, 0, 0)
     for tenant_id in tenant_ids:
         async with unit_of_work(factory) as db:

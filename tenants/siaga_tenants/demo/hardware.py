@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.auth.principal import Principal, Role
-from siaga_platform.hardware import service
+from siaga_platform.hardware import service, summary
 from siaga_platform.hardware.incidents import SYSTEM, add_event
 from siaga_platform.hardware.models import (
     Device,
@@ -93,6 +93,7 @@ async def seed_demo_hardware(session: AsyncSession, *, now: datetime) -> dict[st
                     )
                     if await _history(session, device, tenant.code, rng, now):
                         tokens[str(device.id)] = token  # the demo sender keeps it alive
+            await summary.refresh(session, tenant.id, now=now, with_uptime=True)
     return tokens
 
 

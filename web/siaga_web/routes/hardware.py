@@ -60,6 +60,7 @@ async def _board_values(db: AsyncSession, context: TenantContext) -> dict[str, A
     return {
         **_common(context),
         "board": await board.board(db, now=now),
+        "planned": await repository.maintenance_between(db, now, now + timedelta(days=30)),
         "now": now,
         "site_kinds": list(SiteKind),
         "device_kinds": list(DeviceKind),
@@ -320,22 +321,23 @@ async def close(
 async def maintenance(
     db: DbSession,
     context: Manager,
-    device_id: Annotated[uuid.UUID, Form()],
     starts_at: Annotated[datetime, Form()],
     ends_at: Annotated[datetime, Form()],
     reason: Annotated[str, Form(max_length=300)],
+    device_id: Annotated[uuid.UUID | None, Form()] = None,
+    site_id: Annotated[uuid.UUID | None, Form()] = None,
 ) -> Response:
+    """Planned downtime of one device (from its page) or a whole site (from the board)."""
     # A datetime-local field has no zone: it is the office's own time.
     local = timezone(timedelta(hours=UTC_OFFSET_HOURS[TimeZone(context.tenant.timezone)]))
     await incidents.plan_maintenance(
         db,
         context.principal,
         device_id=device_id,
-        site_id=None,
+        site_id=site_id,
         starts_at=starts_at.replace(tzinfo=starts_at.tzinfo or local),
         ends_at=ends_at.replace(tzinfo=ends_at.tzinfo or local),
         reason=reason,
     )
-    return RedirectResponse(
-        f"/wilayah/{context.tenant.code}/perangkat/alat/{device_id}", status_code=303
-    )
+    where = f"/alat/{device_id}" if device_id else ""
+    return RedirectResponse(f"/wilayah/{context.tenant.code}/perangkat{where}", status_code=303)
