@@ -5,6 +5,7 @@ from siaga_platform.audit import models as audit_models
 from siaga_platform.auth import models as auth_models
 from siaga_platform.db.base import Base
 from siaga_platform.hardware import models as hardware_models
+from siaga_platform.stock import models as stock_models
 from siaga_tenants.memberships import models as membership_models
 from siaga_tenants.regions import models as region_models
 from siaga_tenants.registry import models as registry_models
@@ -20,4 +21,5 @@ __all__ = [
     "metadata",
     "region_models",
     "registry_models",
+    "stock_models",
 ]

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from siaga_platform.applications.printing import StockNotTracked
 from siaga_platform.auth.oidc import KeycloakOidc
 from siaga_platform.config import Settings, get_settings
 from siaga_platform.db.engine import create_engine, create_session_factory
@@ -25,7 +24,9 @@ from siaga_platform.hardware.watch import watch_forever
 from siaga_platform.observability.logging import configure_logging
 from siaga_platform.observability.sentry import init_sentry
 from siaga_platform.privacy.crypto import cipher_from_settings
+from siaga_platform.stock.ledger import LedgerCardStock
 from siaga_tenants.regions.directory import CodeListDirectory
+from siaga_tenants.registry.service import local_date
 from siaga_web.deps import Public, SignInRequired
 from siaga_web.middleware import RequestIdMiddleware
 from siaga_web.routes import (
@@ -143,8 +144,8 @@ def create_app(
     app.state.oidc = oidc
     app.state.cipher = cipher_from_settings(settings)
     app.state.regions = CodeListDirectory()
-    # Until the blank-card ledger lands, printing takes no card (the seam is explicit).
-    app.state.card_stock = StockNotTracked()
+    # Printing takes one blank card and one print of ribbon from the ledger, or is refused.
+    app.state.card_stock = LedgerCardStock(local_date=local_date)
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
 

@@ -308,7 +308,11 @@ async def print_card(
         raise Conflict("Hanya permohonan yang sudah antre cetak yang bisa dicetak.")
     try:
         await stock.take_for_print(
-            db, tenant_id=tenant_id, application_id=application.id, actor=principal.subject
+            db,
+            tenant_id=tenant_id,
+            application_id=application.id,
+            actor=principal.subject,
+            now=now,
         )
         await _apply(db, application, Status.PRINTED, actor=principal.subject, note=None, now=now)
         await db.flush()

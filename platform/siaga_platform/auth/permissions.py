@@ -18,6 +18,9 @@ class Permission(StrEnum):
     OPEN_APPLICATION_RECORD = "applications:open-record"
     VIEW_HARDWARE = "hardware:view"
     MANAGE_HARDWARE = "hardware:manage"
+    VIEW_STOCK = "stock:view"
+    MANAGE_STOCK = "stock:manage"
+    DECIDE_LOANS = "stock:decide-loans"
 
 
 # What the staff of a regency office do in their own office.
@@ -28,6 +31,8 @@ _OFFICE_WORK = frozenset(
         Permission.OPEN_APPLICATION_RECORD,
         Permission.VIEW_HARDWARE,
         Permission.MANAGE_HARDWARE,
+        Permission.VIEW_STOCK,
+        Permission.MANAGE_STOCK,
     }
 )
 
@@ -42,12 +47,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_PROVINCE,
             Permission.VIEW_APPLICATIONS,
             Permission.VIEW_HARDWARE,
+            Permission.VIEW_STOCK,
+            # Loans between the province's regencies are the supervisor's to approve.
+            Permission.DECIDE_LOANS,
         }
     ),
     # Platform admins run the platform; they read a regency's applications masked, like a
     # supervisor, and do not do the office's work.
-    Role.ADMIN_PLATFORM: frozenset(Permission) - _OFFICE_WORK
-    | {Permission.VIEW_APPLICATIONS, Permission.VIEW_HARDWARE},
+    Role.ADMIN_PLATFORM: frozenset(Permission) - _OFFICE_WORK - {Permission.DECIDE_LOANS}
+    | {Permission.VIEW_APPLICATIONS, Permission.VIEW_HARDWARE, Permission.VIEW_STOCK},
 }
 
 

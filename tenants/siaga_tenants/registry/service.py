@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import date, datetime, timedelta
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.audit import service as audit
 from siaga_platform.errors import InvalidInput, NotFound
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 from siaga_tenants.regions import repository as regions
-from siaga_tenants.regions.codes import normalize_regency_code
+from siaga_tenants.regions.codes import UTC_OFFSET_HOURS, normalize_regency_code
+from siaga_tenants.regions.models import TimeZone
 from siaga_tenants.registry import repository
 from siaga_tenants.registry.models import Tenant, TenantSettings
 
@@ -58,3 +62,12 @@ async def provision_tenant(session: AsyncSession, raw_code: str, *, actor_subjec
             object_id=code,
         )
     return tenant
+
+
+async def local_date(session: AsyncSession, tenant_id: uuid.UUID, now: datetime) -> date:
+    """The office's own calendar day at ``now`` (WIB, WITA or WIT): business dates."""
+    tenant = await repository.get(session, tenant_id)
+    if tenant is None:
+        raise NotFound("Kabupaten/kota tidak ditemukan.")
+    offset = UTC_OFFSET_HOURS[TimeZone(tenant.timezone)]
+    return (now + timedelta(hours=offset)).date()

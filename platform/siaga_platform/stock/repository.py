@@ -1,0 +1,144 @@
+"""Every query of the stock domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from siaga_platform.stock.models import (
+    CentreRequest,
+    EntryKind,
+    Item,
+    LedgerEntry,
+    Loan,
+    LoanStatus,
+    RequestStatus,
+    StockBalance,
+)
+
+
+async def ensure_balance(db: AsyncSession, tenant_id: uuid.UUID, item: Item) -> None:
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(StockBalance).on_conflict_do_nothing(index_elements=["tenant_id", "item"])
+    await db.execute(statement, [{"tenant_id": tenant_id, "item": item.value, "on_hand": 0}])
+
+
+async def move_balance(
+    db: AsyncSession, tenant_id: uuid.UUID, item: Item, delta: int, now: datetime
+) -> int | None:
+    """Adds ``delta`` in one statement that cannot go below zero (the row lock and the
+    re-checked condition make concurrent takes queue, never oversell); the new balance, or
+    None when there is not enough."""
+    new_balance = StockBalance.on_hand + delta
+    statement = (
+        update(StockBalance)
+        .where(
+            StockBalance.tenant_id == tenant_id,
+            StockBalance.item == item.value,
+            new_balance >= 0,
+        )
+        .values(
+            on_hand=new_balance,
+            updated_at=now,
+            out_since=case(
+                (new_balance == 0, func.coalesce(StockBalance.out_since, now)), else_=None
+            ),
+        )
+        .returning(StockBalance.on_hand)
+        .execution_options(synchronize_session=False)
+    )
+    return (await db.execute(statement)).scalar()
+
+
+async def balance(db: AsyncSession, item: Item) -> StockBalance | None:
+    return await db.scalar(select(StockBalance).where(StockBalance.item == item.value))
+
+
+async def balances(db: AsyncSession, item: Item) -> Sequence[StockBalance]:
+    """The balances of every regency in the read scope (one row each)."""
+    return (await db.scalars(select(StockBalance).where(StockBalance.item == item.value))).all()
+
+
+async def on_hand_at(db: AsyncSession, item: Item, day: date) -> int:
+    """The balance at the end of ``day``, summed from the ledger."""
+    total = await db.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.quantity), 0)).where(
+            LedgerEntry.item == item.value, LedgerEntry.business_date <= day
+        )
+    )
+    return int(total or 0)
+
+
+async def entry(db: AsyncSession, entry_id: uuid.UUID) -> LedgerEntry | None:
+    return await db.scalar(select(LedgerEntry).where(LedgerEntry.id == entry_id))
+
+
+async def reversal_of(db: AsyncSession, entry_id: uuid.UUID) -> LedgerEntry | None:
+    return await db.scalar(select(LedgerEntry).where(LedgerEntry.reverses_id == entry_id))
+
+
+async def entries(
+    db: AsyncSession,
+    item: Item,
+    *,
+    kinds: list[EntryKind] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    limit: int = 200,
+) -> Sequence[LedgerEntry]:
+    """The stock card, newest first."""
+    query = select(LedgerEntry).where(LedgerEntry.item == item.value)
+    if kinds:
+        query = query.where(LedgerEntry.kind.in_([k.value for k in kinds]))
+    if since:
+        query = query.where(LedgerEntry.business_date >= since)
+    if until:
+        query = query.where(LedgerEntry.business_date <= until)
+    query = query.order_by(LedgerEntry.recorded_at.desc(), LedgerEntry.id.desc()).limit(limit)
+    return (await db.scalars(query)).all()
+
+
+async def movements_between(
+    db: AsyncSession, item: Item, start: date, end: date
+) -> Sequence[tuple[date, str, int]]:
+    """(business date, kind, quantity) of the entries in [start, end], oldest first."""
+    rows = await db.execute(
+        select(LedgerEntry.business_date, LedgerEntry.kind, LedgerEntry.quantity)
+        .where(
+            LedgerEntry.item == item.value,
+            LedgerEntry.business_date >= start,
+            LedgerEntry.business_date <= end,
+        )
+        .order_by(LedgerEntry.business_date, LedgerEntry.recorded_at)
+    )
+    return [(d, k, q) for d, k, q in rows]
+
+
+async def loan_copies(db: AsyncSession, loan_id: uuid.UUID, *, lock: bool = False) -> list[Loan]:
+    query = select(Loan).where(Loan.id == loan_id).order_by(Loan.tenant_id)
+    if lock:
+        query = query.with_for_update()
+    return list((await db.scalars(query)).all())
+
+
+async def loans(db: AsyncSession, *, pending_only: bool = False) -> Sequence[Loan]:
+    query = select(Loan)
+    if pending_only:
+        query = query.where(Loan.status.in_([LoanStatus.REQUESTED, LoanStatus.PROPOSED]))
+    return (await db.scalars(query.order_by(Loan.asked_at.desc()).limit(200))).all()
+
+
+async def centre_request(db: AsyncSession, request_id: uuid.UUID) -> CentreRequest | None:
+    return await db.scalar(select(CentreRequest).where(CentreRequest.id == request_id))
+
+
+async def centre_requests(db: AsyncSession, *, open_only: bool = False) -> Sequence[CentreRequest]:
+    query = select(CentreRequest)
+    if open_only:
+        query = query.where(CentreRequest.status != RequestStatus.RECEIVED)
+    return (await db.scalars(query.order_by(CentreRequest.created_at.desc()).limit(200))).all()
