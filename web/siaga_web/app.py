@@ -39,6 +39,7 @@ from siaga_web.routes import (
     language,
     pages,
     signin,
+    stock,
 )
 from siaga_web.templating import render
 
@@ -167,6 +168,7 @@ def create_app(
         pages.router,
         applications.router,
         hardware.router,
+        stock.router,
         api.router,
         applications_api.router,
         hardware_api.beats,

@@ -1,0 +1,400 @@
+"""Blank cards and ribbon of a regency: the stock card, the forms for each kind of movement,
+loans and requests to the centre (HTMX); the public stock notice; the province's stock page
+where the supervisor decides loans."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from siaga_platform.applications.statuses import N_
+from siaga_platform.auth.permissions import Permission
+from siaga_platform.auth.principal import Principal
+from siaga_platform.errors import NotFound
+from siaga_platform.stock import centre_requests, figures, ledger, loans, repository
+from siaga_platform.stock.models import (
+    PRINTS_PER_RIBBON,
+    Custody,
+    EntryKind,
+    Item,
+    RequestStatus,
+    SpoilageReason,
+)
+from siaga_platform.tenancy.scope import TenantScope, acting_for, enter_scope
+from siaga_tenants.regions import repository as regions
+from siaga_tenants.registry import repository as tenants
+from siaga_tenants.registry.service import local_date
+from siaga_web.csrf import verify_csrf
+from siaga_web.deps import DbSession, Public, TenantContext, in_tenant, requires
+from siaga_web.ratelimit import RateLimit, TtlCache
+from siaga_web.templating import render
+
+router = APIRouter(tags=["stock"])
+Viewer = Annotated[TenantContext, Depends(in_tenant(Permission.VIEW_STOCK))]
+Manager = Annotated[TenantContext, Depends(in_tenant(Permission.MANAGE_STOCK))]
+Decider = Annotated[Principal, Depends(requires(Permission.DECIDE_LOANS))]
+Csrf = Depends(verify_csrf)
+
+KIND_LABELS = {
+    EntryKind.RECEIPT: N_("Penerimaan"),
+    EntryKind.CONSUMPTION: N_("Pemakaian cetak"),
+    EntryKind.SPOILAGE: N_("Rusak"),
+    EntryKind.LOAN_OUT: N_("Dipinjamkan"),
+    EntryKind.LOAN_IN: N_("Pinjaman masuk"),
+    EntryKind.COUNT: N_("Stok opname (selisih)"),
+    EntryKind.REVERSAL: N_("Koreksi (pembalikan)"),
+}
+SPOILAGE_LABELS = {
+    SpoilageReason.PRINT_ERROR: N_("Salah cetak"),
+    SpoilageReason.LAMINATE_DEFECT: N_("Laminasi cacat"),
+    SpoilageReason.DAMAGED_IN_TRANSIT: N_("Rusak dalam pengiriman"),
+    SpoilageReason.OTHER: N_("Lainnya"),
+}
+ITEM_LABELS = {Item.BLANK_CARD: N_("Blanko KTP-el"), Item.RIBBON: N_("Ribbon printer (cetakan)")}
+REQUEST_LABELS = {
+    RequestStatus.DRAFTED: N_("Draf"),
+    RequestStatus.SUBMITTED: N_("Diajukan"),
+    RequestStatus.APPROVED: N_("Disetujui"),
+    RequestStatus.SHIPPED: N_("Dikirim"),
+    RequestStatus.RECEIVED: N_("Diterima"),
+}
+PUBLIC_LIMIT = RateLimit(per_minute=30)
+PUBLIC_CACHE = TtlCache(seconds=60)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _today(db: AsyncSession, context: TenantContext) -> date:
+    return await local_date(db, context.tenant.id, _now())
+
+
+def _back(context: TenantContext, anchor: str = "") -> Response:
+    return RedirectResponse(f"/wilayah/{context.tenant.code}/stok{anchor}", status_code=303)
+
+
+def chart_points(balances: list[tuple[date, int]], width: int = 360, height: int = 80) -> str:
+    """The balance over the days as an SVG polyline (server-rendered, a few hundred bytes)."""
+    if not balances:
+        return ""
+    top = max(1, *(value for _d, value in balances))
+    step = width / max(1, len(balances) - 1)
+    return " ".join(
+        f"{i * step:.0f},{height - value / top * height:.0f}"
+        for i, (_d, value) in enumerate(balances)
+    )
+
+
+@router.get("/wilayah/{code}/stok")
+async def stock_page(
+    request: Request,
+    db: DbSession,
+    context: Viewer,
+    item: Annotated[Item, Query()] = Item.BLANK_CARD,
+    kind: Annotated[EntryKind | None, Query()] = None,
+    dari: Annotated[date | None, Query()] = None,
+    sampai: Annotated[date | None, Query()] = None,
+) -> Response:
+    today = await _today(db, context)
+    settings = await tenants.get_settings(db)
+    low_days = settings.low_stock_days_of_cover if settings else 14
+    stock = await figures.figures(db, today=today, low_stock_days=low_days, item=item)
+    start = today - timedelta(days=89)
+    opening = await repository.on_hand_at(db, item, start - timedelta(days=1))
+    movements = await repository.movements_between(db, item, start, today)
+    balances = figures.day_end_balances(opening, movements, start, today)
+    province = {t.id: t for t in await tenants.list_in_province(db, context.tenant.province_code)}
+    return render(
+        request,
+        "pages/stock/card.html",
+        {
+            "tenant": context.tenant,
+            "can_write": context.can_write,
+            "item": item,
+            "kind": kind,
+            "dari": dari,
+            "sampai": sampai,
+            "figures": stock,
+            "low_days": low_days,
+            "per_ribbon": PRINTS_PER_RIBBON,
+            "entries": await repository.entries(
+                db, item, kinds=[kind] if kind else None, since=dari, until=sampai
+            ),
+            "chart": chart_points(balances),
+            "chart_top": max([1, *(v for _d, v in balances)]),
+            "loans": await repository.loans(db),
+            "requests": await repository.centre_requests(db),
+            "others": [t for t in province.values() if t.id != context.tenant.id],
+            "names": {t.id: t.name for t in province.values()},
+            "today": today,
+            "kind_labels": KIND_LABELS,
+            "spoilage_labels": SPOILAGE_LABELS,
+            "item_labels": ITEM_LABELS,
+            "request_labels": REQUEST_LABELS,
+            "kinds": list(EntryKind),
+            "spoilage_reasons": list(SpoilageReason),
+            "custodies": list(Custody),
+        },
+        block="card",
+    )
+
+
+@router.post("/wilayah/{code}/stok/terima", dependencies=[Csrf])
+async def receive(
+    db: DbSession,
+    context: Manager,
+    item: Annotated[Item, Form()],
+    quantity: Annotated[int, Form()],
+    reference: Annotated[str, Form(max_length=120)],
+    business_date: Annotated[date, Form()],
+    serial_from: Annotated[str | None, Form(max_length=40)] = None,
+    serial_to: Annotated[str | None, Form(max_length=40)] = None,
+) -> Response:
+    await ledger.receive(
+        db,
+        context.principal,
+        item=item,
+        quantity=quantity,
+        reference=reference,
+        business_date=business_date,
+        today=await _today(db, context),
+        now=_now(),
+        serial_from=serial_from,
+        serial_to=serial_to,
+    )
+    return _back(context, f"?item={item.value}")
+
+
+@router.post("/wilayah/{code}/stok/rusak", dependencies=[Csrf])
+async def spoil(
+    db: DbSession,
+    context: Manager,
+    quantity: Annotated[int, Form()],
+    reason: Annotated[SpoilageReason, Form()],
+    custody: Annotated[Custody, Form()],
+    business_date: Annotated[date, Form()],
+    note: Annotated[str | None, Form(max_length=300)] = None,
+) -> Response:
+    await ledger.spoil(
+        db,
+        context.principal,
+        quantity=quantity,
+        reason=reason,
+        custody=custody,
+        note=note,
+        business_date=business_date,
+        today=await _today(db, context),
+        now=_now(),
+    )
+    return _back(context)
+
+
+@router.post("/wilayah/{code}/stok/opname", dependencies=[Csrf])
+async def count(
+    db: DbSession,
+    context: Manager,
+    item: Annotated[Item, Form()],
+    counted: Annotated[int, Form()],
+    note: Annotated[str | None, Form(max_length=300)] = None,
+) -> Response:
+    await ledger.count(
+        db,
+        context.principal,
+        item=item,
+        counted=counted,
+        note=note,
+        today=await _today(db, context),
+        now=_now(),
+    )
+    return _back(context, f"?item={item.value}")
+
+
+@router.post("/wilayah/{code}/stok/koreksi/{entry_id}", dependencies=[Csrf])
+async def reverse(
+    db: DbSession,
+    context: Manager,
+    entry_id: uuid.UUID,
+    reason: Annotated[str, Form(max_length=300)],
+) -> Response:
+    entry = await ledger.reverse(
+        db, context.principal, entry_id, reason=reason, today=await _today(db, context), now=_now()
+    )
+    return _back(context, f"?item={entry.item}")
+
+
+@router.post("/wilayah/{code}/stok/pinjam", dependencies=[Csrf])
+async def ask_loan(
+    db: DbSession,
+    context: Manager,
+    lender_code: Annotated[str, Form(max_length=5)],
+    quantity: Annotated[int, Form()],
+    note: Annotated[str | None, Form(max_length=300)] = None,
+) -> Response:
+    lender = await tenants.get_by_code(db, lender_code)
+    if lender is None:
+        raise NotFound("Kabupaten/kota pemberi pinjaman tidak ditemukan.")
+    await loans.ask(
+        db,
+        context.principal,
+        lender=lender.id,
+        lender_province=lender.province_code,
+        quantity=quantity,
+        note=note,
+        now=_now(),
+    )
+    return _back(context, "#pinjaman")
+
+
+@router.post("/wilayah/{code}/stok/usulan", dependencies=[Csrf])
+async def draft_request(
+    db: DbSession,
+    context: Manager,
+    quantity: Annotated[int, Form()],
+    note: Annotated[str | None, Form(max_length=300)] = None,
+) -> Response:
+    await centre_requests.draft(db, context.principal, quantity=quantity, note=note, now=_now())
+    return _back(context, "#usulan")
+
+
+@router.post("/wilayah/{code}/stok/usulan/{request_id}", dependencies=[Csrf])
+async def step_request(
+    db: DbSession,
+    context: Manager,
+    request_id: uuid.UUID,
+    version: Annotated[int, Form()],
+    to: Annotated[RequestStatus, Form()],
+    quantity: Annotated[int | None, Form()] = None,
+    shipment_reference: Annotated[str | None, Form(max_length=120)] = None,
+) -> Response:
+    if to is RequestStatus.RECEIVED:
+        today = await _today(db, context)
+        await centre_requests.receive(
+            db,
+            context.principal,
+            request_id,
+            version=version,
+            quantity=quantity or 0,
+            business_date=today,
+            today=today,
+            now=_now(),
+        )
+    else:
+        await centre_requests.advance(
+            db,
+            context.principal,
+            request_id,
+            version=version,
+            to=to,
+            now=_now(),
+            quantity_approved=quantity,
+            shipment_reference=shipment_reference,
+        )
+    return _back(context, "#usulan")
+
+
+@router.get("/publik/{code}/blanko", dependencies=[Public])
+async def public_stock(request: Request, db: DbSession, code: str) -> Response:
+    """Today's stock of blank cards, the notice offices are asked to publish: no sign-in,
+    cached a minute and rate-limited per client."""
+    PUBLIC_LIMIT.check(request)
+    values = PUBLIC_CACHE.get(code)
+    if values is None:
+        tenant = await tenants.get_by_code(db, code)
+        if tenant is None or not tenant.is_active:
+            raise NotFound("Kabupaten/kota ini tidak ditemukan.")
+        async with acting_for(db, TenantScope.read_only({tenant.id})):
+            current = await repository.balance(db, Item.BLANK_CARD)
+        values = {
+            "tenant_name": tenant.name,
+            "on_hand": current.on_hand if current else 0,
+            "as_of": _now(),
+        }
+        PUBLIC_CACHE.put(code, values)
+    response = render(request, "pages/stock/public.html", dict(values))  # type: ignore[call-overload]
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+@router.get("/provinsi/{code}/stok")
+async def province_stock(
+    request: Request, db: DbSession, code: str, principal: Decider
+) -> Response:
+    """Per regency: on hand, days of cover, out since, pending loans and requests; the loan
+    suggestion; the supervisor approves, rejects or proposes loans here."""
+    province = await regions.get_province(db, code)
+    if province is None or not principal.can_read_province(code):
+        raise NotFound("Halaman provinsi ini tidak ditemukan atau bukan wilayah Anda.")
+    rows: list[dict[str, Any]] = []
+    cover: dict[uuid.UUID, tuple[int, float | None]] = {}
+    pending: dict[uuid.UUID, Any] = {}
+    now = _now()
+    for tenant in await tenants.list_in_province(db, code):
+        async with acting_for(db, TenantScope.read_only({tenant.id})):
+            today = await local_date(db, tenant.id, now)
+            settings = await tenants.get_settings(db)
+            stock = await figures.figures(
+                db, today=today, low_stock_days=settings.low_stock_days_of_cover if settings else 14
+            )
+            open_requests = await repository.centre_requests(db, open_only=True)
+            for loan in await repository.loans(db, pending_only=True):
+                pending[loan.id] = loan
+        cover[tenant.id] = (stock.on_hand, stock.average_daily_consumption)
+        rows.append({"tenant": tenant, "stock": stock, "requests": len(open_requests)})
+    rows.sort(key=lambda r: (r["stock"].on_hand > 0, r["stock"].days_of_cover or 1e9))
+    names = {r["tenant"].id: r["tenant"].name for r in rows}
+    return render(
+        request,
+        "pages/stock/province.html",
+        {
+            "province": province,
+            "rows": rows,
+            "loans": list(pending.values()),
+            "suggestions": figures.suggest_loans(cover),
+            "names": names,
+        },
+    )
+
+
+@router.post("/provinsi/{code}/stok/pinjaman/{loan_id}", dependencies=[Csrf])
+async def decide_loan(
+    db: DbSession,
+    code: str,
+    loan_id: uuid.UUID,
+    principal: Decider,
+    decision: Annotated[str, Form(pattern="^(setujui|tolak)$")],
+) -> Response:
+    now = _now()
+    await enter_scope(db, TenantScope.read_only(principal.province_tenant_ids))
+    copies = await repository.loan_copies(db, loan_id)
+    day = await local_date(db, copies[0].lender_tenant_id, now) if copies else now.date()
+    await loans.decide(
+        db, principal, loan_id, approve=decision == "setujui", business_date=day, now=now
+    )
+    return RedirectResponse(f"/provinsi/{code}/stok", status_code=303)
+
+
+@router.post("/provinsi/{code}/stok/usul-pinjaman", dependencies=[Csrf])
+async def propose_loan(
+    db: DbSession,
+    code: str,
+    principal: Decider,
+    lender: Annotated[uuid.UUID, Form()],
+    borrower: Annotated[uuid.UUID, Form()],
+    quantity: Annotated[int, Form()],
+) -> Response:
+    await loans.propose(
+        db,
+        principal,
+        lender=lender,
+        borrower=borrower,
+        quantity=quantity,
+        note="Usulan dari saran pinjaman provinsi",
+        now=_now(),
+    )
+    return RedirectResponse(f"/provinsi/{code}/stok", status_code=303)
