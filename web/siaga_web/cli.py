@@ -187,6 +187,13 @@ def demo_seed() -> None:
         return await seed_demo_hardware(session, now=datetime.now(UTC))
 
     save_tokens(run_in_unit_of_work(settings.database_url, hardware))
+
+    from siaga_tenants.demo.stock import seed_demo_stock
+
+    async def stock(session: AsyncSession) -> int:
+        return await seed_demo_stock(session, today=date.today(), now=datetime.now(UTC))
+
+    run_in_unit_of_work(settings.database_url, stock)
     typer.echo("Provinsi demo Kalimantan Tengah siap: 14 kabupaten/kota.")
     if added:
         typer.echo(f"Permohonan demo ditambahkan: {sum(added.values())} di {len(added)} wilayah.")

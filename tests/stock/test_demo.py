@@ -1,0 +1,41 @@
+"""The demo stock: Murung Raya out of blank cards with a request pending, two regencies with a
+surplus, and a loan suggestion from them to Murung Raya."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from siaga_platform.db.engine import unit_of_work
+from siaga_platform.stock import figures, repository
+from siaga_platform.stock.models import Item
+from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_tenants.demo.stock import seed_demo_stock
+from siaga_tenants.registry import repository as tenants
+from tests.fixtures.databases import ScratchDatabase
+from tests.fixtures.seed import seed
+
+
+async def test_demo_stock_tells_the_murung_raya_story(db: ScratchDatabase) -> None:
+    await seed(db)
+    today, now = date.today(), datetime.now(UTC)
+    async with unit_of_work(db.session_factory) as session:
+        assert await seed_demo_stock(session, today=today, now=now) == 14
+    async with unit_of_work(db.session_factory) as session:
+        assert await seed_demo_stock(session, today=today, now=now) == 0  # idempotent
+    cover = {}
+    async with db.session_factory() as session:
+        by_code = {t.code: t for t in await tenants.list_in_province(session, "62")}
+        for code, tenant in by_code.items():
+            async with acting_for(session, TenantScope.read_only({tenant.id})):
+                result = await figures.figures(session, today=today, low_stock_days=14)
+                cover[tenant.id] = (result.on_hand, result.average_daily_consumption)
+                if code == "62.12":
+                    mura = result
+                    requests = await repository.centre_requests(session, open_only=True)
+                    history = await repository.entries(session, Item.BLANK_CARD, limit=1000)
+    assert mura.on_hand == 0 and mura.out_since is not None
+    assert mura.stock_out_days == 30 and len(requests) == 1
+    assert min(e.business_date for e in history) == today - timedelta(days=90)
+    suggestions = figures.suggest_loans(cover)
+    lenders = {s.lender for s in suggestions if s.borrower == by_code["62.12"].id}
+    assert lenders & {by_code["62.01"].id, by_code["62.71"].id}
