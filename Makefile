@@ -58,6 +58,7 @@ bench: install-dev assets system-packages ## benchmarks on a throwaway PostgreSQ
 	SIAGA_BENCH=1 infra/ensure-system-packages.sh  # wrk drives the heartbeat load
 	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.applications_bench
 	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.heartbeats_bench
+	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.stock_bench
 
 clean:
 	rm -rf $(VENV) node_modules var $(HTMX)

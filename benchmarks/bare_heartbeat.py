@@ -81,7 +81,13 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if not message.get("more_body"):
             break
     headers = dict(scope["headers"])
-    status, payload = await _handle(headers.get(b"x-device-token", b"").decode(), json.loads(body))
+    try:
+        payload_in = json.loads(body)
+        payload_in["taken_at"]
+    except (ValueError, KeyError, TypeError):
+        status, payload = 422, b'{"detail":"taken_at"}'
+    else:
+        status, payload = await _handle(headers.get(b"x-device-token", b"").decode(), payload_in)
     await send(
         {
             "type": "http.response.start",

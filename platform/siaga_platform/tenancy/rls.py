@@ -53,7 +53,10 @@ def apply_scope_settings(session: Session, scope: TenantScope | None) -> None:
 
 
 def _ids_in(setting: str) -> str:
-    return f"string_to_array(nullif(current_setting('{setting}', true), ''), ',')::uuid[]"
+    # A scalar subquery: PostgreSQL evaluates it once per statement (an InitPlan), not once per
+    # row; per row, a read scope of 514 regencies cost ~60 ms on a 514-row table.
+    inner = f"string_to_array(nullif(current_setting('{setting}', true), ''), ',')"
+    return f"(SELECT {inner})::uuid[]"
 
 
 def tenant_policy_sql(table: str) -> list[str]:
@@ -69,6 +72,15 @@ def tenant_policy_sql(table: str) -> list[str]:
         f" WITH CHECK ({write_ok})",
         f"CREATE POLICY {table}_delete ON {table} FOR DELETE USING ({write_ok})",
     ]
+
+
+def recreate_policies_sql(table: str) -> list[str]:
+    """Replace a table's policies with the current ones (RLS stays on throughout)."""
+    drops = [
+        f"DROP POLICY IF EXISTS {table}_{action} ON {table}"
+        for action in ("read", "insert", "update", "delete")
+    ]
+    return drops + [s for s in tenant_policy_sql(table) if s.startswith("CREATE POLICY")]
 
 
 def drop_tenant_policy_sql(table: str) -> list[str]:

@@ -1,0 +1,41 @@
+"""RLS policies read the scope's tenant list once per statement (a scalar subquery) instead
+of once per row: the same rule, evaluated cheaply for wide read scopes (province, nation).
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-28 00:40:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from siaga_platform.tenancy import rls
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _recreate() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    tables = op.get_bind().execute(
+        sa.text(
+            "SELECT DISTINCT tablename FROM pg_policies WHERE policyname = tablename || '_read'"
+        )
+    )
+    for (table,) in tables.fetchall():
+        for statement in rls.recreate_policies_sql(table):
+            op.execute(statement)
+
+
+def upgrade() -> None:
+    _recreate()
+
+
+def downgrade() -> None:
+    # The older policies said the same thing, evaluated per row; nothing to undo.
+    pass
