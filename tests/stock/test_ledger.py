@@ -313,6 +313,24 @@ async def test_an_approved_loan_moves_both_sides_and_a_failed_one_neither(
         assert EntryKind.LOAN_IN not in kinds and EntryKind.LOAN_OUT in kinds
 
 
+async def _print_daily(
+    db: ScratchDatabase, who: Principal, start: date, days: range, *, per_day: int
+) -> None:
+    async with unit_of_work(db.session_factory) as session:
+        await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
+        for offset in days:
+            await ledger.record(
+                session,
+                tenant_id=who.tenant_id,  # type: ignore[arg-type]
+                item=Item.BLANK_CARD,
+                kind=EntryKind.CONSUMPTION,
+                quantity=-per_day,
+                business_date=start + timedelta(days=offset),
+                actor="t",
+                now=NOW,
+            )
+
+
 async def test_stock_out_days_and_cover_with_a_stock_out_inside_the_window(
     db: ScratchDatabase,
 ) -> None:
@@ -320,34 +338,10 @@ async def test_stock_out_days_and_cover_with_a_stock_out_inside_the_window(
     who = await operator(db)
     start = TODAY - timedelta(days=29)
     await _receive(db, who, 100, start)
-    async with unit_of_work(db.session_factory) as session:
-        await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
-        # 10 a day for 10 days: out of stock at the end of day 10, for 10 days, then 100 in.
-        for offset in range(10):
-            await ledger.record(
-                session,
-                tenant_id=who.tenant_id,
-                item=Item.BLANK_CARD,  # type: ignore[arg-type]
-                kind=EntryKind.CONSUMPTION,
-                quantity=-10,
-                business_date=start + timedelta(days=offset),
-                actor="t",
-                now=NOW,
-            )
+    # 10 a day for 10 days: out of stock at the end of day 10, for 10 days, then 100 in.
+    await _print_daily(db, who, start, range(10), per_day=10)
     await _receive(db, who, 100, start + timedelta(days=20))
-    async with unit_of_work(db.session_factory) as session:
-        await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
-        for offset in range(20, 30):
-            await ledger.record(
-                session,
-                tenant_id=who.tenant_id,
-                item=Item.BLANK_CARD,  # type: ignore[arg-type]
-                kind=EntryKind.CONSUMPTION,
-                quantity=-5,
-                business_date=start + timedelta(days=offset),
-                actor="t",
-                now=NOW,
-            )
+    await _print_daily(db, who, start, range(20, 30), per_day=5)
     async with await _in(db, who) as session:
         result = await figures.figures(session, today=TODAY, low_stock_days=14)
     # Days 9..19 ended at zero (day 9 took the last ten): 11 stock-out days.

@@ -28,29 +28,24 @@ async def tenants_with_devices(db: AsyncSession) -> list[uuid.UUID]:
     return list(rows)
 
 
-async def tenants_due_for_sweep(db: AsyncSession, now: datetime) -> list[uuid.UUID]:
-    """One read across every tenant with devices (a read-only scope of all of them), so a
-    quiet fleet costs one query per sweep, not one transaction per regency."""
+async def work_for_sweep(
+    db: AsyncSession, now: datetime
+) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """(tenants with silent devices, tenants whose 30-day uptime is stale), read across every
+    tenant with devices at once (a read-only scope of all of them): a quiet fleet costs two
+    queries per sweep, not one transaction per regency."""
     tenant_ids = await tenants_with_devices(db)
     if not tenant_ids:
-        return []
+        return [], []
     async with acting_for(db, TenantScope.read_only(set(tenant_ids))):
-        return await repository.tenants_with_silent_devices(db, now)
-
-
-async def stale_uptimes(db: AsyncSession, now: datetime) -> list[uuid.UUID]:
-    tenant_ids = await tenants_with_devices(db)
-    if not tenant_ids:
-        return []
-    async with acting_for(db, TenantScope.read_only(set(tenant_ids))):
+        due = await repository.tenants_with_silent_devices(db, now)
         stale = await repository.summaries_with_stale_uptime(db, now - summary.UPTIME_REFRESH)
-    return stale[:UPTIMES_PER_SWEEP]
+    return due, stale[:UPTIMES_PER_SWEEP]
 
 
 async def sweep_all(factory: async_sessionmaker[AsyncSession], *, now: datetime) -> SweepReport:
     async with unit_of_work(factory) as db:
-        tenant_ids = await tenants_due_for_sweep(db, now)
-        stale = await stale_uptimes(db, now)
+        tenant_ids, stale = await work_for_sweep(db, now)
     for tenant_id in stale:  # the 30-day uptime, a few regencies per sweep
         async with unit_of_work(factory) as db, acting_for(db, TenantScope.single(tenant_id)):
             await summary.refresh(db, tenant_id, now=now, with_uptime=True)

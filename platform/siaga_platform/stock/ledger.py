@@ -83,8 +83,11 @@ async def record(
 ) -> LedgerEntry:
     """The one way stock moves: the balance first (atomic, never below zero), then the entry
     carrying the balance it left. Callers have checked their input."""
-    await repository.ensure_balance(db, tenant_id, item)
     after = await repository.move_balance(db, tenant_id, item, quantity, now)
+    if after is None:
+        # Not enough, or the item's first movement: make sure the row exists, then try again.
+        await repository.ensure_balance(db, tenant_id, item)
+        after = await repository.move_balance(db, tenant_id, item, quantity, now)
     if after is None:
         raise OutOfStock(item, -quantity)
     entry = LedgerEntry(
@@ -198,7 +201,6 @@ async def count(
     tenant_id = writer_tenant(principal)
     if counted < 0:
         raise InvalidInput("Hasil hitung tidak boleh kurang dari nol.", field="counted")
-    await repository.ensure_balance(db, tenant_id, item)
     current = await repository.balance(db, item)
     on_hand = current.on_hand if current else 0
     units = counted * PRINTS_PER_RIBBON if item is Item.RIBBON else counted

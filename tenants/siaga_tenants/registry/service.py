@@ -64,10 +64,14 @@ async def provision_tenant(session: AsyncSession, raw_code: str, *, actor_subjec
     return tenant
 
 
-async def local_date(session: AsyncSession, tenant_id: uuid.UUID, now: datetime) -> date:
+def local_day(tenant: Tenant, now: datetime) -> date:
     """The office's own calendar day at ``now`` (WIB, WITA or WIT): business dates."""
+    return (now + timedelta(hours=UTC_OFFSET_HOURS[TimeZone(tenant.timezone)])).date()
+
+
+async def local_date(session: AsyncSession, tenant_id: uuid.UUID, now: datetime) -> date:
+    """``local_day`` for a tenant known only by id (printing's card stock)."""
     tenant = await repository.get(session, tenant_id)
     if tenant is None:
         raise NotFound("Kabupaten/kota tidak ditemukan.")
-    offset = UTC_OFFSET_HOURS[TimeZone(tenant.timezone)]
-    return (now + timedelta(hours=offset)).date()
+    return local_day(tenant, now)

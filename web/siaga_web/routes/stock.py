@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.applications.statuses import N_
 from siaga_platform.auth.permissions import Permission
@@ -28,7 +27,7 @@ from siaga_platform.stock.models import (
 from siaga_platform.tenancy.scope import TenantScope, acting_for, enter_scope
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
-from siaga_tenants.registry.service import local_date
+from siaga_tenants.registry.service import local_date, local_day
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, Public, TenantContext, in_tenant, requires
 from siaga_web.ratelimit import RateLimit, TtlCache
@@ -71,8 +70,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _today(db: AsyncSession, context: TenantContext) -> date:
-    return await local_date(db, context.tenant.id, _now())
+def _today(context: TenantContext) -> date:
+    return local_day(context.tenant, _now())  # the page already loaded its tenant
 
 
 def _back(context: TenantContext, anchor: str = "") -> Response:
@@ -101,7 +100,7 @@ async def stock_page(
     dari: Annotated[date | None, Query()] = None,
     sampai: Annotated[date | None, Query()] = None,
 ) -> Response:
-    today = await _today(db, context)
+    today = _today(context)
     settings = await tenants.get_settings(db)
     low_days = settings.low_stock_days_of_cover if settings else 14
     stock = await figures.figures(db, today=today, low_stock_days=low_days, item=item)
@@ -163,7 +162,7 @@ async def receive(
         quantity=quantity,
         reference=reference,
         business_date=business_date,
-        today=await _today(db, context),
+        today=_today(context),
         now=_now(),
         serial_from=serial_from,
         serial_to=serial_to,
@@ -189,7 +188,7 @@ async def spoil(
         custody=custody,
         note=note,
         business_date=business_date,
-        today=await _today(db, context),
+        today=_today(context),
         now=_now(),
     )
     return _back(context)
@@ -209,7 +208,7 @@ async def count(
         item=item,
         counted=counted,
         note=note,
-        today=await _today(db, context),
+        today=_today(context),
         now=_now(),
     )
     return _back(context, f"?item={item.value}")
@@ -223,7 +222,7 @@ async def reverse(
     reason: Annotated[str, Form(max_length=300)],
 ) -> Response:
     entry = await ledger.reverse(
-        db, context.principal, entry_id, reason=reason, today=await _today(db, context), now=_now()
+        db, context.principal, entry_id, reason=reason, today=_today(context), now=_now()
     )
     return _back(context, f"?item={entry.item}")
 
@@ -273,7 +272,7 @@ async def step_request(
     shipment_reference: Annotated[str | None, Form(max_length=120)] = None,
 ) -> Response:
     if to is RequestStatus.RECEIVED:
-        today = await _today(db, context)
+        today = _today(context)
         await centre_requests.receive(
             db,
             context.principal,
@@ -336,7 +335,7 @@ async def province_stock(
     now = _now()
     for tenant in await tenants.list_in_province(db, code):
         async with acting_for(db, TenantScope.read_only({tenant.id})):
-            today = await local_date(db, tenant.id, now)
+            today = local_day(tenant, now)
             settings = await tenants.get_settings(db)
             stock = await figures.figures(
                 db, today=today, low_stock_days=settings.low_stock_days_of_cover if settings else 14
