@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages Siaga's tests need when they are missing (as root), else say which:
-# PostgreSQL, Chromium (UI tests), Maven (fetches Keycloak). Keycloak's Java: see keycloak.sh.
+# PostgreSQL, Chromium (UI tests), Maven (fetches Keycloak), zbar (QR codes in the letter tests). Keycloak's Java: see keycloak.sh.
 # With SIAGA_BENCH=1 also wrk, the HTTP load generator of `make bench`.
 set -euo pipefail
 missing=()
@@ -9,6 +9,7 @@ command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 [ -x /usr/bin/chromium ] || missing+=(chromium)  # UI tests drive it with Playwright
 command -v mvn >/dev/null 2>&1 || missing+=(maven)  # fetches Keycloak from Maven Central
 command -v curl >/dev/null 2>&1 || missing+=(curl)  # waits for Keycloak's readiness
+ldconfig -p 2>/dev/null | grep -q "libzbar.so.0 " || missing+=(libzbar0)  # decodes the letters' QR codes in tests
 [ "${SIAGA_BENCH:-}" = 1 ] && { command -v wrk >/dev/null 2>&1 || missing+=(wrk); }  # benchmark load
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

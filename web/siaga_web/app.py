@@ -21,6 +21,7 @@ from siaga_platform.config import Settings, get_settings
 from siaga_platform.db.engine import create_engine, create_session_factory
 from siaga_platform.errors import DomainError
 from siaga_platform.hardware.watch import watch_forever
+from siaga_platform.letters.service import LetterConversion
 from siaga_platform.observability.logging import configure_logging
 from siaga_platform.observability.sentry import init_sentry
 from siaga_platform.privacy.crypto import cipher_from_settings
@@ -37,6 +38,7 @@ from siaga_web.routes import (
     hardware_api,
     health,
     language,
+    letters,
     pages,
     signin,
     stock,
@@ -147,6 +149,7 @@ def create_app(
     app.state.regions = CodeListDirectory()
     # Printing takes one blank card and one print of ribbon from the ledger, or is refused.
     app.state.card_stock = LedgerCardStock(local_date=local_date)
+    app.state.card_handover = LetterConversion(local_date=local_date)
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
 
@@ -169,6 +172,7 @@ def create_app(
         applications.router,
         hardware.router,
         stock.router,
+        letters.router,
         api.router,
         applications_api.router,
         hardware_api.beats,

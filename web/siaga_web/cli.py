@@ -194,6 +194,13 @@ def demo_seed() -> None:
         return await seed_demo_stock(session, today=date.today(), now=datetime.now(UTC))
 
     run_in_unit_of_work(settings.database_url, stock)
+
+    from siaga_tenants.demo.letters import seed_demo_letters
+
+    async def letters(session: AsyncSession) -> dict[str, int]:
+        return await seed_demo_letters(session, cipher, today=date.today())
+
+    run_in_unit_of_work(settings.database_url, letters)
     typer.echo("Provinsi demo Kalimantan Tengah siap: 14 kabupaten/kota.")
     if added:
         typer.echo(f"Permohonan demo ditambahkan: {sum(added.values())} di {len(added)} wilayah.")

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from siaga_platform.applications import repository
+from siaga_platform.applications.handover import CardHandover
 from siaga_platform.applications.models import (
     DEFAULT_PRIORITY,
     Application,
@@ -266,6 +267,7 @@ async def move(
     *,
     expected_version: int,
     note: str | None,
+    handover: CardHandover,
     now: datetime,
 ) -> Application:
     writer_tenant(principal)
@@ -289,6 +291,8 @@ async def move(
         await db.flush()
     except StaleDataError as error:
         raise Conflict(STALE) from error
+    if target is Status.ISSUED:
+        await handover.card_issued(db, application, actor=principal.subject, now=now)
     return application
 
 

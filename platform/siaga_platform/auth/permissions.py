@@ -21,6 +21,9 @@ class Permission(StrEnum):
     VIEW_STOCK = "stock:view"
     MANAGE_STOCK = "stock:manage"
     DECIDE_LOANS = "stock:decide-loans"
+    VIEW_LETTERS = "letters:view"
+    MANAGE_LETTERS = "letters:manage"
+    LETTER_SETTINGS = "letters:settings"
 
 
 # What the staff of a regency office do in their own office.
@@ -33,12 +36,17 @@ _OFFICE_WORK = frozenset(
         Permission.MANAGE_HARDWARE,
         Permission.VIEW_STOCK,
         Permission.MANAGE_STOCK,
+        Permission.VIEW_LETTERS,
+        Permission.MANAGE_LETTERS,
     }
 )
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR: frozenset({Permission.VIEW_SELF, Permission.VIEW_TENANT, *_OFFICE_WORK}),
-    Role.KEPALA_DINAS: frozenset({Permission.VIEW_SELF, Permission.VIEW_TENANT, *_OFFICE_WORK}),
+    # The head of office signs the letters: the signer and the number format are theirs to set.
+    Role.KEPALA_DINAS: frozenset(
+        {Permission.VIEW_SELF, Permission.VIEW_TENANT, Permission.LETTER_SETTINGS, *_OFFICE_WORK}
+    ),
     # Supervisors read their province (applications masked) and change nothing there.
     Role.SUPERVISOR_PROVINSI: frozenset(
         {
@@ -48,14 +56,22 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_APPLICATIONS,
             Permission.VIEW_HARDWARE,
             Permission.VIEW_STOCK,
+            Permission.VIEW_LETTERS,
             # Loans between the province's regencies are the supervisor's to approve.
             Permission.DECIDE_LOANS,
         }
     ),
     # Platform admins run the platform; they read a regency's applications masked, like a
     # supervisor, and do not do the office's work.
-    Role.ADMIN_PLATFORM: frozenset(Permission) - _OFFICE_WORK - {Permission.DECIDE_LOANS}
-    | {Permission.VIEW_APPLICATIONS, Permission.VIEW_HARDWARE, Permission.VIEW_STOCK},
+    Role.ADMIN_PLATFORM: frozenset(Permission)
+    - _OFFICE_WORK
+    - {Permission.DECIDE_LOANS, Permission.LETTER_SETTINGS}
+    | {
+        Permission.VIEW_APPLICATIONS,
+        Permission.VIEW_HARDWARE,
+        Permission.VIEW_STOCK,
+        Permission.VIEW_LETTERS,
+    },
 }
 
 

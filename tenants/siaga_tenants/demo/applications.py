@@ -22,6 +22,7 @@ from siaga_tenants.registry import repository as tenants
 
 MURUNG_RAYA = "62.12"
 OUTAGE_DAYS_AGO = 70  # ten weeks
+LONG_WAITING = 15  # Murung Raya applicants recorded ~200 days ago
 
 FIRST = [
     "Siti",
@@ -168,8 +169,12 @@ def plan_regency(regency: str, kecamatan: list[str], today: date) -> list[Histor
             planned.append((_path(target), outage - timedelta(days=rng.randint(25, 90))))
         for _ in range(420):
             planned.append(([Status.REGISTERED], outage + timedelta(days=rng.randint(0, 69))))
-        for _ in range(260):
+        # Enough recorded people for the 2,299 substitute letters (demo/letters.py), a few of
+        # them recorded half a year ago, whose letters expire within the month.
+        for _ in range(2_330):
             planned.append((PIPELINE[:5], outage - timedelta(days=rng.randint(12, 40))))
+        for _ in range(LONG_WAITING):
+            planned.append((PIPELINE[:5], now - timedelta(days=200)))
     else:
         for _ in range(rng.randint(220, 380)):
             target = rng.choices([s for s, _ in MIX], [w for _, w in MIX])[0]

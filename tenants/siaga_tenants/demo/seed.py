@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.auth.principal import Role
+from siaga_platform.tenancy.scope import TenantScope, acting_for
 from siaga_tenants.memberships import service as memberships
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.regions.reference import read_wilayah
+from siaga_tenants.registry import repository as tenant_repository
 from siaga_tenants.registry.service import provision_tenant
 
 DEMO_PROVINCE = "62"
@@ -79,13 +81,27 @@ def demo_users() -> list[DemoUser]:
     return users
 
 
+DEMO_SIGNERS = [
+    "Drs. Yohanes Tambunan, M.Si.",
+    "Hj. Siti Rahayu, S.Sos.",
+    "Markus Siang, S.H.",
+    "Ir. Dewi Anggraini",
+    "Rahmat Hidayat, S.STP.",
+]
+
+
 async def seed_demo(session: AsyncSession) -> list[DemoUser]:
     if await regions.get_province(session, DEMO_PROVINCE) is None:
         raise RuntimeError("reference data missing: run `siaga db upgrade` first")
     tenant_ids = {}
-    for code, _name in demo_regencies():
+    for index, (code, _name) in enumerate(demo_regencies()):
         tenant = await provision_tenant(session, code, actor_subject=SEED_ACTOR)
         tenant_ids[code] = tenant.id
+        async with acting_for(session, TenantScope.single(tenant.id)):
+            settings = await tenant_repository.get_settings(session)
+            if settings is not None and settings.head_of_office_name is None:
+                # A fictional signer, so the demo's letters can be issued at once.
+                settings.head_of_office_name = DEMO_SIGNERS[index % len(DEMO_SIGNERS)]
     users = demo_users()
     for user in users:
         await memberships.ensure_user(session, user.subject, user.display_name, is_demo=True)

@@ -1,4 +1,5 @@
-"""The code list as the domains ask for it (applications: ``RegionDirectory``)."""
+"""The code list as the domains ask for it (applications: ``RegionDirectory``; letters:
+``KecamatanNames``)."""
 
 from __future__ import annotations
 
@@ -14,3 +15,7 @@ class CodeListDirectory:
     async def kecamatan_regency(self, db: AsyncSession, kecamatan_code: str) -> str | None:
         kecamatan = await repository.get_kecamatan(db, kecamatan_code)
         return kecamatan.regency_code if kecamatan else None
+
+    async def kecamatan_name(self, db: AsyncSession, kecamatan_code: str) -> str | None:
+        kecamatan = await repository.get_kecamatan(db, kecamatan_code)
+        return kecamatan.name if kecamatan else None

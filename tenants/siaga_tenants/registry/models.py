@@ -53,4 +53,13 @@ class TenantSettings(TenantScoped, Base):
     letter_validity_months: Mapped[int] = mapped_column(default=6)
     prr_waiting_alert_days: Mapped[int] = mapped_column(default=14)
     low_stock_days_of_cover: Mapped[int] = mapped_column(default=14)
+    #: Substitute-letter numbers: ``{nomor}`` (the year's sequence, 4 digits) and ``{tahun}``.
+    letter_number_format: Mapped[str] = mapped_column(
+        String(80), default="470/{nomor}/DISDUKCAPIL/{tahun}"
+    )
+    #: Who signs the letters (printed on them); a letter cannot be issued without a signer.
+    head_of_office_name: Mapped[str | None] = mapped_column(String(120))
+    head_of_office_title: Mapped[str] = mapped_column(
+        String(160), default="Kepala Dinas Kependudukan dan Pencatatan Sipil"
+    )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

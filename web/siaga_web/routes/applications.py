@@ -28,11 +28,16 @@ from siaga_platform.applications.statuses import (
 )
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.errors import DomainError, NotFound
+from siaga_platform.letters import repository as letter_repository
+from siaga_platform.letters import service as letter_service
+from siaga_platform.letters.models import LetterReason
 from siaga_platform.privacy.masking import mask_name
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
+from siaga_tenants.registry.service import local_day
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant
+from siaga_web.routes import letters as letter_routes
 from siaga_web.templating import render
 
 router = APIRouter(prefix="/wilayah/{code}/permohonan", tags=["applications"])
@@ -276,6 +281,24 @@ async def _detail_context(
         "moves": allowed_moves(Status(application.status)),
         "status_code": STATUS_CODES[Status(application.status)],
         "days_waiting": (_now() - application.status_since).days,
+        **await _letters_context(db, context, application),
+    }
+
+
+async def _letters_context(
+    db: AsyncSession, context: TenantContext, application: Application
+) -> dict[str, Any]:
+    """The applicant's substitute letters, and whether one may be issued now."""
+    held = await letter_repository.for_application(db, application.id)
+    today = local_day(context.tenant, _now())
+    return {
+        "letters": held,
+        "letter_states": {letter.id: letter.state(today).value for letter in held},
+        "letter_reasons": list(LetterReason),
+        "letter_reason_labels": letter_routes.REASON_LABELS,
+        "letter_state_labels": letter_routes.STATE_LABELS,
+        "can_issue_letter": Status(application.status) in letter_service.ELIGIBLE
+        and all(letter.revoked_at is not None for letter in held),
     }
 
 
@@ -319,6 +342,7 @@ async def change_status(
                     to_status,
                     expected_version=version,
                     note=note,
+                    handover=request.app.state.card_handover,
                     now=_now(),
                 )
     except DomainError as refused:

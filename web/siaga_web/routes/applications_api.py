@@ -201,7 +201,7 @@ async def get_application(
 
 @router.post("/{application_id}/moves", response_model=ApplicationSummary)
 async def move_application(
-    db: DbSession, principal: Editor, application_id: uuid.UUID, body: MoveIn
+    request: Request, db: DbSession, principal: Editor, application_id: uuid.UUID, body: MoveIn
 ) -> ApplicationSummary:
     """Move along the pipeline. 409 when the version is stale or the move is not allowed."""
     application = await service.move(
@@ -211,6 +211,7 @@ async def move_application(
         body.to_status,
         expected_version=body.version,
         note=body.note,
+        handover=request.app.state.card_handover,
         now=datetime.now(UTC),
     )
     return ApplicationSummary.of(application)

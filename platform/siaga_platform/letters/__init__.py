@@ -1,0 +1,1 @@
+"""Substitute letters (Suket): issue, number, print, verify publicly, renew, revoke."""

@@ -1,0 +1,187 @@
+"""Every query of the letters domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Insert, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from siaga_platform.db.upsert import increment
+from siaga_platform.letters.models import (
+    Letter,
+    LetterCounter,
+    LetterEvent,
+    LetterExpiryCount,
+    LetterMonthCount,
+    LetterReason,
+    LetterState,
+)
+
+#: How far ahead "expiring soon" looks.
+EXPIRING_DAYS = 30
+
+
+async def take_number(db: AsyncSession, tenant_id: uuid.UUID, year: int) -> int:
+    """The next number of the year in one statement. Its row stays locked until the issuing
+    transaction ends: concurrent issues queue, and a rollback gives the number back."""
+    statement = increment(
+        db.get_bind().dialect.name,
+        LetterCounter,
+        {"tenant_id": tenant_id, "year": year},
+        "last_number",
+        1,
+    )
+    returning = cast(Insert, statement).returning(LetterCounter.last_number)
+    return int((await db.execute(returning)).scalar_one())
+
+
+async def get(db: AsyncSession, letter_id: uuid.UUID) -> Letter | None:
+    return await db.scalar(select(Letter).where(Letter.id == letter_id))
+
+
+async def by_token(db: AsyncSession, token: str) -> Letter | None:
+    return await db.scalar(select(Letter).where(Letter.token == token))
+
+
+async def unrevoked_for_nik(db: AsyncSession, nik_hash: str) -> Letter | None:
+    return await db.scalar(
+        select(Letter).where(Letter.nik_hash == nik_hash, Letter.revoked_at.is_(None))
+    )
+
+
+async def for_application(db: AsyncSession, application_id: uuid.UUID) -> Sequence[Letter]:
+    rows = await db.scalars(
+        select(Letter)
+        .where(Letter.application_id == application_id)
+        .order_by(Letter.created_at.desc())
+    )
+    return rows.all()
+
+
+async def history(db: AsyncSession, letter_id: uuid.UUID) -> Sequence[LetterEvent]:
+    rows = await db.scalars(
+        select(LetterEvent)
+        .where(LetterEvent.letter_id == letter_id)
+        .order_by(LetterEvent.occurred_at, LetterEvent.id)
+    )
+    return rows.all()
+
+
+def _filtered(
+    statement: Select[Any],
+    *,
+    state: str | None,
+    reason: LetterReason | None,
+    nik_hash: str | None,
+    today: date,
+) -> Select[Any]:
+    unrevoked = Letter.revoked_at.is_(None)
+    if state == LetterState.ACTIVE:
+        statement = statement.where(unrevoked, Letter.valid_until >= today)
+    elif state == "expiring":
+        soon = today + timedelta(days=EXPIRING_DAYS)
+        statement = statement.where(
+            unrevoked, Letter.valid_until >= today, Letter.valid_until < soon
+        )
+    elif state == LetterState.EXPIRED:
+        statement = statement.where(unrevoked, Letter.valid_until < today)
+    elif state == LetterState.REVOKED:
+        statement = statement.where(Letter.revoked_at.is_not(None))
+    if reason is not None:
+        statement = statement.where(Letter.reason == reason.value)
+    if nik_hash is not None:
+        statement = statement.where(Letter.nik_hash == nik_hash)
+    return statement
+
+
+async def register_page(
+    db: AsyncSession,
+    *,
+    today: date,
+    state: str | None = None,
+    reason: LetterReason | None = None,
+    nik_hash: str | None = None,
+    offset: int = 0,
+    limit: int | None = 50,
+) -> tuple[Sequence[Letter], int]:
+    """A page of the register, newest number first, and how many match in all."""
+    counted = select(func.count(Letter.id)).select_from(Letter)
+    total = await db.scalar(
+        _filtered(counted, state=state, reason=reason, nik_hash=nik_hash, today=today)
+    )
+    statement = _filtered(
+        select(Letter), state=state, reason=reason, nik_hash=nik_hash, today=today
+    ).order_by(Letter.year.desc(), Letter.sequence.desc())
+    if limit is not None:
+        statement = statement.offset(offset).limit(limit)
+    return (await db.scalars(statement)).all(), int(total or 0)
+
+
+async def bump_expiry(
+    db: AsyncSession, tenant_id: uuid.UUID, valid_until: date, delta: int
+) -> None:
+    await db.execute(
+        increment(
+            db.get_bind().dialect.name,
+            LetterExpiryCount,
+            {"tenant_id": tenant_id, "valid_until": valid_until},
+            "count",
+            delta,
+        )
+    )
+
+
+async def bump_month(
+    db: AsyncSession, tenant_id: uuid.UUID, day: date, metric: str, delta: int = 1
+) -> None:
+    await db.execute(
+        increment(
+            db.get_bind().dialect.name,
+            LetterMonthCount,
+            {"tenant_id": tenant_id, "month": day.replace(day=1), "metric": metric},
+            "count",
+            delta,
+        )
+    )
+
+
+async def expiry_sums(db: AsyncSession, today: date) -> dict[uuid.UUID, tuple[int, int, int]]:
+    """Per tenant in scope: (active, expiring within 30 days, expired), from the counts."""
+    soon = today + timedelta(days=EXPIRING_DAYS)
+    count = LetterExpiryCount.count
+    rows = await db.execute(
+        select(
+            LetterExpiryCount.tenant_id,
+            func.sum(count).filter(LetterExpiryCount.valid_until >= today),
+            func.sum(count).filter(
+                LetterExpiryCount.valid_until >= today, LetterExpiryCount.valid_until < soon
+            ),
+            func.sum(count).filter(LetterExpiryCount.valid_until < today),
+        ).group_by(LetterExpiryCount.tenant_id)
+    )
+    return {
+        tenant: (int(active or 0), int(expiring or 0), int(expired or 0))
+        for tenant, active, expiring, expired in rows
+    }
+
+
+async def month_sums(db: AsyncSession, month: date) -> dict[uuid.UUID, dict[str, int]]:
+    rows = await db.execute(
+        select(LetterMonthCount.tenant_id, LetterMonthCount.metric, LetterMonthCount.count).where(
+            LetterMonthCount.month == month.replace(day=1)
+        )
+    )
+    sums: dict[uuid.UUID, dict[str, int]] = {}
+    for tenant, metric, count in rows:
+        sums.setdefault(tenant, {})[metric] = int(count)
+    return sums
+
+
+async def revoked_total(db: AsyncSession) -> int:
+    return int(
+        await db.scalar(select(func.count(Letter.id)).where(Letter.revoked_at.is_not(None))) or 0
+    )

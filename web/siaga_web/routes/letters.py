@@ -1,0 +1,401 @@
+"""Substitute letters of a regency: the register (filters, counts, export), issue from an
+application, renew, revoke, the PDF; the letter settings of the head of office; and the public
+verification page the QR code opens (no sign-in)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from openpyxl import Workbook
+
+from siaga_platform.applications.statuses import N_
+from siaga_platform.audit import service as audit
+from siaga_platform.auth.permissions import Permission, has_permission
+from siaga_platform.errors import NotFound
+from siaga_platform.letters import figures, repository, service
+from siaga_platform.letters.document import OfficeHeader
+from siaga_platform.letters.models import Letter, LetterReason, LetterState
+from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_tenants.registry import repository as tenants
+from siaga_tenants.registry.models import Tenant
+from siaga_tenants.registry.service import letter_policy, local_day, update_letter_settings
+from siaga_web.csrf import verify_csrf
+from siaga_web.deps import DbSession, Public, TenantContext, in_tenant
+from siaga_web.ratelimit import RateLimit
+from siaga_web.templating import render
+
+router = APIRouter(tags=["letters"])
+Viewer = Annotated[TenantContext, Depends(in_tenant(Permission.VIEW_LETTERS))]
+Manager = Annotated[TenantContext, Depends(in_tenant(Permission.MANAGE_LETTERS))]
+Head = Annotated[TenantContext, Depends(in_tenant(Permission.LETTER_SETTINGS))]
+Csrf = Depends(verify_csrf)
+
+REASON_LABELS = {
+    LetterReason.NO_BLANK_CARDS: N_("Blanko habis"),
+    LetterReason.PRINTER_DOWN: N_("Printer rusak"),
+    LetterReason.DATA_CENTRE_DOWN: N_("Pusat data terganggu"),
+    LetterReason.WAITING_PRR: N_("Menunggu PRR"),
+    LetterReason.OTHER: N_("Lainnya"),
+}
+STATE_LABELS = {
+    LetterState.ACTIVE: N_("Berlaku"),
+    LetterState.EXPIRED: N_("Kedaluwarsa"),
+    LetterState.REVOKED: N_("Dicabut"),
+    "converted": N_("Diganti KTP-el"),
+    "expiring": N_("Habis dalam 30 hari"),
+}
+EVENT_LABELS = {
+    "issued": N_("Diterbitkan"),
+    "renewed": N_("Diperpanjang"),
+    "revoked": N_("Dicabut"),
+    "converted": N_("Diganti KTP-el"),
+}
+STATE_FILTERS = ("active", "expiring", "expired", "revoked")
+VERIFY_LIMIT = RateLimit(per_minute=20)
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
+EXPORT_HEADER = [
+    "Nomor",
+    "NIK (tersamar)",
+    "Nama (tersamar)",
+    "Alasan",
+    "Status KTP-el",
+    "Terbit",
+    "Berlaku sampai",
+    "Keadaan",
+]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _today(context: TenantContext) -> date:
+    return local_day(context.tenant, _now())
+
+
+def _office(tenant: Tenant) -> OfficeHeader:
+    seat = tenant.name.removeprefix("Kabupaten ").removeprefix("Kota ")
+    return OfficeHeader(regency_name=tenant.name, seat=seat)
+
+
+def _state_key(letter: Letter, today: date) -> str:
+    state = letter.state(today)
+    return "converted" if state is LetterState.REVOKED and letter.converted else state.value
+
+
+async def _page_values(
+    request: Request,
+    db: DbSession,
+    context: TenantContext,
+    *,
+    keadaan: str | None,
+    alasan: LetterReason | None,
+    nik: str | None,
+    halaman: int,
+) -> dict[str, Any]:
+    today = _today(context)
+    nik_hash = None
+    if nik:
+        digits = re.sub(r"\D", "", nik)
+        nik_hash = request.app.state.cipher.search_hash(
+            digits, tenant_id=context.tenant.id, field="nik"
+        )
+    per_page = 50
+    letters, total = await repository.register_page(
+        db,
+        today=today,
+        state=keadaan,
+        reason=alasan,
+        nik_hash=nik_hash,
+        offset=(halaman - 1) * per_page,
+        limit=per_page,
+    )
+    settings = await tenants.get_settings(db)
+    return {
+        "tenant": context.tenant,
+        "can_write": context.can_write,
+        "can_configure": context.can_write
+        and has_permission(context.principal, Permission.LETTER_SETTINGS),
+        "figures": await figures.for_tenant(db, context.tenant.id, today),
+        "revoked_total": await repository.revoked_total(db),
+        "letters": letters,
+        "total": total,
+        "page": halaman,
+        "pages": max(1, -(-total // per_page)),
+        "keadaan": keadaan,
+        "alasan": alasan,
+        "nik": nik or "",
+        "today": today,
+        "states": {letter.id: _state_key(letter, today) for letter in letters},
+        "state_labels": STATE_LABELS,
+        "reason_labels": REASON_LABELS,
+        "reasons": list(LetterReason),
+        "state_filters": STATE_FILTERS,
+        "policy": letter_policy(settings),
+        "validity_months": settings.letter_validity_months if settings else 6,
+    }
+
+
+def _filters(keadaan: str | None) -> str | None:
+    return keadaan if keadaan in STATE_FILTERS else None
+
+
+@router.get("/wilayah/{code}/suket")
+async def register(
+    request: Request,
+    db: DbSession,
+    context: Viewer,
+    keadaan: Annotated[str | None, Query(max_length=10)] = None,
+    alasan: Annotated[LetterReason | None, Query()] = None,
+    nik: Annotated[str | None, Query(max_length=24)] = None,
+    halaman: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    values = await _page_values(
+        request, db, context, keadaan=_filters(keadaan), alasan=alasan, nik=nik, halaman=halaman
+    )
+    return render(request, "pages/letters/register.html", values, block="register")
+
+
+def _export_rows(letters: Sequence[Letter], today: date) -> list[list[str]]:
+    return [
+        [
+            letter.number,
+            letter.nik_masked,
+            letter.holder_masked,
+            REASON_LABELS[LetterReason(letter.reason)],
+            letter.status_code,
+            letter.issued_on.isoformat(),
+            letter.valid_until.isoformat(),
+            STATE_LABELS[_state_key(letter, today)],
+        ]
+        for letter in letters
+    ]
+
+
+async def _export(
+    db: DbSession, context: TenantContext, keadaan: str | None, alasan: LetterReason | None
+) -> list[list[str]]:
+    today = _today(context)
+    letters, _total = await repository.register_page(
+        db, today=today, state=_filters(keadaan), reason=alasan, limit=None
+    )
+    await audit.record(
+        db,
+        tenant_id=context.tenant.id,
+        actor_subject=context.principal.subject,
+        action="letters.exported",
+        object_type="letter_register",
+        object_id=context.tenant.code,
+    )
+    return [EXPORT_HEADER, *_export_rows(letters, today)]
+
+
+def _download_name(context: TenantContext, extension: str) -> str:
+    return f'attachment; filename="suket-{context.tenant.code}-{_today(context)}.{extension}"'
+
+
+@router.get("/wilayah/{code}/suket/ekspor.csv")
+async def export_csv(
+    db: DbSession,
+    context: Viewer,
+    keadaan: Annotated[str | None, Query(max_length=10)] = None,
+    alasan: Annotated[LetterReason | None, Query()] = None,
+) -> Response:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(await _export(db, context, keadaan, alasan))
+    return Response(
+        buffer.getvalue().encode("utf-8-sig"),  # the BOM lets Excel read it as UTF-8
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": _download_name(context, "csv")},
+    )
+
+
+@router.get("/wilayah/{code}/suket/ekspor.xlsx")
+async def export_xlsx(
+    db: DbSession,
+    context: Viewer,
+    keadaan: Annotated[str | None, Query(max_length=10)] = None,
+    alasan: Annotated[LetterReason | None, Query()] = None,
+) -> Response:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Surat keterangan")
+    for row in await _export(db, context, keadaan, alasan):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return Response(
+        buffer.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": _download_name(context, "xlsx")},
+    )
+
+
+@router.post("/wilayah/{code}/suket", dependencies=[Csrf])
+async def issue(
+    request: Request,
+    db: DbSession,
+    context: Manager,
+    application_id: Annotated[uuid.UUID, Form()],
+    reason: Annotated[LetterReason, Form()],
+    note: Annotated[str | None, Form(max_length=300)] = None,
+) -> Response:
+    letter = await service.issue(
+        db,
+        context.principal,
+        request.app.state.cipher,
+        request.app.state.regions,
+        application_id,
+        reason=reason,
+        note=note,
+        policy=letter_policy(await tenants.get_settings(db)),
+        today=_today(context),
+        now=_now(),
+    )
+    return RedirectResponse(f"/wilayah/{context.tenant.code}/suket/{letter.id}", status_code=303)
+
+
+@router.post("/wilayah/{code}/suket/pengaturan", dependencies=[Csrf])
+async def settings(
+    db: DbSession,
+    context: Head,
+    letter_number_format: Annotated[str, Form(max_length=80)],
+    letter_validity_months: Annotated[int, Form()],
+    head_of_office_name: Annotated[str, Form(max_length=200)],
+    head_of_office_title: Annotated[str, Form(max_length=200)],
+) -> Response:
+    await update_letter_settings(
+        db,
+        actor_subject=context.principal.subject,
+        number_format=letter_number_format,
+        validity_months=letter_validity_months,
+        signer_name=head_of_office_name,
+        signer_title=head_of_office_title,
+    )
+    return RedirectResponse(f"/wilayah/{context.tenant.code}/suket#pengaturan", status_code=303)
+
+
+async def _letter(db: DbSession, letter_id: uuid.UUID) -> Letter:
+    letter = await repository.get(db, letter_id)
+    if letter is None:
+        raise NotFound("Surat keterangan tidak ditemukan.")
+    return letter
+
+
+@router.get("/wilayah/{code}/suket/{letter_id}")
+async def detail(
+    request: Request, db: DbSession, context: Viewer, letter_id: uuid.UUID
+) -> Response:
+    letter = await _letter(db, letter_id)
+    today = _today(context)
+    return render(
+        request,
+        "pages/letters/detail.html",
+        {
+            "tenant": context.tenant,
+            "can_write": context.can_write,
+            "letter": letter,
+            "state": _state_key(letter, today),
+            "history": await repository.history(db, letter.id),
+            "state_labels": STATE_LABELS,
+            "reason_labels": REASON_LABELS,
+            "event_labels": EVENT_LABELS,
+        },
+    )
+
+
+@router.get("/wilayah/{code}/suket/{letter_id}/pdf")
+async def pdf(request: Request, db: DbSession, context: Manager, letter_id: uuid.UUID) -> Response:
+    letter, content = await service.document(
+        db,
+        context.principal,
+        request.app.state.cipher,
+        request.app.state.regions,
+        letter_id,
+        office=_office(context.tenant),
+        regency_code=context.tenant.code,
+        base_url=request.app.state.settings.base_url,
+    )
+    filename = re.sub(r"[^A-Za-z0-9]+", "-", letter.number).strip("-")
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="suket-{filename}.pdf"',
+            "Cache-Control": "no-store",  # it carries the NIK
+        },
+    )
+
+
+@router.post("/wilayah/{code}/suket/{letter_id}/perpanjang", dependencies=[Csrf])
+async def renew(
+    request: Request,
+    db: DbSession,
+    context: Manager,
+    letter_id: uuid.UUID,
+    version: Annotated[int, Form()],
+) -> Response:
+    await service.renew(
+        db,
+        context.principal,
+        request.app.state.cipher,
+        request.app.state.regions,
+        letter_id,
+        expected_version=version,
+        policy=letter_policy(await tenants.get_settings(db)),
+        today=_today(context),
+        now=_now(),
+    )
+    return RedirectResponse(f"/wilayah/{context.tenant.code}/suket/{letter_id}", status_code=303)
+
+
+@router.post("/wilayah/{code}/suket/{letter_id}/cabut", dependencies=[Csrf])
+async def revoke(
+    db: DbSession,
+    context: Manager,
+    letter_id: uuid.UUID,
+    version: Annotated[int, Form()],
+    reason: Annotated[str, Form(max_length=300)],
+) -> Response:
+    await service.revoke(
+        db,
+        context.principal,
+        letter_id,
+        expected_version=version,
+        reason=reason,
+        today=_today(context),
+        now=_now(),
+    )
+    return RedirectResponse(f"/wilayah/{context.tenant.code}/suket/{letter_id}", status_code=303)
+
+
+@router.get("/verifikasi/{code}/{token}", dependencies=[Public])
+async def verify(request: Request, db: DbSession, code: str, token: str) -> Response:
+    """What the QR code opens: valid, expired, revoked or not found, and nothing personal
+    beyond the masked name. A wrong code or token reads exactly like a missing letter."""
+    VERIFY_LIMIT.check(request)
+    found: service.Verification | None = None
+    tenant = await tenants.get_by_code(db, code) if re.fullmatch(r"\d{2}\.\d{2}", code) else None
+    if tenant is not None and TOKEN_SHAPE.match(token):
+        async with acting_for(db, TenantScope.read_only({tenant.id})):
+            found = await service.verify(db, token, today=local_day(tenant, _now()))
+    response = render(
+        request,
+        "pages/letters/verify.html",
+        {
+            "found": found,
+            "tenant_name": tenant.name if found and tenant else None,
+            "state_labels": STATE_LABELS,
+        },
+        status_code=200 if found else 404,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token stays out of other logs
+    return response
