@@ -59,6 +59,7 @@ bench: install-dev assets system-packages ## benchmarks on a throwaway PostgreSQ
 	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.applications_bench
 	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.heartbeats_bench
 	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.stock_bench
+	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.letters_bench
 
 clean:
 	rm -rf $(VENV) node_modules var $(HTMX)
