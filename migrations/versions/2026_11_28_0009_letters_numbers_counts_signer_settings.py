@@ -1,6 +1,6 @@
 """Substitute letters: the letters (one unrevoked per applicant, numbers unique per tenant
 and year), their append-only history, the per-year number counter, the counts per expiry date
-and per month for the province view; the tenant's number format and signer. Tenant tables
+and per day for the province view; the tenant's number format and signer. Tenant tables
 behind RLS; the history is append-only.
 
 Revision ID: 0009
@@ -75,20 +75,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "valid_until", name=op.f("pk_letter_expiry_counts")),
     )
     op.create_table(
-        "letter_month_counts",
+        "letter_day_counts",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
         sa.Column("metric", sa.String(length=10), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id"],
             ["tenants.id"],
-            name=op.f("fk_letter_month_counts_tenant_id_tenants"),
+            name=op.f("fk_letter_day_counts_tenant_id_tenants"),
             ondelete="RESTRICT",
         ),
-        sa.PrimaryKeyConstraint(
-            "tenant_id", "month", "metric", name=op.f("pk_letter_month_counts")
-        ),
+        sa.PrimaryKeyConstraint("tenant_id", "day", "metric", name=op.f("pk_letter_day_counts")),
     )
     op.create_table(
         "letters",
@@ -184,7 +182,7 @@ def upgrade() -> None:
             "letter_events",
             "letter_counters",
             "letter_expiry_counts",
-            "letter_month_counts",
+            "letter_day_counts",
         ],
         append_only=["letter_events"],
     )
@@ -207,7 +205,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_letters_tenant_id_application_id"))
 
     op.drop_table("letters")
-    op.drop_table("letter_month_counts")
+    op.drop_table("letter_day_counts")
     op.drop_table("letter_expiry_counts")
     with op.batch_alter_table("letter_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_letter_events_tenant_id_letter_id_occurred_at"))

@@ -40,6 +40,7 @@ from siaga_web.routes import (
     language,
     letters,
     pages,
+    rollup,
     signin,
     stock,
 )
@@ -173,6 +174,7 @@ def create_app(
         hardware.router,
         stock.router,
         letters.router,
+        rollup.router,
         api.router,
         applications_api.router,
         hardware_api.beats,

@@ -138,6 +138,8 @@ class ApplicationStatusCount(TenantScoped, Base):
 
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
+    #: When an application last moved in or out of this status (the province's freshness).
+    updated_at: Mapped[datetime | None]
 
 
 class ApplicationDuration(TenantScoped, Base):

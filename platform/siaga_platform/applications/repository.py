@@ -21,7 +21,8 @@ from siaga_platform.applications.models import (
     ImportRowError,
 )
 from siaga_platform.applications.statuses import CLOSED
-from siaga_platform.db.upsert import increment
+from siaga_platform.db.base import utcnow
+from siaga_platform.db.upsert import add_to, increment
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,12 +120,12 @@ async def bump_status_count(
     db: AsyncSession, tenant_id: uuid.UUID, status: str, delta: int
 ) -> None:
     await db.execute(
-        increment(
+        add_to(
             db.get_bind().dialect.name,
             ApplicationStatusCount,
             {"tenant_id": tenant_id, "status": status},
-            "count",
-            delta,
+            {"count": delta},
+            touch={"updated_at": utcnow()},
         )
     )
 

@@ -24,6 +24,7 @@ class Permission(StrEnum):
     VIEW_LETTERS = "letters:view"
     MANAGE_LETTERS = "letters:manage"
     LETTER_SETTINGS = "letters:settings"
+    ACKNOWLEDGE_INCIDENTS = "hardware:acknowledge"
 
 
 # What the staff of a regency office do in their own office.
@@ -59,13 +60,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_LETTERS,
             # Loans between the province's regencies are the supervisor's to approve.
             Permission.DECIDE_LOANS,
+            # A note on a regency's incident (the supervisor changes nothing else there).
+            Permission.ACKNOWLEDGE_INCIDENTS,
         }
     ),
     # Platform admins run the platform; they read a regency's applications masked, like a
     # supervisor, and do not do the office's work.
     Role.ADMIN_PLATFORM: frozenset(Permission)
     - _OFFICE_WORK
-    - {Permission.DECIDE_LOANS, Permission.LETTER_SETTINGS}
+    - {Permission.DECIDE_LOANS, Permission.LETTER_SETTINGS, Permission.ACKNOWLEDGE_INCIDENTS}
     | {
         Permission.VIEW_APPLICATIONS,
         Permission.VIEW_HARDWARE,

@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from siaga_platform.applications.service import writer_tenant
 from siaga_platform.applications.statuses import N_
-from siaga_platform.auth.principal import Principal
+from siaga_platform.auth.principal import Principal, Role
 from siaga_platform.errors import Conflict, InvalidInput, NotFound
 from siaga_platform.hardware import repository, summary
 from siaga_platform.hardware.capacity import SHARED
@@ -423,3 +423,21 @@ async def plan_maintenance(
     db.add(window)
     await db.flush()
     return window
+
+
+async def acknowledge(
+    db: AsyncSession, principal: Principal, incident_id: uuid.UUID, *, note: str, now: datetime
+) -> Incident:
+    """A province supervisor acknowledges a regency's incident with a note. The incident is
+    found in the supervisor's read scope; only this note is written into the regency's
+    timeline (its data stays the office's to change)."""
+    cleaned = " ".join((note or "").split())
+    if not cleaned:
+        raise InvalidInput("Tulis catatan tanggapan (misalnya langkah yang diambil).", field="note")
+    incident = await repository.incident(db, incident_id)
+    if incident is None or principal.role is not Role.SUPERVISOR_PROVINSI:
+        raise NotFound("Kejadian tidak ditemukan.")
+    tenant = frozenset({incident.tenant_id})
+    async with acting_for(db, TenantScope(read_tenant_ids=tenant, write_tenant_ids=tenant)):
+        add_event(db, incident, now, principal.subject, "acknowledged", cleaned[:1000])
+    return incident

@@ -213,3 +213,17 @@ async def summaries_with_stale_uptime(db: AsyncSession, before: datetime) -> lis
         select(HardwareSummary.tenant_id).where(HardwareSummary.uptime_as_of < before)
     )
     return list(rows)
+
+
+async def acknowledged(
+    db: AsyncSession, incident_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, IncidentEvent]:
+    """The latest acknowledgement (a supervisor's note) of each of these incidents."""
+    if not incident_ids:
+        return {}
+    rows = await db.scalars(
+        select(IncidentEvent)
+        .where(IncidentEvent.incident_id.in_(incident_ids), IncidentEvent.kind == "acknowledged")
+        .order_by(IncidentEvent.at)
+    )
+    return {event.incident_id: event for event in rows}

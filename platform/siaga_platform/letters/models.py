@@ -138,11 +138,12 @@ class LetterExpiryCount(TenantScoped, Base):
     count: Mapped[int] = mapped_column(default=0)
 
 
-class LetterMonthCount(TenantScoped, Base):
-    """Per month (its first day): letters issued, converted to cards and revoked otherwise."""
+class LetterDayCount(TenantScoped, Base):
+    """Per business day: letters issued, renewed, converted to cards and revoked otherwise
+    (this month's figures and the 30-day trend are sums over at most 31 rows)."""
 
-    __tablename__ = "letter_month_counts"
+    __tablename__ = "letter_day_counts"
 
-    month: Mapped[date] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
     metric: Mapped[str] = mapped_column(String(10), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)

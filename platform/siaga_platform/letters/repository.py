@@ -14,9 +14,9 @@ from siaga_platform.db.upsert import increment
 from siaga_platform.letters.models import (
     Letter,
     LetterCounter,
+    LetterDayCount,
     LetterEvent,
     LetterExpiryCount,
-    LetterMonthCount,
     LetterReason,
     LetterState,
 )
@@ -135,14 +135,14 @@ async def bump_expiry(
     )
 
 
-async def bump_month(
+async def bump_day(
     db: AsyncSession, tenant_id: uuid.UUID, day: date, metric: str, delta: int = 1
 ) -> None:
     await db.execute(
         increment(
             db.get_bind().dialect.name,
-            LetterMonthCount,
-            {"tenant_id": tenant_id, "month": day.replace(day=1), "metric": metric},
+            LetterDayCount,
+            {"tenant_id": tenant_id, "day": day, "metric": metric},
             "count",
             delta,
         )
@@ -169,16 +169,30 @@ async def expiry_sums(db: AsyncSession, today: date) -> dict[uuid.UUID, tuple[in
     }
 
 
-async def month_sums(db: AsyncSession, month: date) -> dict[uuid.UUID, dict[str, int]]:
+async def month_sums(db: AsyncSession, today: date) -> dict[uuid.UUID, dict[str, int]]:
+    """Per tenant in scope and metric: the sum over the month of ``today`` up to today."""
     rows = await db.execute(
-        select(LetterMonthCount.tenant_id, LetterMonthCount.metric, LetterMonthCount.count).where(
-            LetterMonthCount.month == month.replace(day=1)
-        )
+        select(LetterDayCount.tenant_id, LetterDayCount.metric, func.sum(LetterDayCount.count))
+        .where(LetterDayCount.day >= today.replace(day=1), LetterDayCount.day <= today)
+        .group_by(LetterDayCount.tenant_id, LetterDayCount.metric)
     )
     sums: dict[uuid.UUID, dict[str, int]] = {}
     for tenant, metric, count in rows:
-        sums.setdefault(tenant, {})[metric] = int(count)
+        sums.setdefault(tenant, {})[metric] = int(count or 0)
     return sums
+
+
+async def per_day(db: AsyncSession, metric: str, since: date) -> dict[uuid.UUID, dict[date, int]]:
+    """Per tenant in scope: the metric per day from ``since`` (the 30-day trend)."""
+    rows = await db.execute(
+        select(LetterDayCount.tenant_id, LetterDayCount.day, LetterDayCount.count).where(
+            LetterDayCount.metric == metric, LetterDayCount.day >= since
+        )
+    )
+    days: dict[uuid.UUID, dict[date, int]] = {}
+    for tenant, day, count in rows:
+        days.setdefault(tenant, {})[day] = int(count)
+    return days
 
 
 async def revoked_total(db: AsyncSession) -> int:

@@ -223,7 +223,7 @@ async def issue(
         ) from error
     db.add(_event(letter, "issued", principal.subject, now, note))
     await repository.bump_expiry(db, tenant_id, letter.valid_until, 1)
-    await repository.bump_month(db, tenant_id, today, "issued")
+    await repository.bump_day(db, tenant_id, today, "issued")
     await audit.record(
         db,
         tenant_id=tenant_id,
@@ -294,7 +294,7 @@ async def renew(
     db.add(_event(letter, "renewed", principal.subject, now, f"sebelumnya s.d. {previous_until}"))
     await repository.bump_expiry(db, tenant_id, previous_until, -1)
     await repository.bump_expiry(db, tenant_id, new_until, 1)
-    await repository.bump_month(db, tenant_id, today, "renewed")
+    await repository.bump_day(db, tenant_id, today, "renewed")
     return letter
 
 
@@ -318,9 +318,7 @@ async def _end(
         raise Conflict(STALE) from error
     db.add(_event(letter, "converted" if converted else "revoked", actor, now, reason))
     await repository.bump_expiry(db, letter.tenant_id, letter.valid_until, -1)
-    await repository.bump_month(
-        db, letter.tenant_id, today, "converted" if converted else "revoked"
-    )
+    await repository.bump_day(db, letter.tenant_id, today, "converted" if converted else "revoked")
 
 
 async def revoke(

@@ -82,6 +82,36 @@ async def figures(
     )
 
 
+def from_days(
+    *,
+    on_hand: int,
+    out_since: datetime | None,
+    days: Sequence[tuple[date, int, int, int]],
+    today: date,
+    low_stock_days: int,
+    window: int = WINDOW_DAYS,
+) -> tuple[StockFigures, list[tuple[date, int]]]:
+    """The same figures from the per-day summary (``StockDay`` rows: day, net, consumed,
+    spoiled; at least the window's), for many regencies at once; and the day-end balances of
+    the window (the rollup's trend line). The opening balance is today's minus the window's
+    net movement."""
+    start = today - timedelta(days=window - 1)
+    inside = [row for row in days if start <= row[0] <= today]
+    opening = on_hand - sum(net for day, net, _c, _s in days if day >= start)
+    balances = day_end_balances(opening, [(d, "", net) for d, net, _c, _s in inside], start, today)
+    figures = derive(
+        on_hand=on_hand,
+        out_since=out_since,
+        consumed=sum(c for _d, _n, c, _s in inside),
+        spoiled=sum(s for _d, _n, _c, s in inside),
+        out_days=stock_out_days(balances),
+        window=window,
+        today=today,
+        low_stock_days=low_stock_days,
+    )
+    return figures, balances
+
+
 def derive(
     *,
     on_hand: int,

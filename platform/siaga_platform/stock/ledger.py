@@ -103,6 +103,7 @@ async def record(
     )
     db.add(entry)
     await db.flush()
+    await repository.add_to_day(db, tenant_id, item, business_date, kind, quantity)
     return entry
 
 

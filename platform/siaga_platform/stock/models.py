@@ -150,3 +150,17 @@ class CentreRequest(TenantScoped, Base):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own mapping
+
+
+class StockDay(TenantScoped, Base):
+    """Per item and business day: the net movement and what printing and spoilage took, kept
+    with every entry. The province rollup reads 30 of these per regency instead of the
+    ledger (the same figures, see ``figures.from_days``)."""
+
+    __tablename__ = "stock_days"
+
+    item: Mapped[Item] = mapped_column(String(12), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    net: Mapped[int] = mapped_column(default=0)
+    consumed: Mapped[int] = mapped_column(default=0)
+    spoiled: Mapped[int] = mapped_column(default=0)

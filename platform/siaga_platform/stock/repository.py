@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from siaga_platform.db.upsert import add_to
 from siaga_platform.stock.models import (
     CentreRequest,
     EntryKind,
@@ -19,6 +20,7 @@ from siaga_platform.stock.models import (
     LoanStatus,
     RequestStatus,
     StockBalance,
+    StockDay,
 )
 
 
@@ -53,6 +55,38 @@ async def move_balance(
         .execution_options(synchronize_session=False)
     )
     return (await db.execute(statement)).scalar()
+
+
+async def add_to_day(
+    db: AsyncSession, tenant_id: uuid.UUID, item: Item, day: date, kind: EntryKind, quantity: int
+) -> None:
+    await db.execute(
+        add_to(
+            db.get_bind().dialect.name,
+            StockDay,
+            {"tenant_id": tenant_id, "item": item.value, "day": day},
+            {
+                "net": quantity,
+                "consumed": -quantity if kind is EntryKind.CONSUMPTION else 0,
+                "spoiled": -quantity if kind is EntryKind.SPOILAGE else 0,
+            },
+        )
+    )
+
+
+async def days_since(
+    db: AsyncSession, item: Item, since: date
+) -> dict[uuid.UUID, list[tuple[date, int, int, int]]]:
+    """Per tenant in scope: (day, net, consumed, spoiled) from ``since`` on."""
+    rows = await db.execute(
+        select(StockDay.tenant_id, StockDay.day, StockDay.net, StockDay.consumed, StockDay.spoiled)
+        .where(StockDay.item == item.value, StockDay.day >= since)
+        .order_by(StockDay.tenant_id, StockDay.day)
+    )
+    days: dict[uuid.UUID, list[tuple[date, int, int, int]]] = {}
+    for tenant, day, net, consumed, spoiled in rows:
+        days.setdefault(tenant, []).append((day, net, consumed, spoiled))
+    return days
 
 
 async def balance(db: AsyncSession, item: Item) -> StockBalance | None:

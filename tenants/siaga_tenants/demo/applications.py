@@ -178,7 +178,10 @@ def plan_regency(regency: str, kecamatan: list[str], today: date) -> list[Histor
     else:
         for _ in range(rng.randint(220, 380)):
             target = rng.choices([s for s, _ in MIX], [w for _, w in MIX])[0]
-            planned.append((_path(target), now - timedelta(days=rng.randint(1, 90))))
+            # A working office prints what comes back from the centre within days.
+            waiting = target in (Status.PRR, Status.PRINT_QUEUED)
+            age = rng.randint(1, 8) if waiting else rng.randint(1, 90)
+            planned.append((_path(target), now - timedelta(days=age)))
     applications = []
     for serial, (path, start) in enumerate(planned, start=1):
         nik, name, kecamatan_code = _person(rng, regency, kecamatan, serial, today)

@@ -23,9 +23,9 @@ from siaga_platform.letters.document import LetterContent, content_hash
 from siaga_platform.letters.models import (
     Letter,
     LetterCounter,
+    LetterDayCount,
     LetterEvent,
     LetterExpiryCount,
-    LetterMonthCount,
     LetterReason,
 )
 from siaga_platform.letters.numbering import format_number
@@ -103,7 +103,7 @@ async def _letters(
     events: list[dict[str, Any]] = []
     sequences: Counter[int] = Counter()
     expiry: Counter[date] = Counter()
-    months: Counter[date] = Counter()
+    days: Counter[date] = Counter()
     for application, issued_on, reason in planned:
         sequences[issued_on.year] += 1
         sequence = sequences[issued_on.year]
@@ -176,7 +176,7 @@ async def _letters(
             }
         )
         expiry[row["valid_until"]] += 1
-        months[issued_on.replace(day=1)] += 1
+        days[issued_on] += 1
     if not letters:
         return 0
     await insert_rows(session, Letter, letters)
@@ -193,10 +193,10 @@ async def _letters(
     )
     await insert_rows(
         session,
-        LetterMonthCount,
+        LetterDayCount,
         [
-            {"tenant_id": tenant_id, "month": m, "metric": "issued", "count": n}
-            for m, n in months.items()
+            {"tenant_id": tenant_id, "day": d, "metric": "issued", "count": n}
+            for d, n in days.items()
         ],
     )
     return len(letters)

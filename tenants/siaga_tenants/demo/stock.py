@@ -5,7 +5,7 @@ regencies hold a large surplus, so the province's loan suggestion has something 
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,7 +65,8 @@ async def _history(
             quantity=quantity,
             business_date=day,
             actor=SEED_ACTOR,
-            now=now,
+            # Recorded on its own day, so "out of stock since" tells the story.
+            now=min(now, datetime.combine(day, time(3), tzinfo=UTC)),
             **extra,
         )
 

@@ -44,6 +44,11 @@ async def count_by_province(session: AsyncSession) -> dict[str, int]:
     return {code: count for code, count in rows}
 
 
+async def settings_in_scope(session: AsyncSession) -> Sequence[TenantSettings]:
+    """The settings of every tenant in the session's read scope (a province, the nation)."""
+    return (await session.scalars(select(TenantSettings))).all()
+
+
 async def get_settings(session: AsyncSession) -> TenantSettings | None:
     """The settings of the tenant in scope (the tenancy wall picks the row)."""
     return await session.scalar(select(TenantSettings))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +12,7 @@ from siaga_platform.audit import service as audit
 from siaga_platform.errors import InvalidInput, NotFound
 from siaga_platform.letters.numbering import check_format
 from siaga_platform.letters.service import LetterPolicy
+from siaga_platform.rollup.rows import Regency
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.regions.codes import UTC_OFFSET_HOURS, normalize_regency_code
@@ -138,3 +140,26 @@ async def update_letter_settings(
         object_id=str(settings.tenant_id),
     )
     return settings
+
+
+async def rollup_regencies(
+    session: AsyncSession, tenants: Sequence[Tenant], now: datetime
+) -> list[Regency]:
+    """The regencies as the rollup reads them, with their own business day and thresholds
+    (their settings are read in the session's scope, one statement for all)."""
+    settings = {s.tenant_id: s for s in await repository.settings_in_scope(session)}
+    regencies = []
+    for tenant in tenants:
+        own = settings.get(tenant.id)
+        regencies.append(
+            Regency(
+                tenant_id=tenant.id,
+                code=tenant.code,
+                name=tenant.name,
+                province_code=tenant.province_code,
+                today=local_day(tenant, now),
+                low_stock_days=own.low_stock_days_of_cover if own else 14,
+                prr_alert_days=own.prr_waiting_alert_days if own else 14,
+            )
+        )
+    return regencies

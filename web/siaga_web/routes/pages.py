@@ -1,4 +1,5 @@
-"""The regency home (operators), the province page (supervisors) and the national page."""
+"""The home redirect and the regency home (operators); the province and national pages are
+in ``rollup.py``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from fastapi.responses import RedirectResponse, Response
 
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.auth.principal import Principal
-from siaga_platform.errors import NotFound
 from siaga_platform.tenancy.scope import enter_scope
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
@@ -44,49 +44,5 @@ async def regency_home(
             "province": await regions.get_province(db, tenant.province_code),
             "kecamatan": await regions.list_kecamatan(db, tenant.code),
             "settings": await tenants.get_settings(db),
-        },
-    )
-
-
-@router.get("/provinsi/{code}")
-async def province_page(
-    request: Request,
-    db: DbSession,
-    code: ProvinceCode,
-    principal: Annotated[Principal, Depends(requires(Permission.VIEW_PROVINCE))],
-) -> Response:
-    province = await regions.get_province(db, code)
-    if province is None or not principal.can_read_province(code):
-        raise NotFound("Halaman provinsi ini tidak ditemukan atau bukan wilayah Anda.")
-    provisioned = {t.code: t for t in await tenants.list_in_province(db, code)}
-    kecamatan_counts = await regions.count_kecamatan_by_regency(db, code)
-    rows = [
-        {
-            "regency": regency,
-            "tenant": provisioned.get(regency.code),
-            "kecamatan": kecamatan_counts.get(regency.code, 0),
-        }
-        for regency in await regions.list_regencies(db, code)
-    ]
-    return render(
-        request,
-        "pages/province.html",
-        {"province": province, "rows": rows},
-        block="regency_table",
-    )
-
-
-@router.get("/nasional")
-async def national_page(
-    request: Request,
-    db: DbSession,
-    principal: Annotated[Principal, Depends(requires(Permission.VIEW_NATIONAL))],
-) -> Response:
-    return render(
-        request,
-        "pages/national.html",
-        {
-            "provinces": await regions.list_provinces(db),
-            "tenant_counts": await tenants.count_by_province(db),
         },
     )

@@ -28,6 +28,7 @@ from siaga_platform.tenancy.scope import TenantScope, acting_for, enter_scope
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import local_date, local_day
+from siaga_web.charts import polyline_points
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, Public, TenantContext, in_tenant, requires
 from siaga_web.ratelimit import RateLimit, TtlCache
@@ -80,14 +81,7 @@ def _back(context: TenantContext, anchor: str = "") -> Response:
 
 def chart_points(balances: list[tuple[date, int]], width: int = 360, height: int = 80) -> str:
     """The balance over the days as an SVG polyline (server-rendered, a few hundred bytes)."""
-    if not balances:
-        return ""
-    top = max(1, *(value for _d, value in balances))
-    step = width / max(1, len(balances) - 1)
-    return " ".join(
-        f"{i * step:.0f},{height - value / top * height:.0f}"
-        for i, (_d, value) in enumerate(balances)
-    )
+    return polyline_points([value for _d, value in balances], width, height)
 
 
 @router.get("/wilayah/{code}/stok")
@@ -367,6 +361,7 @@ async def decide_loan(
     loan_id: uuid.UUID,
     principal: Decider,
     decision: Annotated[str, Form(pattern="^(setujui|tolak)$")],
+    next: Annotated[str | None, Form(max_length=120)] = None,
 ) -> Response:
     now = _now()
     await enter_scope(db, TenantScope.read_only(principal.province_tenant_ids))
@@ -375,7 +370,7 @@ async def decide_loan(
     await loans.decide(
         db, principal, loan_id, approve=decision == "setujui", business_date=day, now=now
     )
-    return RedirectResponse(f"/provinsi/{code}/stok", status_code=303)
+    return RedirectResponse(_back_to_province(code, next), status_code=303)
 
 
 @router.post("/provinsi/{code}/stok/usul-pinjaman", dependencies=[Csrf])
@@ -386,6 +381,7 @@ async def propose_loan(
     lender: Annotated[uuid.UUID, Form()],
     borrower: Annotated[uuid.UUID, Form()],
     quantity: Annotated[int, Form()],
+    next: Annotated[str | None, Form(max_length=120)] = None,
 ) -> Response:
     await loans.propose(
         db,
@@ -396,4 +392,12 @@ async def propose_loan(
         note="Usulan dari saran pinjaman provinsi",
         now=_now(),
     )
-    return RedirectResponse(f"/provinsi/{code}/stok", status_code=303)
+    return RedirectResponse(_back_to_province(code, next), status_code=303)
+
+
+def _back_to_province(code: str, next_page: str | None) -> str:
+    """Back where the supervisor decided (the province page or its stock page); never a
+    foreign address."""
+    if next_page and next_page.startswith(f"/provinsi/{code}") and "//" not in next_page:
+        return next_page
+    return f"/provinsi/{code}/stok"

@@ -1,0 +1,362 @@
+"""The province page (every regency side by side, worst first, live), a regency's read-only
+summary for the supervisor, exports and the printable page; the national view."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from openpyxl import Workbook
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from siaga_platform.auth.permissions import Permission, has_permission
+from siaga_platform.auth.principal import Principal
+from siaga_platform.errors import NotFound
+from siaga_platform.hardware import incidents
+from siaga_platform.hardware import repository as hardware
+from siaga_platform.rollup import national
+from siaga_platform.rollup.rows import (
+    SORT_COLUMNS,
+    TIMELINE_DAYS,
+    RegencyRow,
+    read_rows,
+    sort_rows,
+)
+from siaga_platform.rollup.severity import Level
+from siaga_platform.stock import figures as stock_figures
+from siaga_platform.stock import repository as stock
+from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_tenants.regions import repository as regions
+from siaga_tenants.regions.models import Province
+from siaga_tenants.registry import repository as tenants
+from siaga_tenants.registry.models import Tenant
+from siaga_tenants.registry.service import rollup_regencies
+from siaga_web.charts import polyline_points
+from siaga_web.csrf import verify_csrf
+from siaga_web.deps import DbSession, requires
+from siaga_web.routes.hardware import CAUSE_LABELS
+from siaga_web.templating import render
+
+router = APIRouter(tags=["rollup"])
+ProvinceCode = Annotated[str, Path(pattern=r"^\d{2}$")]
+RegencyCode = Annotated[str, Path(pattern=r"^\d{2}\.\d{2}$")]
+Supervisor = Annotated[Principal, Depends(requires(Permission.VIEW_PROVINCE))]
+NationalViewer = Annotated[Principal, Depends(requires(Permission.VIEW_NATIONAL))]
+Acknowledger = Annotated[Principal, Depends(requires(Permission.ACKNOWLEDGE_INCIDENTS))]
+Csrf = Depends(verify_csrf)
+
+LEVEL_WORDS = {
+    Level.BAD: ("✖", "Gawat"),
+    Level.WARN: ("▲", "Perhatikan"),
+    Level.OK: ("●", "Baik"),
+    Level.NONE: ("○", "Tidak ada data"),
+}
+STAGE_LABELS = {
+    "registered": "Terdaftar (belum rekam)",
+    "processing": "Diproses pusat",
+    "waiting_print": "Menunggu cetak (PRR)",
+    "waiting_pickup": "Menunggu diambil",
+}
+EXPORT_HEADER = [
+    "Kode",
+    "Kabupaten/kota",
+    "Skor keparahan",
+    "Set rekam berfungsi",
+    "Set rekam total",
+    "Perekaman berhenti sejak",
+    "Penyebab",
+    "Kejadian terbuka",
+    "Uptime 30 hari (%)",
+    "Terdaftar",
+    "Diproses pusat",
+    "Menunggu cetak",
+    "Terlama menunggu cetak (hari)",
+    "Blanko",
+    "Cukup untuk (hari)",
+    "Blanko habis sejak",
+    "Suket aktif",
+    "Suket habis <= 30 hari",
+    "Suket terbit bulan ini",
+    "Suket diganti KTP-el bulan ini",
+    "Terakhir aktif",
+]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ProvinceView:
+    province: Province
+    tenants: Sequence[Tenant]
+    rows: list[RegencyRow]
+    unregistered: list[Any]
+
+
+async def _province(
+    db: AsyncSession, principal: Principal, code: str, *, with_trends: bool
+) -> ProvinceView:
+    province = await regions.get_province(db, code)
+    if province is None or not principal.can_read_province(code):
+        raise NotFound("Halaman provinsi ini tidak ditemukan atau bukan wilayah Anda.")
+    in_province = await tenants.list_in_province(db, code)
+    await enter_scope(db, TenantScope.read_only({t.id for t in in_province}))
+    now = _now()
+    regencies = await rollup_regencies(db, in_province, now)
+    rows = await read_rows(db, regencies, now=now, with_trends=with_trends)
+    provisioned = {t.code for t in in_province}
+    unregistered = [r for r in await regions.list_regencies(db, code) if r.code not in provisioned]
+    return ProvinceView(province, in_province, rows, unregistered)
+
+
+def _timeline(rows: list[RegencyRow], now: datetime, width: int = 540) -> list[dict[str, Any]]:
+    """Per regency, its outages of the last 90 days as bars (x and width in pixels)."""
+    start = now - timedelta(days=TIMELINE_DAYS)
+    scale = width / (TIMELINE_DAYS * 86400)
+    lanes = []
+    for row in rows:
+        bars = []
+        stopped = row.recording.stopped_since
+        for outage in row.outages:
+            begin = max(outage.opened_at, start)
+            end = outage.closed_at or now
+            # The outage that stopped the regency's recording is drawn as such (red), whatever
+            # failed: a struck server stops every set.
+            stops = outage.closed_at is None and stopped is not None and outage.opened_at <= stopped
+            bars.append(
+                {
+                    "x": round((begin - start).total_seconds() * scale, 1),
+                    "w": max(2.0, round((end - begin).total_seconds() * scale, 1)),
+                    "level": "stopped" if stops else outage.level,
+                    "title": outage.title,
+                    "days": (end - outage.opened_at).days,
+                    "open": outage.closed_at is None,
+                    "cause": outage.cause,
+                }
+            )
+        lanes.append({"row": row, "bars": bars})
+    return lanes
+
+
+def ago(moment: datetime | None, now: datetime) -> str:
+    """``12 menit lalu``: how long a regency has been silent, in words."""
+    if moment is None:
+        return "belum pernah"
+    seconds = max(0, int((now - moment).total_seconds()))
+    if seconds < 3600:
+        return f"{seconds // 60} menit lalu"
+    if seconds < 86400:
+        return f"{seconds // 3600} jam lalu"
+    return f"{seconds // 86400} hari lalu"
+
+
+def _common(view: ProvinceView, now: datetime) -> dict[str, Any]:
+    return {
+        "ago": lambda moment: ago(moment, now),
+        "province": view.province,
+        "now": now,
+        "level_words": LEVEL_WORDS,
+        "stage_labels": STAGE_LABELS,
+        "cause_labels": CAUSE_LABELS,
+        "spark_points": lambda values: polyline_points(values, 90, 18),
+    }
+
+
+@router.get("/provinsi/{code}")
+async def province_page(
+    request: Request,
+    db: DbSession,
+    code: ProvinceCode,
+    principal: Supervisor,
+    urut: Annotated[str, Query(max_length=12)] = "keparahan",
+) -> Response:
+    view = await _province(db, principal, code, with_trends=True)
+    now = _now()
+    column = urut if urut in SORT_COLUMNS else "keparahan"
+    rows = sort_rows(view.rows, column, now)
+    values = {
+        **_common(view, now),
+        "rows": rows,
+        "unregistered": view.unregistered,
+        "sort": column,
+        "sort_columns": SORT_COLUMNS,
+        "timeline": _timeline(sorted(view.rows, key=lambda r: r.regency.code), now),
+        "timeline_days": TIMELINE_DAYS,
+    }
+    if request.headers.get("hx-request") != "true":
+        values.update(await _actions(db, principal, view))
+    return render(request, "pages/province.html", values, block="regency_table")
+
+
+async def _actions(db: AsyncSession, principal: Principal, view: ProvinceView) -> dict[str, Any]:
+    """The supervisor's actions beside the table: loan suggestions and pending loans, open
+    incidents to acknowledge."""
+    names = {t.id: t.name for t in view.tenants}
+    codes = {t.id: t.code for t in view.tenants}
+    cover = {
+        r.regency.tenant_id: (r.stock.on_hand, r.stock.average_daily_consumption) for r in view.rows
+    }
+    open_outages = [
+        (row, outage) for row in view.rows for outage in row.outages if outage.closed_at is None
+    ]
+    acknowledged = await hardware.acknowledged(db, [o.incident_id for _r, o in open_outages])
+    return {
+        "can_decide": has_permission(principal, Permission.DECIDE_LOANS),
+        "can_acknowledge": has_permission(principal, Permission.ACKNOWLEDGE_INCIDENTS),
+        "suggestions": stock_figures.suggest_loans(cover),
+        "loans": await stock.loans(db, pending_only=True),
+        "names": names,
+        "codes": codes,
+        "open_outages": open_outages,
+        "acknowledged": acknowledged,
+    }
+
+
+def _cause(cause: str | None) -> str:
+    labels: dict[str, str] = {str(k): v for k, v in CAUSE_LABELS.items()}
+    return labels.get(cause or "", cause or "")
+
+
+def _export_rows(rows: list[RegencyRow], now: datetime) -> list[list[Any]]:
+    out: list[list[Any]] = []
+    for r in rows:
+        rec, apps, cards, letters = r.recording, r.applications, r.stock, r.letters
+        out.append(
+            [
+                r.regency.code,
+                r.regency.name,
+                r.severity.score,
+                rec.working_sets,
+                rec.total_sets,
+                rec.stopped_since.date().isoformat() if rec.stopped_since else "",
+                _cause(rec.oldest_incident_cause),
+                rec.open_incidents,
+                round(rec.uptime_30_days * 100, 1) if rec.uptime_30_days is not None else "",
+                apps.backlog.get("registered", 0),
+                apps.backlog.get("processing", 0),
+                apps.backlog.get("waiting_print", 0),
+                apps.oldest_waiting_days(now) if apps.oldest_waiting_print else "",
+                cards.on_hand,
+                round(cards.days_of_cover) if cards.days_of_cover is not None else "",
+                cards.out_since.date().isoformat() if cards.out_since else "",
+                letters.active,
+                letters.expiring,
+                letters.issued_this_month,
+                letters.converted_this_month,
+                r.last_activity.isoformat(timespec="minutes") if r.last_activity else "",
+            ]
+        )
+    return out
+
+
+async def _export(
+    db: AsyncSession, principal: Principal, code: str
+) -> tuple[list[list[Any]], ProvinceView]:
+    view = await _province(db, principal, code, with_trends=False)
+    now = _now()
+    return [EXPORT_HEADER, *_export_rows(sort_rows(view.rows, "keparahan", now), now)], view
+
+
+@router.get("/provinsi/{code}/ekspor.csv")
+async def export_csv(db: DbSession, code: ProvinceCode, principal: Supervisor) -> Response:
+    rows, _view = await _export(db, principal, code)
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return Response(
+        buffer.getvalue().encode("utf-8-sig"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="provinsi-{code}.csv"'},
+    )
+
+
+@router.get("/provinsi/{code}/ekspor.xlsx")
+async def export_xlsx(db: DbSession, code: ProvinceCode, principal: Supervisor) -> Response:
+    rows, view = await _export(db, principal, code)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(view.province.name[:31])
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return Response(
+        buffer.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="provinsi-{code}.xlsx"'},
+    )
+
+
+@router.get("/provinsi/{code}/cetak")
+async def printable(
+    request: Request, db: DbSession, code: ProvinceCode, principal: Supervisor
+) -> Response:
+    """A4 landscape for the weekly meeting: the same table, no navigation, no live refresh."""
+    view = await _province(db, principal, code, with_trends=True)
+    now = _now()
+    return render(
+        request,
+        "pages/province_print.html",
+        {**_common(view, now), "rows": sort_rows(view.rows, "keparahan", now)},
+    )
+
+
+@router.get("/provinsi/{code}/wilayah/{regency}")
+async def regency_summary(
+    request: Request,
+    db: DbSession,
+    code: ProvinceCode,
+    regency: RegencyCode,
+    principal: Supervisor,
+) -> Response:
+    """One regency's figures for the supervisor: read only, with links into each list."""
+    view = await _province(db, principal, code, with_trends=True)
+    found = [r for r in view.rows if r.regency.code == regency]
+    if not found:
+        raise NotFound("Kabupaten/kota ini tidak ditemukan atau bukan wilayah Anda.")
+    now = _now()
+    return render(
+        request,
+        "pages/regency_summary.html",
+        {**_common(view, now), "row": found[0], "timeline": _timeline(found, now)},
+    )
+
+
+@router.post("/provinsi/{code}/kejadian/{incident_id}/tanggapi", dependencies=[Csrf])
+async def acknowledge(
+    db: DbSession,
+    code: ProvinceCode,
+    incident_id: uuid.UUID,
+    principal: Acknowledger,
+    note: Annotated[str, Form(max_length=1000)],
+) -> Response:
+    if not principal.can_read_province(code):
+        raise NotFound("Halaman provinsi ini tidak ditemukan atau bukan wilayah Anda.")
+    await enter_scope(db, TenantScope.read_only(principal.province_tenant_ids))
+    await incidents.acknowledge(db, principal, incident_id, note=note, now=_now())
+    return RedirectResponse(f"/provinsi/{code}#kejadian", status_code=303)
+
+
+@router.get("/nasional")
+async def national_page(request: Request, db: DbSession, principal: NationalViewer) -> Response:
+    """38 provinces, each with its regencies' figures summed the right way (national.py)."""
+    everyone = await tenants.list_all(db)
+    await enter_scope(db, TenantScope.read_only({t.id for t in everyone}))
+    now = _now()
+    rows = await read_rows(db, await rollup_regencies(db, everyone, now), now=now)
+    provinces = await regions.list_provinces(db)
+    return render(
+        request,
+        "pages/national.html",
+        {
+            "provinces": provinces,
+            "totals": {t.code: t for t in national.totals(rows, [p.code for p in provinces])},
+            "stage_labels": STAGE_LABELS,
+        },
+    )
