@@ -60,6 +60,7 @@ bench: install-dev assets system-packages ## benchmarks on a throwaway PostgreSQ
 	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.heartbeats_bench
 	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.stock_bench
 	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.letters_bench
+	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.rollup_bench
 
 clean:
 	rm -rf $(VENV) node_modules var $(HTMX)

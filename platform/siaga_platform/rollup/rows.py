@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Uuid, column, func, or_, select, table
+from sqlalchemy import Uuid, case, column, func, or_, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.applications.models import (
@@ -162,7 +162,25 @@ async def read_rows(
     earliest_day = min((r.today for r in regencies), default=now.date())
     since = earliest_day - timedelta(days=TREND_DAYS - 1)
 
-    hardware = {h.tenant_id: h for h in await db.scalars(select(HardwareSummary))}
+    # Column rows, not ORM objects: hundreds of regencies, no identity map to fill.
+    h = HardwareSummary
+    hardware = {
+        row.tenant_id: row
+        for row in await db.execute(
+            select(
+                h.tenant_id,
+                h.working_sets,
+                h.total_sets,
+                h.recording_stopped_since,
+                h.open_incidents,
+                h.oldest_incident_title,
+                h.oldest_incident_cause,
+                h.oldest_incident_opened_at,
+                h.devices_down,
+                h.uptime_30_days,
+            )
+        )
+    }
     beats = dict(
         (
             await db.execute(
@@ -172,24 +190,34 @@ async def read_rows(
     )
     backlog: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
     moved: dict[uuid.UUID, datetime | None] = {}
-    stage_of = {s.value: stage for stage, statuses in STAGES.items() for s in statuses}
-    for tenant_id, status, count, updated_at in await db.execute(
+    stage = case(
+        *(
+            (ApplicationStatusCount.status.in_([s.value for s in statuses]), name)
+            for name, statuses in STAGES.items()
+        ),
+        else_="closed",
+    )
+    for tenant_id, stage_name, count, updated_at in await db.execute(
         select(
             ApplicationStatusCount.tenant_id,
-            ApplicationStatusCount.status,
-            ApplicationStatusCount.count,
-            ApplicationStatusCount.updated_at,
-        )
+            stage,
+            func.sum(ApplicationStatusCount.count),
+            func.max(ApplicationStatusCount.updated_at),
+        ).group_by(ApplicationStatusCount.tenant_id, stage)
     ):
-        stage = stage_of.get(status)
-        if stage:
-            backlog[tenant_id][stage] = backlog[tenant_id].get(stage, 0) + int(count)
+        if stage_name != "closed":
+            backlog[tenant_id][stage_name] = int(count or 0)
         moved[tenant_id] = _latest(moved.get(tenant_id), updated_at)
     oldest = await _oldest_waiting_print(db, ids)
     balances = {
         b.tenant_id: b
-        for b in await db.scalars(
-            select(StockBalance).where(StockBalance.item == Item.BLANK_CARD.value)
+        for b in await db.execute(
+            select(
+                StockBalance.tenant_id,
+                StockBalance.on_hand,
+                StockBalance.out_since,
+                StockBalance.updated_at,
+            ).where(StockBalance.item == Item.BLANK_CARD.value)
         )
     }
     stock_days = await stock.days_since(db, Item.BLANK_CARD, since)

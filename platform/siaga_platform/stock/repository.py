@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import String, case, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -77,15 +77,32 @@ async def add_to_day(
 async def days_since(
     db: AsyncSession, item: Item, since: date
 ) -> dict[uuid.UUID, list[tuple[date, int, int, int]]]:
-    """Per tenant in scope: (day, net, consumed, spoiled) from ``since`` on."""
+    """Per tenant in scope: (day, net, consumed, spoiled) from ``since`` on.
+
+    One row per tenant, its days packed into one string (``string_agg`` / ``group_concat``):
+    a national read is 514 rows to load instead of ~15,000, which the ORM's per-row work made
+    the slowest part of the national page."""
+    packed = (
+        cast(StockDay.day, String)
+        + ":"
+        + cast(StockDay.net, String)
+        + ":"
+        + cast(StockDay.consumed, String)
+        + ":"
+        + cast(StockDay.spoiled, String)
+    )
     rows = await db.execute(
-        select(StockDay.tenant_id, StockDay.day, StockDay.net, StockDay.consumed, StockDay.spoiled)
+        select(StockDay.tenant_id, func.aggregate_strings(packed, ","))
         .where(StockDay.item == item.value, StockDay.day >= since)
-        .order_by(StockDay.tenant_id, StockDay.day)
+        .group_by(StockDay.tenant_id)
     )
     days: dict[uuid.UUID, list[tuple[date, int, int, int]]] = {}
-    for tenant, day, net, consumed, spoiled in rows:
-        days.setdefault(tenant, []).append((day, net, consumed, spoiled))
+    for tenant, text in rows:
+        unpacked = []
+        for part in (text or "").split(","):
+            day, net, consumed, spoiled = part.split(":")
+            unpacked.append((date.fromisoformat(day), int(net), int(consumed), int(spoiled)))
+        days[tenant] = sorted(unpacked)
     return days
 
 

@@ -52,17 +52,18 @@ def apply_scope_settings(session: Session, scope: TenantScope | None) -> None:
     write_scope_settings(session.connection(), scope)
 
 
-def _ids_in(setting: str) -> str:
-    # A scalar subquery: PostgreSQL evaluates it once per statement (an InitPlan), not once per
-    # row; per row, a read scope of 514 regencies cost ~60 ms on a 514-row table.
-    inner = f"string_to_array(nullif(current_setting('{setting}', true), ''), ',')"
-    return f"(SELECT {inner})::uuid[]"
+def _in_scope(setting: str) -> str:
+    # ``IN (SELECT unnest(...))``: PostgreSQL runs the subquery once per statement and looks
+    # each row up in a hash of the ids ("hashed SubPlan"). ``= ANY(array)`` compared every row
+    # with every id: a national read (514 ids) of 90,000 summary rows took 2 s that way.
+    ids = f"unnest(string_to_array(nullif(current_setting('{setting}', true), ''), ','))"
+    return f"tenant_id IN (SELECT {ids}::uuid)"
 
 
 def tenant_policy_sql(table: str) -> list[str]:
     """Statements that put one tenant table behind RLS (used by migrations)."""
-    read_ok = f"tenant_id = ANY ({_ids_in(READ_SETTING)})"
-    write_ok = f"tenant_id = ANY ({_ids_in(WRITE_SETTING)})"
+    read_ok = _in_scope(READ_SETTING)
+    write_ok = _in_scope(WRITE_SETTING)
     return [
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
         f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",

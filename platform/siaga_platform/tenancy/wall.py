@@ -17,7 +17,7 @@ from functools import lru_cache
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import ARRAY, Uuid, any_, event, inspect, type_coerce
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
 
@@ -37,13 +37,22 @@ def _is_tenant_class(cls: Any) -> bool:
     return isinstance(cls, type) and issubclass(cls, TenantScoped)
 
 
-def _criteria(ids: tuple[uuid.UUID, ...]) -> Any:
+def _criteria(ids: tuple[uuid.UUID, ...], dialect_name: str = "") -> Any:
     if len(ids) == 1:
         # The common case, one tenant: a plain equality is compiled once and cached, where
         # IN (...) is re-rendered for every statement.
         (only,) = ids
         return with_loader_criteria(
             TenantScoped, lambda cls: cls.tenant_id == only, include_aliases=True
+        )
+    if dialect_name == "postgresql" and ids:
+        # A province or the nation: one array parameter (PostgreSQL hashes it), instead of an
+        # IN list rendered, sent and planned with hundreds of parameters for every statement.
+        scope_ids = list(ids)
+        return with_loader_criteria(
+            TenantScoped,
+            lambda cls: cls.tenant_id == any_(type_coerce(scope_ids, ARRAY(Uuid))),
+            include_aliases=True,
         )
     return with_loader_criteria(
         TenantScoped,
@@ -95,7 +104,8 @@ def _filter_by_scope(state: ORMExecuteState) -> None:
         state.statement = state.statement.options(_criteria(_NO_TENANT))
         return
     allowed = scope.read_tenant_ids if state.is_select else scope.write_tenant_ids
-    state.statement = state.statement.options(_criteria(tuple(sorted(allowed))))
+    dialect = state.session.get_bind().dialect.name
+    state.statement = state.statement.options(_criteria(tuple(sorted(allowed)), dialect))
 
 
 def _check_bulk_insert(state: ORMExecuteState) -> None:

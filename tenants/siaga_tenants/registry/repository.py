@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,17 @@ async def get(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant | None:
 
 async def list_all(session: AsyncSession) -> Sequence[Tenant]:
     return (await session.scalars(select(Tenant).order_by(Tenant.code))).all()
+
+
+async def directory(session: AsyncSession, province_code: str | None = None) -> Sequence[Any]:
+    """The registry as plain rows (id, code, name, province_code, timezone, status), for
+    reads over many regencies: no ORM objects to track for a national page."""
+    statement = select(
+        Tenant.id, Tenant.code, Tenant.name, Tenant.province_code, Tenant.timezone, Tenant.status
+    ).order_by(Tenant.code)
+    if province_code is not None:
+        statement = statement.where(Tenant.province_code == province_code)
+    return (await session.execute(statement)).all()
 
 
 async def list_in_province(session: AsyncSession, province_code: str) -> Sequence[Tenant]:
@@ -44,9 +56,17 @@ async def count_by_province(session: AsyncSession) -> dict[str, int]:
     return {code: count for code, count in rows}
 
 
-async def settings_in_scope(session: AsyncSession) -> Sequence[TenantSettings]:
-    """The settings of every tenant in the session's read scope (a province, the nation)."""
-    return (await session.scalars(select(TenantSettings))).all()
+async def rollup_thresholds(session: AsyncSession) -> dict[uuid.UUID, tuple[int, int]]:
+    """Per tenant in the read scope (a province, the nation): (low-stock days of cover, PRR
+    waiting alert days), as plain rows."""
+    rows = await session.execute(
+        select(
+            TenantSettings.tenant_id,
+            TenantSettings.low_stock_days_of_cover,
+            TenantSettings.prr_waiting_alert_days,
+        )
+    )
+    return {tenant_id: (low, alert) for tenant_id, low, alert in rows}
 
 
 async def get_settings(session: AsyncSession) -> TenantSettings | None:

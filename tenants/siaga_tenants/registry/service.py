@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,7 +69,22 @@ async def provision_tenant(session: AsyncSession, raw_code: str, *, actor_subjec
     return tenant
 
 
-def local_day(tenant: Tenant, now: datetime) -> date:
+class RegistryEntry(Protocol):
+    """A tenant as a registry row or object: what the business day and the rollup need."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def province_code(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+
+
+def local_day(tenant: RegistryEntry, now: datetime) -> date:
     """The office's own calendar day at ``now`` (WIB, WITA or WIT): business dates."""
     return (now + timedelta(hours=UTC_OFFSET_HOURS[TimeZone(tenant.timezone)])).date()
 
@@ -143,11 +159,11 @@ async def update_letter_settings(
 
 
 async def rollup_regencies(
-    session: AsyncSession, tenants: Sequence[Tenant], now: datetime
+    session: AsyncSession, tenants: Sequence[RegistryEntry], now: datetime
 ) -> list[Regency]:
     """The regencies as the rollup reads them, with their own business day and thresholds
     (their settings are read in the session's scope, one statement for all)."""
-    settings = {s.tenant_id: s for s in await repository.settings_in_scope(session)}
+    settings = await repository.rollup_thresholds(session)
     regencies = []
     for tenant in tenants:
         own = settings.get(tenant.id)
@@ -158,8 +174,8 @@ async def rollup_regencies(
                 name=tenant.name,
                 province_code=tenant.province_code,
                 today=local_day(tenant, now),
-                low_stock_days=own.low_stock_days_of_cover if own else 14,
-                prr_alert_days=own.prr_waiting_alert_days if own else 14,
+                low_stock_days=own[0] if own else 14,
+                prr_alert_days=own[1] if own else 14,
             )
         )
     return regencies

@@ -36,7 +36,6 @@ from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.regions.models import Province
 from siaga_tenants.registry import repository as tenants
-from siaga_tenants.registry.models import Tenant
 from siaga_tenants.registry.service import rollup_regencies
 from siaga_web.charts import polyline_points
 from siaga_web.csrf import verify_csrf
@@ -96,7 +95,7 @@ def _now() -> datetime:
 @dataclass
 class ProvinceView:
     province: Province
-    tenants: Sequence[Tenant]
+    tenants: Sequence[Any]  # registry rows
     rows: list[RegencyRow]
     unregistered: list[Any]
 
@@ -107,7 +106,7 @@ async def _province(
     province = await regions.get_province(db, code)
     if province is None or not principal.can_read_province(code):
         raise NotFound("Halaman provinsi ini tidak ditemukan atau bukan wilayah Anda.")
-    in_province = await tenants.list_in_province(db, code)
+    in_province = await tenants.directory(db, code)
     await enter_scope(db, TenantScope.read_only({t.id for t in in_province}))
     now = _now()
     regencies = await rollup_regencies(db, in_province, now)
@@ -346,7 +345,7 @@ async def acknowledge(
 @router.get("/nasional")
 async def national_page(request: Request, db: DbSession, principal: NationalViewer) -> Response:
     """38 provinces, each with its regencies' figures summed the right way (national.py)."""
-    everyone = await tenants.list_all(db)
+    everyone = await tenants.directory(db)
     await enter_scope(db, TenantScope.read_only({t.id for t in everyone}))
     now = _now()
     rows = await read_rows(db, await rollup_regencies(db, everyone, now), now=now)
