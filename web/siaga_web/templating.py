@@ -20,6 +20,14 @@ templates.env.add_extension("jinja2.ext.i18n")
 templates.env.policies["ext.i18n.trimmed"] = True
 
 
+def compile_all() -> int:
+    """Compile every template once at startup, so no visitor waits for it."""
+    names = templates.env.list_templates(extensions=["html"])
+    for name in names:
+        templates.env.get_template(name)
+    return len(names)
+
+
 def request_language(request: Request) -> str:
     return i18n.pick_language(request.cookies.get(i18n.LANGUAGE_COOKIE))
 
