@@ -134,6 +134,7 @@ async def measure(database: BenchDatabase, tenant_id: object) -> None:
                 office=office,
                 regency_code=BIG_TENANT,
                 base_url="https://siaga.example.go.id",
+                today=TODAY,
             )
             return content
 

@@ -107,6 +107,9 @@ async def test_issue_print_verify_revoke(client: httpx.AsyncClient, db: ScratchD
     assert revoked.status_code == 303
     after = await public.get(path)
     assert after.status_code == 200 and "sudah dicabut" in after.text and "SAH" not in after.text
+    reprint = await client.get(f"{location}/pdf")
+    assert reprint.status_code == 409 and "dicabut" in reprint.text  # no clean copy of it
+    assert "Cetak PDF" not in (await client.get(location)).text
     await public.aclose()
 
 
@@ -184,4 +187,6 @@ async def test_supervisors_read_the_register_of_their_province_only(
     detail = await client.get(location)
     assert detail.status_code == 200 and "Cabut" not in detail.text
     assert (await client.get(f"{location}/pdf")).status_code == 403  # it carries the NIK
+    exported = await client.get(f"{REGISTER}/ekspor.csv")  # read-only: nothing written
+    assert exported.status_code == 200 and "470/0001/DISDUKCAPIL" in exported.text
     assert (await client.get("/wilayah/63.01/suket")).status_code == 404

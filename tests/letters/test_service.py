@@ -21,7 +21,7 @@ from siaga_platform.letters.models import Letter, LetterReason, LetterState
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import letter_policy, update_letter_settings
-from tests.fixtures.applications import advance, operator, register
+from tests.fixtures.applications import advance, move, operator, register
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
 from tests.letters.helpers import CIPHER, REGIONS, issue, noon, recorded_applicants
@@ -194,8 +194,6 @@ async def test_renewal_revocation_and_conversion_keep_history_and_counts(
 
         application = await applications.get(session, second)
         assert application is not None
-    from tests.fixtures.applications import move
-
     version = application.version
     for step in (Status.PRINT_QUEUED, Status.PRINTED, Status.READY, Status.ISSUED):
         version = (await move(db, who, second, version, step)).version
@@ -206,6 +204,26 @@ async def test_renewal_revocation_and_conversion_keep_history_and_counts(
         await enter_scope(session, TenantScope.single(who.tenant_id))
         now_figures = await figures.for_tenant(session, who.tenant_id, date.today())
     assert now_figures.converted_this_month == 1
+
+
+async def test_cancelling_or_a_duplicate_revokes_the_letter(db: ScratchDatabase) -> None:
+    await seed(db)
+    who = await operator(db)
+    cancelled = await advance(db, who, await register(db, who, "6212015708950021"), Status.PRR)
+    duplicate = await advance(db, who, await register(db, who, "6212015708950022"), Status.RECEIVED)
+    first = await issue(db, who, cancelled.id, today=TODAY)
+    second = await issue(db, who, duplicate.id, today=TODAY)
+    await move(db, who, cancelled.id, cancelled.version, Status.CANCELLED, note="pindah")
+    await move(db, who, duplicate.id, duplicate.version, Status.DUPLICATE)
+    stored = {x.id: x for x in await _letters(db, who)}
+    for letter, reason in ((first, "dibatalkan"), (second, "ganda")):
+        ended = stored[letter.id]
+        assert ended.revoked_at is not None and not ended.converted
+        assert reason in (ended.revoked_reason or "")
+    async with db.session_factory() as session:
+        await enter_scope(session, TenantScope.single(who.tenant_id))
+        counted = await figures.for_tenant(session, who.tenant_id, date.today())
+    assert counted.active == 0 and counted.converted_this_month == 0
 
 
 async def test_a_hundred_concurrent_issues_number_exactly_one_to_a_hundred(

@@ -9,6 +9,7 @@ import contextlib
 import random
 import uuid
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -195,6 +196,24 @@ async def test_the_summaries_agree_with_the_raw_tables(db: ScratchDatabase) -> N
         )
         assert row.last_activity is not None
         assert held or row.stock.on_hand or exact.stock_out_days  # the regency saw events
+
+    # Each regency's letters are counted on its own date: seen from a day past every expiry,
+    # one regency's letters have all expired while the others' are unchanged.
+    busy = max(CODES, key=lambda c: rows[c].letters.active)
+    calm = next(c for c in CODES if c != busy)
+    assert rows[busy].letters.active > 0
+    later = [
+        replace(r.regency, today=r.regency.today + timedelta(days=400))
+        if r.regency.code == busy
+        else r.regency
+        for r in rows.values()
+    ]
+    async with db.session_factory() as session:
+        await enter_scope(session, TenantScope.read_only({r.tenant_id for r in later}))
+        shifted = {r.regency.code: r for r in await read_rows(session, later, now=now)}
+    assert shifted[busy].letters.active == 0
+    assert shifted[busy].letters.expired == rows[busy].letters.active + rows[busy].letters.expired
+    assert shifted[calm].letters == rows[calm].letters
 
     [kalteng] = national.totals(list(rows.values()), ["62"])
     assert kalteng.regencies == 14

@@ -29,6 +29,12 @@ from siaga_platform.auth.principal import TENANT_ROLES, Principal
 from siaga_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from siaga_platform.privacy.crypto import FieldCipher
 
+#: Moves after which a substitute letter no longer stands for a valid recording.
+VOIDS_RECORDING = {
+    Status.CANCELLED: "Permohonan dibatalkan.",
+    Status.DUPLICATE: "Data perekaman terdeteksi ganda.",
+    Status.ENROLLMENT_FAILED: "Perekaman gagal enrol dan harus diulang.",
+}
 STALE = "Permohonan ini baru saja diubah oleh petugas lain. Muat ulang halaman lalu coba lagi."
 
 
@@ -293,6 +299,10 @@ async def move(
         raise Conflict(STALE) from error
     if target is Status.ISSUED:
         await handover.card_issued(db, application, actor=principal.subject, now=now)
+    elif target in VOIDS_RECORDING:
+        await handover.recording_void(
+            db, application, reason=VOIDS_RECORDING[target], actor=principal.subject, now=now
+        )
     return application
 
 

@@ -351,7 +351,8 @@ async def revoke(
 
 
 class LetterConversion:
-    """Handing the card over revokes the applicant's letter and counts a conversion."""
+    """Handing the card over revokes the applicant's letter and counts a conversion; an
+    application cancelled, found a duplicate or to be recorded again revokes it too."""
 
     def __init__(self, local_date: Callable[[AsyncSession, uuid.UUID, datetime], Awaitable[date]]):
         self._local_date = local_date
@@ -373,6 +374,21 @@ class LetterConversion:
             now=now,
         )
 
+    async def recording_void(
+        self,
+        db: AsyncSession,
+        application: Application,
+        *,
+        reason: str,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        letter = await repository.unrevoked_for_nik(db, application.nik_hash)
+        if letter is None or letter.application_id != application.id:
+            return
+        today = await self._local_date(db, application.tenant_id, now)
+        await _end(db, letter, actor=actor, reason=reason, converted=False, today=today, now=now)
+
 
 async def document(
     db: AsyncSession,
@@ -384,10 +400,17 @@ async def document(
     office: OfficeHeader,
     regency_code: str,
     base_url: str,
+    today: date,
 ) -> tuple[Letter, bytes]:
-    """The PDF, for the office's own staff; every print is written to the audit trail."""
+    """The PDF of a letter in force, for the office's own staff; every print is written to
+    the audit trail. A revoked or expired letter is not printed (renew it first)."""
     writer_tenant(principal)
     letter = await _load(db, letter_id)
+    state = letter.state(today)
+    if state is LetterState.REVOKED:
+        raise Conflict("Surat ini sudah dicabut dan tidak boleh dicetak lagi.")
+    if state is LetterState.EXPIRED:
+        raise Conflict("Surat ini sudah kedaluwarsa. Perpanjang dulu, lalu cetak.")
     application = await applications.get(db, letter.application_id)
     if application is None:
         raise NotFound("Permohonan surat ini tidak ditemukan.")

@@ -221,8 +221,18 @@ async def read_rows(
         )
     }
     stock_days = await stock.days_since(db, Item.BLANK_CARD, since)
-    expiry = await letters.expiry_sums(db, earliest_day)
-    month = await letters.month_sums(db, max((r.today for r in regencies), default=now.date()))
+    # Letter figures depend on each regency's own date (WIB, WITA, WIT): one read per distinct
+    # business day (at most three, usually one), each kept for the regencies living that day.
+    members_of: dict[date, set[uuid.UUID]] = defaultdict(set)
+    for regency in regencies:
+        members_of[regency.today].add(regency.tenant_id)
+    expiry: dict[uuid.UUID, tuple[int, int, int]] = {}
+    month: dict[uuid.UUID, dict[str, int]] = {}
+    for day, members in members_of.items():
+        expiry.update(
+            (t, v) for t, v in (await letters.expiry_sums(db, day)).items() if t in members
+        )
+        month.update((t, v) for t, v in (await letters.month_sums(db, day)).items() if t in members)
 
     printed: dict[uuid.UUID, dict[date, int]] = defaultdict(dict)
     issued: dict[uuid.UUID, dict[date, int]] = {}

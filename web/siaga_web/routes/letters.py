@@ -187,14 +187,17 @@ async def _export(
     letters, _total = await repository.register_page(
         db, today=today, state=_filters(keadaan), reason=alasan, limit=None
     )
-    await audit.record(
-        db,
-        tenant_id=context.tenant.id,
-        actor_subject=context.principal.subject,
-        action="letters.exported",
-        object_type="letter_register",
-        object_id=context.tenant.code,
-    )
+    if context.can_write:
+        # The office's own export is recorded in its trail; a supervisor's read-only scope
+        # writes nothing to the regency (the export holds masked NIKs and names only).
+        await audit.record(
+            db,
+            tenant_id=context.tenant.id,
+            actor_subject=context.principal.subject,
+            action="letters.exported",
+            object_type="letter_register",
+            object_id=context.tenant.code,
+        )
     return [EXPORT_HEADER, *_export_rows(letters, today)]
 
 
@@ -322,6 +325,7 @@ async def pdf(request: Request, db: DbSession, context: Manager, letter_id: uuid
         office=_office(context.tenant),
         regency_code=context.tenant.code,
         base_url=request.app.state.settings.base_url,
+        today=_today(context),
     )
     filename = re.sub(r"[^A-Za-z0-9]+", "-", letter.number).strip("-")
     return Response(
