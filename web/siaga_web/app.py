@@ -29,7 +29,6 @@ from siaga_platform.privacy.crypto import cipher_from_settings
 from siaga_platform.stock.ledger import LedgerCardStock
 from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry.service import local_date
-from siaga_web import templating
 from siaga_web.deps import Public, SignInRequired
 from siaga_web.middleware import RequestIdMiddleware
 from siaga_web.routes import (
@@ -47,6 +46,7 @@ from siaga_web.routes import (
     stock,
 )
 from siaga_web.templating import render
+from siaga_web.warmup import warm_up
 
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "siaga_session"
@@ -130,7 +130,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Notices silent devices (down after missed beats) and opens their incidents.
         watcher = asyncio.create_task(watch_forever(app.state.session_factory))
-        templating.compile_all()
+        await warm_up(app.state.session_factory)
         # Everything built so far (modules, mappers, templates) lives as long as the process:
         # keep it out of the garbage collector's full passes, which otherwise rescan it while
         # a large page is being built (the national page's p95 was 300 ms against 170 ms p50).
