@@ -8,12 +8,22 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from siaga_platform.applications.bulk import HistoricApplication, write_applications
+from siaga_platform.applications.models import Application, Reason
+from siaga_platform.applications.nik import parse_nik
+from siaga_platform.applications.statuses import Status
+from siaga_platform.db.engine import unit_of_work
+from siaga_platform.privacy.crypto import FieldCipher
+from siaga_platform.tenancy.scope import TenantScope, enter_scope
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,3 +84,35 @@ async def timed(name: str, runs: int, call: Callable[[int], Awaitable[object]]) 
         await call(i)
         samples.append((time.perf_counter() - start) * 1000)
     return Timing(name, samples)
+
+
+async def applicants_waiting_for_print(
+    factory: async_sessionmaker[AsyncSession],
+    tenant_id: uuid.UUID,
+    cipher: FieldCipher,
+    count: int,
+    *,
+    nik_prefix: str,
+    created_by: str,
+) -> list[uuid.UUID]:
+    """``count`` Murung Raya applicants recorded a month ago and now at PRR (bulk-written, as
+    an import would), ready for letters; their ids."""
+    start = datetime.now(UTC) - timedelta(days=30)
+    path = [Status.REGISTERED, Status.RECORDED, Status.SENT, Status.RECEIVED, Status.PRR]
+    items = [
+        HistoricApplication(
+            nik=parse_nik(f"{nik_prefix}{n:04d}", today=date.today()),
+            name=f"Pemohon Benchmark {n}",
+            kecamatan_code="62.12.01",
+            reason=Reason.FIRST_CARD,
+            history=[(s, start + timedelta(days=i)) for i, s in enumerate(path)],
+        )
+        for n in range(1, count + 1)
+    ]
+    async with unit_of_work(factory) as session:
+        await enter_scope(session, TenantScope.single(tenant_id))
+        await write_applications(session, tenant_id, cipher, items, created_by=created_by)
+        rows = await session.scalars(
+            select(Application.id).where(Application.created_by == created_by)
+        )
+        return list(rows.all())

@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
 from benchmarks.applications_bench import BIG_TENANT, SETTINGS, prepare
-from benchmarks.common import BenchDatabase, Timing, timed
-from siaga_platform.applications.bulk import HistoricApplication, write_applications
-from siaga_platform.applications.models import Application, Reason
-from siaga_platform.applications.nik import parse_nik
-from siaga_platform.applications.statuses import Status
+from benchmarks.common import BenchDatabase, Timing, applicants_waiting_for_print, timed
 from siaga_platform.auth.principal import Principal, Role
 from siaga_platform.db.engine import create_engine, create_session_factory, unit_of_work
 from siaga_platform.letters import service
@@ -52,8 +48,6 @@ async def measure(database: BenchDatabase, tenant_id: object) -> None:
         province_code="62",
     )
     scope = TenantScope.single(tenant_id)  # type: ignore[arg-type]
-    start = datetime.now(UTC) - timedelta(days=60)
-    path = [Status.REGISTERED, Status.RECORDED, Status.SENT, Status.RECEIVED, Status.PRR]
     async with unit_of_work(factory) as session:
         await enter_scope(session, scope)
         await update_letter_settings(
@@ -64,31 +58,16 @@ async def measure(database: BenchDatabase, tenant_id: object) -> None:
             signer_name="Drs. Kepala Dinas Benchmark",
             signer_title="Kepala Dinas Kependudukan dan Pencatatan Sipil",
         )
-        await write_applications(
-            session,
-            tenant_id,  # type: ignore[arg-type]
-            cipher,
-            [
-                HistoricApplication(
-                    nik=parse_nik(f"621201170895{n:04d}", today=TODAY),
-                    name=f"Pemohon Benchmark {n}",
-                    kecamatan_code="62.12.01",
-                    reason=Reason.FIRST_CARD,
-                    history=[(s, start + timedelta(days=i)) for i, s in enumerate(path)],
-                )
-                for n in range(1, CONCURRENT + 1)
-            ],
-            created_by="bench-letters",
-        )
+    ids = await applicants_waiting_for_print(
+        factory,
+        tenant_id,  # type: ignore[arg-type]
+        cipher,
+        CONCURRENT,
+        nik_prefix="621201170895",
+        created_by="bench-letters",
+    )
     async with factory() as session:
         await enter_scope(session, scope)
-        ids = list(
-            (
-                await session.scalars(
-                    select(Application.id).where(Application.created_by == "bench-letters")
-                )
-            ).all()
-        )
         policy = letter_policy(await tenants.get_settings(session))
 
     async def one(application_id: object) -> Letter:

@@ -22,18 +22,13 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import httpx
-from sqlalchemy import select
 
 from benchmarks.applications_bench import SETTINGS
-from benchmarks.common import REPO_ROOT, BenchDatabase, Timing, timed
+from benchmarks.common import REPO_ROOT, BenchDatabase, Timing, applicants_waiting_for_print, timed
 from benchmarks.national_data import MURUNG_RAYA, generate
-from siaga_platform.applications.bulk import HistoricApplication, write_applications
-from siaga_platform.applications.models import Application, Reason
-from siaga_platform.applications.nik import parse_nik
-from siaga_platform.applications.statuses import Status
 from siaga_platform.auth.principal import Principal, Role
 from siaga_platform.db.engine import create_engine, create_session_factory, unit_of_work
 from siaga_platform.letters import repository as letter_repository
@@ -188,33 +183,16 @@ async def _event_costs(database: BenchDatabase, tenant_id: uuid.UUID) -> list[st
             signer_name="Kepala Dinas",
             signer_title="Kepala Dinas",
         )
-        start = datetime.now(UTC) - timedelta(days=30)
-        path = [Status.REGISTERED, Status.RECORDED, Status.SENT, Status.RECEIVED, Status.PRR]
-        await write_applications(
-            session,
-            tenant_id,
-            cipher,
-            [
-                HistoricApplication(
-                    nik=parse_nik(f"621201170890{n:04d}", today=today),
-                    name=f"Pemohon {n}",
-                    kecamatan_code="62.12.01",
-                    reason=Reason.FIRST_CARD,
-                    history=[(s, start + timedelta(days=i)) for i, s in enumerate(path)],
-                )
-                for n in range(1, 2 * EVENT_RUNS + 1)
-            ],
-            created_by="bench-events",
-        )
+    ids = await applicants_waiting_for_print(
+        factory,
+        tenant_id,
+        cipher,
+        2 * EVENT_RUNS,
+        nik_prefix="621201170890",
+        created_by="bench-events",
+    )
     async with factory() as session:
         await enter_scope(session, scope)
-        ids = list(
-            (
-                await session.scalars(
-                    select(Application.id).where(Application.created_by == "bench-events")
-                )
-            ).all()
-        )
         policy = letter_policy(await tenants.get_settings(session))
 
     async def print_one(_i: int) -> None:

@@ -9,7 +9,6 @@ Create Date: 2026-11-28 01:30:00
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 
 from siaga_platform.tenancy import rls
@@ -21,16 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    tables = op.get_bind().execute(
-        sa.text(
-            "SELECT DISTINCT tablename FROM pg_policies WHERE policyname = tablename || '_read'"
-        )
-    )
-    for (table,) in tables.fetchall():
-        for statement in rls.recreate_policies_sql(table):
-            op.execute(statement)
+    rls.recreate_all_policies(op.get_bind(), op.execute)
 
 
 def downgrade() -> None:

@@ -344,12 +344,7 @@ async def open_record(
     """
     writer_tenant(principal)
     application = await _load(db, application_id)
-    nik = cipher.decrypt(
-        application.nik_ciphertext,
-        key_id=application.key_id,
-        tenant_id=application.tenant_id,
-        field="nik",
-    )
+    nik = decrypt_nik(cipher, application)
     await audit.record(
         db,
         tenant_id=application.tenant_id,
@@ -359,6 +354,15 @@ async def open_record(
         object_id=str(application.id),
     )
     return ApplicationRecord(application, nik, decrypt_name(cipher, application))
+
+
+def decrypt_nik(cipher: FieldCipher, application: Application) -> str:
+    return cipher.decrypt(
+        application.nik_ciphertext,
+        key_id=application.key_id,
+        tenant_id=application.tenant_id,
+        field="nik",
+    )
 
 
 def decrypt_name(cipher: FieldCipher, application: Application) -> str:

@@ -25,19 +25,25 @@ async def per_tenant(db: AsyncSession, today: date) -> dict[uuid.UUID, LetterFig
     """Every tenant in scope that has letters; a tenant without any is absent (all zero)."""
     expiry = await repository.expiry_sums(db, today)
     month = await repository.month_sums(db, today)
-    figures: dict[uuid.UUID, LetterFigures] = {}
-    for tenant_id in expiry.keys() | month.keys():
-        active, expiring, expired = expiry.get(tenant_id, (0, 0, 0))
-        counts = month.get(tenant_id, {})
-        figures[tenant_id] = LetterFigures(
-            active=active,
-            expiring=expiring,
-            expired=expired,
-            issued_this_month=counts.get("issued", 0),
-            converted_this_month=counts.get("converted", 0),
-            revoked_this_month=counts.get("revoked", 0),
-        )
-    return figures
+    return {
+        tenant_id: combine(expiry.get(tenant_id), month.get(tenant_id))
+        for tenant_id in expiry.keys() | month.keys()
+    }
+
+
+def combine(expiry: tuple[int, int, int] | None, month: dict[str, int] | None) -> LetterFigures:
+    """A tenant's figures from its expiry sums (active, expiring, expired) and its month's
+    counts per metric (``repository.expiry_sums`` and ``repository.month_sums``)."""
+    active, expiring, expired = expiry or (0, 0, 0)
+    counts = month or {}
+    return LetterFigures(
+        active=active,
+        expiring=expiring,
+        expired=expired,
+        issued_this_month=counts.get("issued", 0),
+        converted_this_month=counts.get("converted", 0),
+        revoked_this_month=counts.get("revoked", 0),
+    )
 
 
 async def for_tenant(db: AsyncSession, tenant_id: uuid.UUID, today: date) -> LetterFigures:

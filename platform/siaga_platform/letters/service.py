@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from siaga_platform.applications import repository as applications
 from siaga_platform.applications.models import Application
-from siaga_platform.applications.service import decrypt_name, writer_tenant
+from siaga_platform.applications.service import decrypt_name, decrypt_nik, writer_tenant
 from siaga_platform.applications.statuses import LABELS_ID, STATUS_CODES, Status
 from siaga_platform.audit import service as audit
 from siaga_platform.auth.principal import Principal
@@ -124,16 +124,10 @@ async def _content(
     letter: Letter,
     application: Application,
 ) -> LetterContent:
-    nik = cipher.decrypt(
-        application.nik_ciphertext,
-        key_id=application.key_id,
-        tenant_id=application.tenant_id,
-        field="nik",
-    )
     kecamatan = await regions.kecamatan_name(db, application.kecamatan_code)
     return LetterContent(
         number=letter.number,
-        nik=nik,
+        nik=decrypt_nik(cipher, application),
         name=decrypt_name(cipher, application),
         birth_place=application.birth_place,
         birth_date=application.birth_date,

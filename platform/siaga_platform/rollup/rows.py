@@ -25,6 +25,7 @@ from siaga_platform.applications.models import (
 )
 from siaga_platform.applications.statuses import Status
 from siaga_platform.hardware.models import Device, HardwareSummary, Incident
+from siaga_platform.letters import figures as letter_counts
 from siaga_platform.letters import repository as letters
 from siaga_platform.letters.figures import LetterFigures
 from siaga_platform.rollup import severity
@@ -296,16 +297,7 @@ async def read_rows(
             today=regency.today,
             low_stock_days=regency.low_stock_days,
         )
-        active, expiring, expired = _expiry_for(expiry, tid)
-        counts = month.get(tid, {})
-        letter_figures = LetterFigures(
-            active=active,
-            expiring=expiring,
-            expired=expired,
-            issued_this_month=counts.get("issued", 0),
-            converted_this_month=counts.get("converted", 0),
-            revoked_this_month=counts.get("revoked", 0),
-        )
+        letter_figures = letter_counts.combine(expiry.get(tid), month.get(tid))
         last = _latest(beats.get(tid), balance.updated_at if balance else None, moved.get(tid))
         levels = {
             "recording": severity.recording(
@@ -344,12 +336,6 @@ async def read_rows(
             )
         )
     return rows
-
-
-def _expiry_for(
-    expiry: dict[uuid.UUID, tuple[int, int, int]], tenant_id: uuid.UUID
-) -> tuple[int, int, int]:
-    return expiry.get(tenant_id, (0, 0, 0))
 
 
 def _open_on(outage: Outage, day: date) -> bool:

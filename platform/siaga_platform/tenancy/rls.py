@@ -84,6 +84,18 @@ def recreate_policies_sql(table: str) -> list[str]:
     return drops + [s for s in tenant_policy_sql(table) if s.startswith("CREATE POLICY")]
 
 
+def recreate_all_policies(connection: Connection, execute: Callable[[str], object]) -> None:
+    """Migrations that change the policy SQL: every tenant table gets the current policies."""
+    if connection.dialect.name != "postgresql":
+        return
+    tables = connection.execute(
+        text("SELECT DISTINCT tablename FROM pg_policies WHERE policyname = tablename || '_read'")
+    )
+    for (table,) in tables.fetchall():
+        for statement in recreate_policies_sql(table):
+            execute(statement)
+
+
 def drop_tenant_policy_sql(table: str) -> list[str]:
     return [
         f"DROP POLICY IF EXISTS {table}_{action} ON {table}"

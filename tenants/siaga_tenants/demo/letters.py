@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.applications.bulk import insert_rows
 from siaga_platform.applications.models import Application
-from siaga_platform.applications.service import decrypt_name
+from siaga_platform.applications.service import decrypt_name, decrypt_nik
 from siaga_platform.letters.document import LetterContent, content_hash
 from siaga_platform.letters.models import (
     Letter,
@@ -110,12 +110,7 @@ async def _letters(
         prr_on = application.prr_at.date() if application.prr_at else None
         status_code = "PRR" if prr_on and prr_on <= issued_on else "BC"
         name = decrypt_name(cipher, application)
-        nik = cipher.decrypt(
-            application.nik_ciphertext,
-            key_id=application.key_id,
-            tenant_id=tenant_id,
-            field="nik",
-        )
+        nik = decrypt_nik(cipher, application)
         row: dict[str, Any] = {
             "tenant_id": tenant_id,
             "id": uuid.uuid4(),

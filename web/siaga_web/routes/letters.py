@@ -4,8 +4,6 @@ verification page the QR code opens (no sign-in)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import uuid
 from collections.abc import Sequence
@@ -14,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from openpyxl import Workbook
 
 from siaga_platform.applications.statuses import N_
 from siaga_platform.audit import service as audit
@@ -29,6 +26,7 @@ from siaga_tenants.registry.models import Tenant
 from siaga_tenants.registry.service import letter_policy, local_day, update_letter_settings
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, Public, TenantContext, in_tenant
+from siaga_web.exports import csv_response, xlsx_response
 from siaga_web.ratelimit import RateLimit
 from siaga_web.templating import render
 
@@ -202,7 +200,7 @@ async def _export(
 
 
 def _download_name(context: TenantContext, extension: str) -> str:
-    return f'attachment; filename="suket-{context.tenant.code}-{_today(context)}.{extension}"'
+    return f"suket-{context.tenant.code}-{_today(context)}.{extension}"
 
 
 @router.get("/wilayah/{code}/suket/ekspor.csv")
@@ -212,13 +210,8 @@ async def export_csv(
     keadaan: Annotated[str | None, Query(max_length=10)] = None,
     alasan: Annotated[LetterReason | None, Query()] = None,
 ) -> Response:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(await _export(db, context, keadaan, alasan))
-    return Response(
-        buffer.getvalue().encode("utf-8-sig"),  # the BOM lets Excel read it as UTF-8
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": _download_name(context, "csv")},
-    )
+    rows = await _export(db, context, keadaan, alasan)
+    return csv_response(rows, _download_name(context, "csv"))
 
 
 @router.get("/wilayah/{code}/suket/ekspor.xlsx")
@@ -228,17 +221,8 @@ async def export_xlsx(
     keadaan: Annotated[str | None, Query(max_length=10)] = None,
     alasan: Annotated[LetterReason | None, Query()] = None,
 ) -> Response:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Surat keterangan")
-    for row in await _export(db, context, keadaan, alasan):
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return Response(
-        buffer.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": _download_name(context, "xlsx")},
-    )
+    rows = await _export(db, context, keadaan, alasan)
+    return xlsx_response(rows, _download_name(context, "xlsx"), "Surat keterangan")
 
 
 @router.post("/wilayah/{code}/suket", dependencies=[Csrf])

@@ -3,8 +3,6 @@ summary for the supervisor, exports and the printable page; the national view.""
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,7 +11,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.auth.permissions import Permission, has_permission
@@ -40,6 +37,7 @@ from siaga_tenants.registry.service import rollup_regencies
 from siaga_web.charts import polyline_points
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, requires
+from siaga_web.exports import csv_response, xlsx_response
 from siaga_web.routes.hardware import CAUSE_LABELS
 from siaga_web.templating import render
 
@@ -267,29 +265,13 @@ async def _export(
 @router.get("/provinsi/{code}/ekspor.csv")
 async def export_csv(db: DbSession, code: ProvinceCode, principal: Supervisor) -> Response:
     rows, _view = await _export(db, principal, code)
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    return Response(
-        buffer.getvalue().encode("utf-8-sig"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="provinsi-{code}.csv"'},
-    )
+    return csv_response(rows, f"provinsi-{code}.csv")
 
 
 @router.get("/provinsi/{code}/ekspor.xlsx")
 async def export_xlsx(db: DbSession, code: ProvinceCode, principal: Supervisor) -> Response:
     rows, view = await _export(db, principal, code)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(view.province.name[:31])
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return Response(
-        buffer.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="provinsi-{code}.xlsx"'},
-    )
+    return xlsx_response(rows, f"provinsi-{code}.xlsx", view.province.name)
 
 
 @router.get("/provinsi/{code}/cetak")
