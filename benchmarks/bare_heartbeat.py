@@ -1,16 +1,19 @@
-"""The bare endpoint the heartbeat benchmark compares against: a raw ASGI app doing the same
-database work as Siaga's endpoint (token lookup, RLS scope, idempotent insert, device update)
-with no framework, no ORM, no sessions. Run: uvicorn benchmarks.bare_heartbeat:app"""
+"""The bare endpoint the heartbeat benchmark compares against: a raw ASGI app sending the very
+statements Siaga's PostgreSQL intake sends (``hardware/beat_sql.py``: scope from the token, device
+lock and idempotent insert in one pipeline, then the fold, then the commit) with no framework,
+no ORM, no sessions. Run: uvicorn benchmarks.bare_heartbeat:app"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
+
+from siaga_platform.hardware import beat_sql
 
 DSN = os.environ["BARE_DSN"]
 pool = AsyncConnectionPool(DSN, min_size=4, max_size=20, open=False)
@@ -18,46 +21,43 @@ pool = AsyncConnectionPool(DSN, min_size=4, max_size=20, open=False)
 
 async def _handle(token: str, body: dict[str, Any]) -> tuple[int, bytes]:
     taken_at = datetime.fromisoformat(body["taken_at"])
-    async with pool.connection() as conn, conn.transaction():
-        row = await (
-            await conn.execute(
-                "SELECT tenant_id, device_id FROM hardware_device_tokens "
-                "WHERE token_hash = %s AND revoked_at IS NULL",
-                (hashlib.sha256(token.encode()).hexdigest(),),
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    # No ``conn.transaction()``: its BEGIN would be a round trip of its own; the implicit BEGIN
+    # rides in the pipeline, as in Siaga.
+    async with pool.connection() as conn:
+        async with conn.pipeline():
+            await conn.execute(beat_sql.SCOPE, {"hashes": [token_hash]})
+            locked = await conn.execute(beat_sql.LOCK, {"hashes": [token_hash]})
+            stored = await conn.execute(
+                beat_sql.STORE,
+                {
+                    "now": datetime.now(UTC),
+                    "beat_hashes": [token_hash],
+                    "times": [taken_at],
+                    "statuses": [body["status"]],
+                    "readings": [json.dumps(body.get("readings", {}))],
+                },
             )
-        ).fetchone()
-        if row is None:
+            device = await locked.fetchone()
+            inserted = await stored.fetchone()
+        if device is None:
+            await conn.rollback()
             return 401, b'{"detail":"token"}'
-        tenant_id, device_id = row
-        await conn.execute(
-            "SELECT set_config('app.read_tenant_ids', %s, true),"
-            " set_config('app.write_tenant_ids', %s, true)",
-            (str(tenant_id), str(tenant_id)),
-        )
-        await conn.execute(
-            "SELECT 1 FROM hardware_devices WHERE tenant_id = %s AND id = %s FOR UPDATE",
-            (tenant_id, device_id),
-        )
-        inserted = await (
-            await conn.execute(
-                "INSERT INTO hardware_heartbeats (tenant_id, device_id, taken_at, status, readings,"
-                " received_at) VALUES (%s, %s, %s, %s, %s, now()) ON CONFLICT DO NOTHING"
-                " RETURNING taken_at",
-                (
-                    tenant_id,
-                    device_id,
-                    taken_at,
-                    body["status"],
-                    json.dumps(body.get("readings", {})),
-                ),
-            )
-        ).fetchone()
         if inserted:
+            # The same fold statement; a plain "one more good beat" stands for the fold rule.
             await conn.execute(
-                "UPDATE hardware_devices SET last_beat_at = %s, last_status = %s"
-                " WHERE tenant_id = %s AND id = %s AND (last_beat_at IS NULL OR last_beat_at < %s)",
-                (taken_at, body["status"], tenant_id, device_id, taken_at),
+                beat_sql.FOLD,
+                {
+                    "tenants": [device[1]],
+                    "ids": [device[2]],
+                    "last_beat_at": [taken_at],
+                    "last_status": [body["status"]],
+                    "good_streak": [device[6] + 1],
+                    "recovering": [False],
+                    "silent_after": [taken_at + timedelta(seconds=device[3] * 3)],
+                },
             )
+        await conn.commit()
     return 202, json.dumps(
         {"accepted": 1 if inserted else 0, "duplicates": 0 if inserted else 1}
     ).encode()

@@ -3,6 +3,8 @@ another tenant's device."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from siaga_platform.auth.principal import Role
-from siaga_platform.hardware.models import Heartbeat
+from siaga_platform.hardware.models import Device, Heartbeat, Incident
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.demo.seed import demo_subject
 from tests.fixtures.applications import operator
@@ -138,3 +140,86 @@ async def test_another_tenants_device_is_404(client: httpx.AsyncClient) -> None:
         headers={"X-CSRF-Token": csrf_from(page.text)},
     )
     assert revoke.status_code == 404
+
+
+async def _count(db: ScratchDatabase, model: type[Any], code: str) -> int:
+    who = await operator(db, code)
+    async with db.session_factory() as session:
+        await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_a_batch_spans_regencies_and_a_fault_opens_an_incident(
+    db: ScratchDatabase, client: httpx.AsyncClient
+) -> None:
+    murung_raya = await _device(client, "62.12")
+    kotawaringin = await _device(client, "62.01")
+    batch = await client.post(
+        "/api/v1/heartbeats/batch",
+        json={
+            "heartbeats": [
+                {**_beat(3), "device_token": murung_raya["token"]},
+                {**_beat(2, "fault"), "device_token": murung_raya["token"]},
+                {**_beat(2), "device_token": kotawaringin["token"]},
+                {**_beat(1), "device_token": kotawaringin["token"]},
+            ]
+        },
+    )
+    assert batch.json() == {"accepted": 4, "duplicates": 0}
+    assert (await client.get(f"/api/v1/devices/{kotawaringin['id']}")).json()["state"] == "up"
+    await sign_in(client, demo_subject(Role.OPERATOR, "62.12"))
+    assert (await client.get(f"/api/v1/devices/{murung_raya['id']}")).json()["state"] == "down"
+    assert await _count(db, Incident, "62.12") == 1
+    assert await _count(db, Incident, "62.01") == 0
+    assert await _count(db, Heartbeat, "62.01") == 2
+
+
+async def test_one_bad_token_refuses_the_whole_batch_and_stores_nothing(
+    db: ScratchDatabase, client: httpx.AsyncClient
+) -> None:
+    device = await _device(client)
+    answer = await client.post(
+        "/api/v1/heartbeats/batch",
+        json={
+            "heartbeats": [
+                {**_beat(2), "device_token": device["token"]},
+                {**_beat(1), "device_token": "bukan-token"},
+            ]
+        },
+    )
+    assert answer.status_code == 401
+    assert await _count(db, Heartbeat, "62.12") == 0
+    late = await client.post(
+        "/api/v1/heartbeats/batch",
+        json={
+            "heartbeats": [
+                {**_beat(2), "device_token": device["token"]},
+                {**_beat(8 * 24 * 60), "device_token": device["token"]},
+            ]
+        },
+    )
+    assert late.status_code == 422 and late.json()["field"] == "heartbeats[1].taken_at"
+    assert await _count(db, Heartbeat, "62.12") == 0
+
+
+async def test_concurrent_beats_of_one_device_fold_without_losing_any(
+    db: ScratchDatabase, client: httpx.AsyncClient
+) -> None:
+    device = await _device(client)
+    token = {"X-Device-Token": device["token"]}
+    beats = [_beat(2 - i * 0.1) for i in range(20)]
+    answers = await asyncio.gather(
+        *(client.post("/api/v1/heartbeats", json=beat, headers=token) for beat in beats)
+    )
+    assert sorted(a.status_code for a in answers) == [202] * 20
+    assert sum(a.json()["accepted"] for a in answers) == 20
+    assert await _count(db, Heartbeat, "62.12") == 20
+    who = await operator(db)
+    async with db.session_factory() as session:
+        await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
+        kept = await session.get(Device, (who.tenant_id, uuid.UUID(device["id"])))
+        assert kept is not None and kept.last_beat_at is not None
+        newest = max(datetime.fromisoformat(b["taken_at"]) for b in beats)
+        last = kept.last_beat_at
+        assert (last if last.tzinfo else last.replace(tzinfo=UTC)) == newest
+        assert kept.logged_state == "up"

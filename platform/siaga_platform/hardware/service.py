@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,7 +17,7 @@ from siaga_platform.applications.service import writer_tenant
 from siaga_platform.audit import service as audit
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import DomainError, InvalidInput, NotFound
-from siaga_platform.hardware import repository, summary
+from siaga_platform.hardware import intake, repository, summary
 from siaga_platform.hardware.incidents import log_state, reconcile_site_incidents
 from siaga_platform.hardware.models import (
     BeatStatus,
@@ -153,16 +155,64 @@ def check_time(taken_at: datetime, now: datetime, *, field: str = "taken_at") ->
         )
 
 
+async def take_beats(
+    db: AsyncSession,
+    sent: Sequence[tuple[str | None, BeatIn]],
+    *,
+    now: datetime,
+    batch: bool = False,
+) -> BeatResult:
+    """One request's heartbeats, each with its device's raw token: every time checked first,
+    then each new beat stored once (a beat sent twice counts once) and folded into its
+    device's state. Any unknown or revoked token refuses the whole request."""
+    for index, (_, beat) in enumerate(sent):
+        check_time(
+            beat.taken_at, now, field=f"heartbeats[{index}].taken_at" if batch else "taken_at"
+        )
+    if not all(token for token, _ in sent):
+        raise DeviceTokenRefused()
+    if db.get_bind().dialect.name == "postgresql":
+        return await _take_on_postgresql(db, sent, now=now)
+    by_token: dict[str, list[BeatIn]] = defaultdict(list)
+    for token, beat in sent:
+        by_token[str(token)].append(beat)
+    credentials = [(await device_for_token(db, token), beats) for token, beats in by_token.items()]
+    # Devices locked in one global order (tenant, id): concurrent batches never deadlock.
+    accepted = 0
+    for credential, beats in sorted(
+        credentials, key=lambda c: (str(c[0].tenant_id), str(c[0].device_id))
+    ):
+        accepted += (await record_beats(db, credential, beats, now=now)).accepted
+    return BeatResult(accepted, len(sent) - accepted)
+
+
+async def _take_on_postgresql(
+    db: AsyncSession, sent: Sequence[tuple[str | None, BeatIn]], *, now: datetime
+) -> BeatResult:
+    stored = await intake.store(
+        db,
+        [
+            intake.HashedBeat(token_hash(str(token)), beat.taken_at, beat.status, beat.readings)
+            for token, beat in sent
+        ],
+        now=now,
+    )
+    if stored.refused:
+        raise DeviceTokenRefused()
+    for folded in stored.devices:
+        if folded.accepted and derive_state(folded, now).value != folded.logged_state:
+            await enter_scope(db, TenantScope.single(folded.tenant_id))
+            device = await repository.device(db, folded.id, lock=True)
+            if device is not None:
+                await _settle_state(db, device, now=now)
+    return BeatResult(stored.accepted, len(sent) - stored.accepted)
+
+
 async def record_beats(
     db: AsyncSession, credential: DeviceToken, beats: list[BeatIn], *, now: datetime
 ) -> BeatResult:
-    """Stores new beats (a beat sent twice counts once) and folds them into the device state."""
-    for index, beat in enumerate(beats):
-        check_time(
-            beat.taken_at,
-            now,
-            field=f"heartbeats[{index}].taken_at" if len(beats) > 1 else "taken_at",
-        )
+    """Stores one device's new beats through the ORM (a beat sent twice counts once) and folds
+    them into its state. Times are checked by the caller (``take_beats``)."""
     accepted = duplicates = 0
     # The token names the tenant; this unit of work acts for it from here on (one set_config,
     # not a scope entered and left around every batch item).
@@ -184,12 +234,20 @@ async def record_beats(
             continue
         accepted += 1
         apply_beat(device, beat.status, beat.taken_at)
-    state = derive_state(device, now)
-    if accepted and state.value != device.logged_state:
-        # Recovery and faults show at once; silence is noticed by the sweep.
-        await log_state(db, device, state, now=now)
-        windows = list(await repository.maintenance_between(db, now - timedelta(days=1), now))
-        await reconcile_site_incidents(db, device.site_id, now=now, windows=windows)
-        await summary.refresh(db, credential.tenant_id, now=now)
+    if accepted:
+        await _settle_state(db, device, now=now)
     await db.flush()
     return BeatResult(accepted, duplicates)
+
+
+async def _settle_state(db: AsyncSession, device: Device, *, now: datetime) -> None:
+    """A device whose derived state moved: logged, its site's incidents reconciled and the
+    regency's summary refreshed, in the beat's transaction. Recovery and faults show at once;
+    silence is noticed by the sweep."""
+    state = derive_state(device, now)
+    if state.value == device.logged_state:
+        return
+    await log_state(db, device, state, now=now)
+    windows = list(await repository.maintenance_between(db, now - timedelta(days=1), now))
+    await reconcile_site_incidents(db, device.site_id, now=now, windows=windows)
+    await summary.refresh(db, device.tenant_id, now=now)

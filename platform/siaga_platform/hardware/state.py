@@ -8,11 +8,23 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from siaga_platform.hardware.models import BeatStatus, Device, DeviceKind
 
 MISSED_BEATS = 3
 GOOD_BEATS_TO_RECOVER = 3
+
+
+class KeptState(Protocol):
+    """What a device keeps from its heartbeats: an ORM ``Device`` or the intake's plain row."""
+
+    expected_interval_seconds: int
+    last_beat_at: datetime | None
+    last_status: str | None
+    good_streak: int
+    recovering: bool
+    silent_after: datetime | None
 
 
 class DeviceState(StrEnum):
@@ -23,12 +35,12 @@ class DeviceState(StrEnum):
     UNREACHABLE = "unreachable"
 
 
-def _silence_limit(device: Device, missed_beats: int) -> timedelta:
+def _silence_limit(device: KeptState, missed_beats: int) -> timedelta:
     return timedelta(seconds=device.expected_interval_seconds * missed_beats)
 
 
 def apply_beat(
-    device: Device,
+    device: KeptState,
     status: BeatStatus,
     taken_at: datetime,
     *,
@@ -59,7 +71,9 @@ def apply_beat(
     return True
 
 
-def derive_state(device: Device, now: datetime, *, missed_beats: int = MISSED_BEATS) -> DeviceState:
+def derive_state(
+    device: KeptState, now: datetime, *, missed_beats: int = MISSED_BEATS
+) -> DeviceState:
     if device.last_beat_at is None:
         return DeviceState.UNKNOWN
     if now - device.last_beat_at > _silence_limit(device, missed_beats):

@@ -4,7 +4,6 @@ and registering sites and devices (staff)."""
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -64,13 +63,8 @@ async def heartbeat(
     x_device_token: Annotated[str | None, Header(max_length=200)] = None,
 ) -> BeatAnswer:
     """One heartbeat of the device whose token is in ``X-Device-Token``. Idempotent."""
-    credential = await service.device_for_token(db, x_device_token)
-    result = await service.record_beats(
-        db,
-        credential,
-        [service.BeatIn(body.taken_at, body.status, body.readings)],
-        now=datetime.now(UTC),
-    )
+    beat = service.BeatIn(body.taken_at, body.status, body.readings)
+    result = await service.take_beats(db, [(x_device_token, beat)], now=datetime.now(UTC))
     return BeatAnswer(accepted=result.accepted, duplicates=result.duplicates)
 
 
@@ -78,23 +72,12 @@ async def heartbeat(
 async def heartbeat_batch(db: DbSession, body: Batch) -> BeatAnswer:
     """Many heartbeats at once (a site agent speaking for several devices, or a queue
     delivered after an outage); each carries its device's token."""
-    by_token: dict[str, list[service.BeatIn]] = defaultdict(list)
-    for item in body.heartbeats:
-        by_token[item.device_token].append(
-            service.BeatIn(item.taken_at, item.status, item.readings)
-        )
-    accepted = duplicates = 0
-    now = datetime.now(UTC)
-    credentials = [
-        (await service.device_for_token(db, token), items) for token, items in by_token.items()
+    sent = [
+        (item.device_token, service.BeatIn(item.taken_at, item.status, item.readings))
+        for item in body.heartbeats
     ]
-    # Lock devices in one global order (tenant, id): concurrent batches never deadlock.
-    for credential, items in sorted(
-        credentials, key=lambda c: (str(c[0].tenant_id), str(c[0].device_id))
-    ):
-        result = await service.record_beats(db, credential, items, now=now)
-        accepted, duplicates = accepted + result.accepted, duplicates + result.duplicates
-    return BeatAnswer(accepted=accepted, duplicates=duplicates)
+    result = await service.take_beats(db, sent, now=datetime.now(UTC), batch=True)
+    return BeatAnswer(accepted=result.accepted, duplicates=result.duplicates)
 
 
 class SiteIn(BaseModel):
