@@ -16,7 +16,8 @@ from psycopg_pool import AsyncConnectionPool
 from siaga_platform.hardware import beat_sql
 
 DSN = os.environ["BARE_DSN"]
-pool = AsyncConnectionPool(DSN, min_size=4, max_size=20, open=False)
+POOL_SIZE = int(os.environ.get("BARE_POOL_SIZE", "16"))
+pool = AsyncConnectionPool(DSN, min_size=POOL_SIZE, max_size=POOL_SIZE * 2, open=False)
 
 
 async def _handle(token: str, body: dict[str, Any]) -> tuple[int, bytes]:

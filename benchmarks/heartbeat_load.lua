@@ -1,7 +1,7 @@
 -- wrk script for heartbeats_bench.py: random device tokens, a unique taken_at per request
 -- (thread index as the second, a counter as the microseconds), single or batch form.
 -- Environment: BENCH_TOKENS (file, one token per line), BENCH_BASE (e.g. 2026-11-27T10:00),
--- BENCH_BATCH (0 for the single form, else heartbeats per batch), BENCH_RUN (0..9: each run
+-- BENCH_BATCH (0 for the single form, else heartbeats per batch), BENCH_RUN (0..14: each run
 -- of the same minute uses other seconds, so no run repeats another's beats).
 local tokens, counter, second, batch, base = {}, 0, 0, 0, ""
 local thread_count = 0

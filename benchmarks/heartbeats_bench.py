@@ -1,13 +1,14 @@
 """Heartbeat ingestion at scale on PostgreSQL (issue: recording hardware health).
 
-50,000 registered devices over 514 regencies. Siaga (one uvicorn worker, the real app with its
-sweep loop running) and a bare endpoint doing the same database work with no framework
-(benchmarks/bare_heartbeat.py, one uvicorn worker) are loaded in turn from a separate process
-with concurrent clients; reports heartbeats/s, p50/p95/p99 latency, the Siaga/bare ratio, the
-batch form's throughput, and the worker's resident memory.
+50,000 registered devices over 514 regencies. Siaga (the real app with its sweep loop running)
+and a bare endpoint sending the same statements with no framework (benchmarks/bare_heartbeat.py)
+are served in turn by uvicorn, one worker per core, and loaded by wrk at several levels of
+concurrent clients; reports heartbeats/s, p50/p95/p99 latency and the Siaga/bare ratio per
+level, the batch form's throughput, and the workers' resident memory.
 
     make bench                         # all benchmarks
-    BENCH_DEVICES=5000 BENCH_SECONDS=10 .venv/bin/python -m benchmarks.heartbeats_bench
+    BENCH_DEVICES=5000 BENCH_SECONDS=10 BENCH_CONCURRENCY=4,32 \
+        infra/postgres/with-throwaway.sh var/pgbench .venv/bin/python -m benchmarks.heartbeats_bench
 """
 
 from __future__ import annotations
@@ -30,10 +31,13 @@ import psycopg
 from benchmarks.applications_bench import SETTINGS, prepare
 from benchmarks.common import REPO_ROOT as ROOT
 from benchmarks.common import BenchDatabase
+from siaga_web.server import HTTP_PROTOCOL
 
 DEVICES = int(os.environ.get("BENCH_DEVICES", "50000"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
-CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "32"))
+#: Concurrent clients of each run; each level is a run of its own.
+CONCURRENCY_LEVELS = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "4,16,32").split(",")]
+POOL_SIZE = max(CONCURRENCY_LEVELS) // int(os.environ.get("BENCH_WORKERS", "2"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))  # one per core: the target is per machine
 WRK_THREADS = 2
 BATCH = 50
@@ -112,6 +116,9 @@ def start(module: str, port: int, env: dict[str, str], factory: bool) -> subproc
         "--no-access-log",
         "--workers",
         str(WORKERS),
+        # Siaga's own server set-up for both (TCP_NODELAY on every connection: see there).
+        "--http",
+        HTTP_PROTOCOL,
     ]
     if factory:
         command.append("--factory")
@@ -147,14 +154,16 @@ class LoadResult:
     errors: int
 
 
-def load(url: str, tokens_file: Path, run: int, *, batch: int, seconds: float) -> LoadResult:
+def load(
+    url: str, tokens_file: Path, run: int, *, batch: int, seconds: float, clients: int
+) -> LoadResult:
     """Drives the endpoint with wrk (C, little CPU, so the server gets most of both cores)."""
     base = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
     answer = subprocess.run(
         [
             shutil.which("wrk") or "wrk",
             f"-t{WRK_THREADS}",
-            f"-c{CONCURRENCY}",
+            f"-c{clients}",
             f"-d{seconds:.0f}s",
             "--latency",
             "--timeout",
@@ -196,7 +205,7 @@ def describe(name: str, result: LoadResult) -> str:
 def main() -> None:
     print(
         f"heartbeat benchmark: {DEVICES:,} devices, {SECONDS:.0f} s per run, "
-        f"{CONCURRENCY} concurrent clients",
+        f"concurrent clients {', '.join(map(str, CONCURRENCY_LEVELS))}",
         flush=True,
     )
     database = BenchDatabase.create()
@@ -208,9 +217,14 @@ def main() -> None:
     siaga_env = {
         "SIAGA_DATABASE_URL": database.app_url,
         "SIAGA_SECRET_KEY": SETTINGS.secret_key.get_secret_value(),
+        # As many pooled connections as requests in flight per worker (the bare pool's too).
+        "SIAGA_DATABASE_POOL_SIZE": str(POOL_SIZE),
     }
-    bare_env = {"BARE_DSN": database.app_url.replace("postgresql+psycopg", "postgresql")}
-    rates = {}
+    bare_env = {
+        "BARE_DSN": database.app_url.replace("postgresql+psycopg", "postgresql"),
+        "BARE_POOL_SIZE": str(POOL_SIZE),
+    }
+    rates: dict[tuple[str, int], float] = {}
     run = 0
     for name, module, env, factory, port in (
         ("siaga", "siaga_web.app:create_app", siaga_env, True, 18901),
@@ -219,21 +233,31 @@ def main() -> None:
         processes = start(module, port, env, factory)
         try:
             url = f"http://127.0.0.1:{port}"
-            load(url, tokens_file, run, batch=0, seconds=5)  # warm up
-            single = load(url, tokens_file, run + 1, batch=0, seconds=SECONDS)
-            run += 2
-            rates[name] = single.rate
-            print(describe(f"{name} single", single), flush=True)
-            if name == "siaga":
-                batched = load(url, tokens_file, run, batch=BATCH, seconds=SECONDS)
+            load(url, tokens_file, run, batch=0, seconds=5, clients=max(CONCURRENCY_LEVELS))
+            run += 1
+            for clients in CONCURRENCY_LEVELS:
+                single = load(url, tokens_file, run, batch=0, seconds=SECONDS, clients=clients)
                 run += 1
-                print(describe(f"siaga batches of {BATCH}", batched), flush=True)
+                rates[(name, clients)] = single.rate
+                print(describe(f"{name} single, {clients} clients", single), flush=True)
+            if name == "siaga":
+                for clients in CONCURRENCY_LEVELS:
+                    batched = load(
+                        url, tokens_file, run, batch=BATCH, seconds=SECONDS, clients=clients
+                    )
+                    run += 1
+                    print(
+                        describe(f"siaga batches of {BATCH}, {clients} clients", batched),
+                        flush=True,
+                    )
             memory = ", ".join(f"{rss_mib(pid):.0f}" for pid in worker_pids(processes))
             print(f"{name} resident memory per worker: {memory} MiB", flush=True)
         finally:
             processes.terminate()
             processes.wait(timeout=30)
-    print(f"ratio siaga/bare (single): {rates['siaga'] / rates['bare']:.2f}", flush=True)
+    for clients in CONCURRENCY_LEVELS:
+        ratio = rates[("siaga", clients)] / rates[("bare", clients)]
+        print(f"ratio siaga/bare (single, {clients} clients): {ratio:.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -103,15 +103,16 @@ def _schema_is_current(url: str) -> bool:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Worker processes (one per core in production)."),
 ) -> None:
     """Serve the web app (uvicorn)."""
-    import uvicorn
+    from siaga_web.server import serve as run_server
 
     settings = load_settings()
     if not _schema_is_current(settings.database_url):
         fail("database belum disiapkan: jalankan `siaga db upgrade` dahulu.")
     typer.echo(f"Siaga berjalan di http://{host}:{port}  (Ctrl+C untuk berhenti)")
-    uvicorn.run("siaga_web.app:create_app", factory=True, host=host, port=port, log_level="info")
+    run_server(host, port, workers=workers, log_level="info")
 
 
 @db_app.command("upgrade")

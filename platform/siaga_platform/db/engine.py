@@ -78,6 +78,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = async_url(url)
     ensure_sqlite_dir(url)
     if url.startswith("sqlite"):
+        for postgresql_only in ("pool_size", "max_overflow", "pool_pre_ping"):
+            kwargs.pop(postgresql_only, None)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _prepare_sqlite(engine)
         return engine

@@ -80,8 +80,9 @@ async def store(db: AsyncSession, beats: Sequence[HashedBeat], *, now: datetime)
                 "readings": [json.dumps(beat.readings) for beat in beats],
             },
         )
-        device_rows = await locked.fetchall()
-        new_beats = await stored.fetchall()
+    # Fetched after the pipeline's one Sync: a fetch inside it would flush a round trip of its own.
+    device_rows = await locked.fetchall()
+    new_beats = await stored.fetchall()
 
     devices: dict[uuid.UUID, FoldedDevice] = {}
     known: set[str] = set()
