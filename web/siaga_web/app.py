@@ -134,7 +134,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Notices silent devices (down after missed beats) and opens their incidents.
         watcher = asyncio.create_task(watch_forever(app.state.session_factory))
-        await warm_up(app.state.session_factory)
+        await warm_up(app, app.state.session_factory)
         # Everything built so far (modules, mappers, templates) lives as long as the process:
         # keep it out of the garbage collector's full passes, which otherwise rescan it while
         # a large page is being built (the national page's p95 was 300 ms against 170 ms p50).

@@ -78,12 +78,15 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = async_url(url)
     ensure_sqlite_dir(url)
     if url.startswith("sqlite"):
-        for postgresql_only in ("pool_size", "max_overflow", "pool_pre_ping"):
+        for postgresql_only in ("pool_size", "max_overflow", "pool_pre_ping", "pool_use_lifo"):
             kwargs.pop(postgresql_only, None)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _prepare_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # The most recently used connection first: the one the startup warm-up prepared serves the
+    # first request, and connections idle beyond the need are left to time out.
+    kwargs.setdefault("pool_use_lifo", True)
     return create_async_engine(url, **kwargs)
 
 

@@ -1,0 +1,45 @@
+"""The startup warm-up builds the national page and a province page in full, with real data,
+six times (psycopg prepares on the fifth use), and says so; it never stops the start."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from siaga_web.warmup import PREPARE_AFTER, warm_up
+from tests.fixtures.databases import ScratchDatabase
+from tests.fixtures.seed import seed
+from tests.fixtures.web import build_app
+
+
+async def test_the_warm_up_builds_both_pages_with_real_reads(
+    db: ScratchDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    await seed(db)
+    app = build_app(db)
+    summary_reads: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM hardware_summaries" in statement:
+            summary_reads.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        with caplog.at_level(logging.INFO, logger="siaga_web.warmup"):
+            await warm_up(app, db.session_factory)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+    assert "warm-up done" in caplog.text and "skipped" not in caplog.text
+    # The national page and the province page, each built PREPARE_AFTER + 1 times.
+    assert len(summary_reads) >= 2 * (PREPARE_AFTER + 1)
+
+
+async def test_an_empty_registry_is_no_reason_to_fail(
+    db: ScratchDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="siaga_web.warmup"):
+        await warm_up(build_app(db), db.session_factory)
+    assert "skipped" not in caplog.text
