@@ -223,3 +223,63 @@ async def test_concurrent_beats_of_one_device_fold_without_losing_any(
         last = kept.last_beat_at
         assert (last if last.tzinfo else last.replace(tzinfo=UTC)) == newest
         assert kept.logged_state == "up"
+
+
+async def test_a_time_sent_twice_in_a_batch_is_stored_once_and_folded_as_stored(
+    db: ScratchDatabase, client: httpx.AsyncClient
+) -> None:
+    device = await _device(client)
+    twice = _beat(1)
+    answer = await client.post(
+        "/api/v1/heartbeats/batch",
+        json={
+            "heartbeats": [
+                {**twice, "device_token": device["token"]},
+                {**twice, "status": "fault", "device_token": device["token"]},
+            ]
+        },
+    )
+    assert answer.json() == {"accepted": 1, "duplicates": 1}
+    who = await operator(db)
+    async with db.session_factory() as session:
+        await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
+        stored = await session.scalar(select(Heartbeat.status))
+    state = (await client.get(f"/api/v1/devices/{device['id']}")).json()["state"]
+    assert state == ("down" if stored == "fault" else "up")
+
+
+async def test_a_revoked_token_in_a_batch_refuses_it_and_stores_nothing(
+    db: ScratchDatabase, client: httpx.AsyncClient
+) -> None:
+    kept = await _device(client)
+    retired = await _device(client)
+    revoked = await client.post(
+        f"/api/v1/devices/{retired['id']}/revoke-tokens", headers=retired["csrf"]
+    )
+    assert revoked.json() == {"revoked": 1}
+    answer = await client.post(
+        "/api/v1/heartbeats/batch",
+        json={
+            "heartbeats": [
+                {**_beat(2), "device_token": kept["token"]},
+                {**_beat(1), "device_token": retired["token"]},
+            ]
+        },
+    )
+    assert answer.status_code == 401
+    assert await _count(db, Heartbeat, "62.12") == 0
+
+
+async def test_a_late_beat_is_history_only(db: ScratchDatabase, client: httpx.AsyncClient) -> None:
+    device = await _device(client)
+    token = {"X-Device-Token": device["token"]}
+    newer, older = _beat(1), _beat(2, "fault")
+    assert (await client.post("/api/v1/heartbeats", json=newer, headers=token)).status_code == 202
+    late = await client.post("/api/v1/heartbeats", json=older, headers=token)
+    assert late.json() == {"accepted": 1, "duplicates": 0}
+    answer = (await client.get(f"/api/v1/devices/{device['id']}")).json()
+    assert answer["state"] == "up"
+    assert datetime.fromisoformat(answer["last_beat_at"]).replace(tzinfo=UTC) == (
+        datetime.fromisoformat(newer["taken_at"])
+    )
+    assert await _count(db, Heartbeat, "62.12") == 2

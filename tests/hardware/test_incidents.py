@@ -39,8 +39,7 @@ async def _server(db: ScratchDatabase) -> tuple[object, object]:
 
 async def _beat(db: ScratchDatabase, token: str, at: datetime, status: BeatStatus) -> None:
     async with unit_of_work(db.session_factory) as session:
-        credential = await service.device_for_token(session, token)
-        await service.record_beats(session, credential, [service.BeatIn(at, status)], now=at)
+        await service.take_beats(session, [(token, service.BeatIn(at, status))], now=at)
 
 
 async def test_silence_opens_an_incident_and_recovery_closes_it(db: ScratchDatabase) -> None:

@@ -21,10 +21,13 @@ async def test_the_warm_up_builds_both_pages_with_real_reads(
     await seed(db)
     app = build_app(db)
     summary_reads: list[str] = []
+    writes: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if "FROM hardware_summaries" in statement:
             summary_reads.append(statement)
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            writes.append(statement)
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", count)
     try:
@@ -35,6 +38,7 @@ async def test_the_warm_up_builds_both_pages_with_real_reads(
     assert "warm-up done" in caplog.text and "skipped" not in caplog.text
     # The national page and the province page, each built PREPARE_AFTER + 1 times.
     assert len(summary_reads) >= 2 * (PREPARE_AFTER + 1)
+    assert writes == []
 
 
 async def test_an_empty_registry_is_no_reason_to_fail(
@@ -42,4 +46,4 @@ async def test_an_empty_registry_is_no_reason_to_fail(
 ) -> None:
     with caplog.at_level(logging.INFO, logger="siaga_web.warmup"):
         await warm_up(build_app(db), db.session_factory)
-    assert "skipped" not in caplog.text
+    assert "skipped" not in caplog.text and "warm-up done" not in caplog.text

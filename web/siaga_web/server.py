@@ -4,7 +4,8 @@ turns Nagle's algorithm off on every accepted connection.
 Why the protocol: with ``--workers N`` uvicorn binds the listening socket itself and leaves its
 ``proto`` at 0; asyncio sets ``TCP_NODELAY`` only on sockets that say ``IPPROTO_TCP``, so each
 keep-alive response waited ~40 ms for the client's delayed ACK (uvicorn issue #3149). Measured
-here: two workers answered every heartbeat in 44 ms, however idle the machine.
+here: two workers answered every heartbeat in 44 ms, however idle the machine. uvloop (the loop
+uvicorn picks when installed) sets it itself; this keeps it so on the asyncio loop too.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     # The most recently used connection first: the one the startup warm-up prepared serves the
-    # first request, and connections idle beyond the need are left to time out.
+    # first request (and a quiet server keeps using the same few connections).
     kwargs.setdefault("pool_use_lifo", True)
     return create_async_engine(url, **kwargs)
 

@@ -28,7 +28,8 @@ LOCK = (
     " ORDER BY d.tenant_id, d.id FOR UPDATE OF d"
 )
 
-#: Each beat stored once (the key is tenant, device, time): a beat sent twice returns no row.
+#: Each beat stored once (the key is tenant, device, time): a beat sent twice returns no row,
+#: and a time sent twice in one batch is stored once, with the status the fold then uses.
 STORE = (
     "INSERT INTO hardware_heartbeats"
     " (tenant_id, device_id, taken_at, status, readings, received_at)"
@@ -37,7 +38,7 @@ STORE = (
     " %(readings)s::text[]) AS b(token_hash, taken_at, status, readings)"
     " JOIN hardware_device_tokens AS t"
     " ON t.token_hash = b.token_hash AND t.revoked_at IS NULL"
-    " ON CONFLICT DO NOTHING RETURNING device_id, taken_at"
+    " ON CONFLICT DO NOTHING RETURNING device_id, taken_at, status"
 )
 
 #: The devices' kept state after folding their new beats (computed by ``state.apply_beat``).

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,6 +56,10 @@ class HashedBeat:
     readings: dict[str, Any]
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC) if moment is not None else None
+
+
 async def _driver_connection(db: AsyncSession) -> Any:
     connection = await db.connection()  # the unit of work's transaction, committed by it
     raw = await connection.get_raw_connection()
@@ -83,25 +86,21 @@ async def store(db: AsyncSession, beats: Sequence[HashedBeat], *, now: datetime)
     # Fetched after the pipeline's one Sync: a fetch inside it would flush a round trip of its own.
     device_rows = await locked.fetchall()
     new_beats = await stored.fetchall()
+    refused = frozenset(hashes) - {row[0] for row in device_rows}
+    if refused:  # the caller refuses the request and the transaction is rolled back
+        return StoredBeats(devices=[], accepted=0, refused=refused)
 
     devices: dict[uuid.UUID, FoldedDevice] = {}
-    known: set[str] = set()
-    for token_hash, *kept in device_rows:
-        known.add(token_hash)
-        devices.setdefault(kept[1], FoldedDevice(*kept))
-    by_device: dict[uuid.UUID, list[datetime]] = defaultdict(list)
-    for device_id, taken_at in new_beats:
-        by_device[device_id].append(taken_at)
-    device_of = {row[0]: row[2] for row in device_rows}
-    status_at: dict[tuple[uuid.UUID, datetime], BeatStatus] = {}
-    for beat in beats:  # the same beat twice in one batch: the first is the one stored
-        if beat.token_hash in device_of:
-            status_at.setdefault((device_of[beat.token_hash], beat.taken_at), beat.status)
-    for device_id, times in by_device.items():
+    for _token_hash, tenant_id, device_id, interval, last, *kept in device_rows:
+        devices.setdefault(
+            device_id, FoldedDevice(tenant_id, device_id, interval, _utc(last), *kept)
+        )
+    # Folded from the rows stored (their own status), oldest first; the driver gives times in
+    # the server's zone, the fold compares them in UTC like every other time in Siaga.
+    for device_id, taken_at, status in sorted(new_beats, key=lambda row: row[1]):
         device = devices[device_id]
-        for taken_at in sorted(times):
-            device.accepted += 1
-            apply_beat(device, status_at[(device_id, taken_at)], taken_at)
+        device.accepted += 1
+        apply_beat(device, BeatStatus(status), taken_at.astimezone(UTC))
 
     folded = [device for device in devices.values() if device.accepted]
     if folded:
@@ -117,8 +116,4 @@ async def store(db: AsyncSession, beats: Sequence[HashedBeat], *, now: datetime)
                 "silent_after": [d.silent_after for d in folded],
             },
         )
-    return StoredBeats(
-        devices=list(devices.values()),
-        accepted=len(new_beats),
-        refused=frozenset(hashes) - known,
-    )
+    return StoredBeats(devices=list(devices.values()), accepted=len(new_beats), refused=refused)

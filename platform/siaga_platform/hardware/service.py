@@ -182,7 +182,7 @@ async def take_beats(
     for credential, beats in sorted(
         credentials, key=lambda c: (str(c[0].tenant_id), str(c[0].device_id))
     ):
-        accepted += (await record_beats(db, credential, beats, now=now)).accepted
+        accepted += (await _record_beats(db, credential, beats, now=now)).accepted
     return BeatResult(accepted, len(sent) - accepted)
 
 
@@ -199,16 +199,18 @@ async def _take_on_postgresql(
     )
     if stored.refused:
         raise DeviceTokenRefused()
+    moved: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     for folded in stored.devices:
         if folded.accepted and derive_state(folded, now).value != folded.logged_state:
-            await enter_scope(db, TenantScope.single(folded.tenant_id))
-            device = await repository.device(db, folded.id, lock=True)
-            if device is not None:
-                await _settle_state(db, device, now=now)
+            moved[folded.tenant_id].append(folded.id)
+    for tenant_id in sorted(moved, key=str):  # the lock order of the intake: (tenant, id)
+        await enter_scope(db, TenantScope.single(tenant_id))
+        devices = [await repository.device(db, i, lock=True) for i in sorted(moved[tenant_id])]
+        await _settle_states(db, [d for d in devices if d is not None], now=now)
     return BeatResult(stored.accepted, len(sent) - stored.accepted)
 
 
-async def record_beats(
+async def _record_beats(
     db: AsyncSession, credential: DeviceToken, beats: list[BeatIn], *, now: datetime
 ) -> BeatResult:
     """Stores one device's new beats through the ORM (a beat sent twice counts once) and folds
@@ -235,19 +237,25 @@ async def record_beats(
         accepted += 1
         apply_beat(device, beat.status, beat.taken_at)
     if accepted:
-        await _settle_state(db, device, now=now)
+        await _settle_states(db, [device], now=now)
     await db.flush()
     return BeatResult(accepted, duplicates)
 
 
-async def _settle_state(db: AsyncSession, device: Device, *, now: datetime) -> None:
-    """A device whose derived state moved: logged, its site's incidents reconciled and the
-    regency's summary refreshed, in the beat's transaction. Recovery and faults show at once;
-    silence is noticed by the sweep."""
-    state = derive_state(device, now)
-    if state.value == device.logged_state:
+async def _settle_states(db: AsyncSession, devices: Sequence[Device], *, now: datetime) -> None:
+    """Devices of one regency whose derived state may have moved: each change logged, then the
+    sites' incidents reconciled (in one order) and the regency's summary refreshed once, in the
+    beats' transaction: concurrent batches never lock them crosswise. Recovery and faults show
+    at once; silence is noticed by the sweep."""
+    moved = []
+    for device in devices:
+        state = derive_state(device, now)
+        if state.value != device.logged_state:
+            await log_state(db, device, state, now=now)
+            moved.append(device)
+    if not moved:
         return
-    await log_state(db, device, state, now=now)
     windows = list(await repository.maintenance_between(db, now - timedelta(days=1), now))
-    await reconcile_site_incidents(db, device.site_id, now=now, windows=windows)
-    await summary.refresh(db, device.tenant_id, now=now)
+    for site_id in sorted({device.site_id for device in moved}, key=str):
+        await reconcile_site_incidents(db, site_id, now=now, windows=windows)
+    await summary.refresh(db, moved[0].tenant_id, now=now)
