@@ -43,7 +43,6 @@ class FoldedDevice:
 @dataclass(frozen=True, slots=True)
 class StoredBeats:
     devices: list[FoldedDevice]
-    accepted: int
     #: Token hashes that named no device (unknown or revoked).
     refused: frozenset[str]
 
@@ -54,10 +53,6 @@ class HashedBeat:
     taken_at: datetime
     status: BeatStatus
     readings: dict[str, Any]
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    return moment.astimezone(UTC) if moment is not None else None
 
 
 async def _driver_connection(db: AsyncSession) -> Any:
@@ -88,13 +83,12 @@ async def store(db: AsyncSession, beats: Sequence[HashedBeat], *, now: datetime)
     new_beats = await stored.fetchall()
     refused = frozenset(hashes) - {row[0] for row in device_rows}
     if refused:  # the caller refuses the request and the transaction is rolled back
-        return StoredBeats(devices=[], accepted=0, refused=refused)
+        return StoredBeats(devices=[], refused=refused)
 
     devices: dict[uuid.UUID, FoldedDevice] = {}
     for _token_hash, tenant_id, device_id, interval, last, *kept in device_rows:
-        devices.setdefault(
-            device_id, FoldedDevice(tenant_id, device_id, interval, _utc(last), *kept)
-        )
+        last = last.astimezone(UTC) if last is not None else None
+        devices.setdefault(device_id, FoldedDevice(tenant_id, device_id, interval, last, *kept))
     # Folded from the rows stored (their own status), oldest first; the driver gives times in
     # the server's zone, the fold compares them in UTC like every other time in Siaga.
     for device_id, taken_at, status in sorted(new_beats, key=lambda row: row[1]):
@@ -116,4 +110,4 @@ async def store(db: AsyncSession, beats: Sequence[HashedBeat], *, now: datetime)
                 "silent_after": [d.silent_after for d in folded],
             },
         )
-    return StoredBeats(devices=list(devices.values()), accepted=len(new_beats), refused=refused)
+    return StoredBeats(devices=list(devices.values()), refused=refused)

@@ -207,7 +207,8 @@ async def _take_on_postgresql(
         await enter_scope(db, TenantScope.single(tenant_id))
         devices = [await repository.device(db, i, lock=True) for i in sorted(moved[tenant_id])]
         await _settle_states(db, [d for d in devices if d is not None], now=now)
-    return BeatResult(stored.accepted, len(sent) - stored.accepted)
+    accepted = sum(device.accepted for device in stored.devices)
+    return BeatResult(accepted, len(sent) - accepted)
 
 
 async def _record_beats(
