@@ -6,6 +6,9 @@ unsafe there and says why in one line.
 
 from __future__ import annotations
 
+import difflib
+import os
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -23,8 +26,25 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-class UnsafeProductionSettings(ValueError):
+class SettingsRefused(ValueError):
+    """Settings the process must not start with; the message is the one line to show."""
+
+
+class UnsafeProductionSettings(SettingsRefused):
     """Raised when production would start with a development-only default."""
+
+
+class UnknownSettingName(SettingsRefused):
+    """A ``SIAGA_*`` name that is no setting: a typo would otherwise be ignored silently
+    (``SIAGA_ENV=production`` started a development server with the demo sign-in)."""
+
+
+ENV_PREFIX = "SIAGA_"
+#: ``SIAGA_*`` names read by the test and benchmark tooling, not by the app.
+TOOLING_NAMES = ("SIAGA_TEST_", "SIAGA_BENCH", "SIAGA_REQUIRE_SERVICES", "SIAGA_KEYCLOAK_")
+#: A production secret key: long, and not a word or a repeated pattern.
+SECRET_MIN_LENGTH = 32
+SECRET_MIN_DISTINCT = 16
 
 
 class Settings(BaseSettings):
@@ -37,9 +57,16 @@ class Settings(BaseSettings):
     #: PostgreSQL connections each worker keeps open: about the requests it serves at once
     #: (beyond it, up to as many again are opened and closed per request).
     database_pool_size: int = Field(default=10, ge=1, le=100)
+    #: JSON API requests a minute per signed-in session or Bearer token (all replicas).
+    api_requests_per_minute: int = Field(default=600, ge=1)
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     dev_sign_in: bool = True
+    #: The address the office publishes (QR codes, redirects, the Origin check of forms).
     base_url: str = "http://127.0.0.1:8000"
+    #: Reverse proxies whose ``X-Forwarded-For``/``-Proto`` are believed: comma-separated
+    #: addresses or networks (``10.0.0.5,10.1.0.0/16``). Empty: no proxy is trusted, the
+    #: connection's own address is the client (rate limits key on it).
+    trusted_proxies: str = ""
 
     keycloak_server_url: str | None = None
     keycloak_realm: str = "siaga"
@@ -98,9 +125,15 @@ class Settings(BaseSettings):
     def _refuse_unsafe_production(self) -> Settings:
         if not self.is_production:
             return self
-        if self.secret_key.get_secret_value() == DEFAULT_SECRET_KEY:
+        secret = self.secret_key.get_secret_value()
+        if secret == DEFAULT_SECRET_KEY:
             raise UnsafeProductionSettings(
                 "SIAGA_SECRET_KEY is the development default: set a long random secret"
+            )
+        if len(secret) < SECRET_MIN_LENGTH or len(set(secret)) < SECRET_MIN_DISTINCT:
+            raise UnsafeProductionSettings(
+                f"SIAGA_SECRET_KEY is too short or too simple: use at least {SECRET_MIN_LENGTH} "
+                "random characters (python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         if self.uses_sqlite:
             raise UnsafeProductionSettings(
@@ -131,6 +164,39 @@ def settings_error_line(error: Exception) -> str:
     return str(error)
 
 
+def known_names() -> set[str]:
+    return {f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields}
+
+
+def unknown_setting_names(environment: Mapping[str, str]) -> list[str]:
+    known = known_names()
+    return sorted(
+        name
+        for name in environment
+        if name.upper().startswith(ENV_PREFIX)
+        and name.upper() not in known
+        and not name.upper().startswith(TOOLING_NAMES)
+    )
+
+
+def refuse_unknown_names(environment: Mapping[str, str], env_file: Path | None) -> None:
+    """Refuse a ``SIAGA_*`` name in the environment or the ``.env`` file that is no setting."""
+    names = dict(environment)
+    if env_file is not None and env_file.is_file():
+        from dotenv import dotenv_values
+
+        names.update({k: v or "" for k, v in dotenv_values(env_file).items()})
+    unknown = unknown_setting_names(names)
+    if not unknown:
+        return
+    name = unknown[0]
+    close = difflib.get_close_matches(name.upper(), sorted(known_names()), n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    raise UnknownSettingName(f"{name} is not a Siaga setting{hint}; see .env.example")
+
+
 @lru_cache
 def get_settings() -> Settings:
+    """The settings of this process, after refusing unknown ``SIAGA_*`` names."""
+    refuse_unknown_names(os.environ, Path(".env"))
     return Settings()

@@ -17,7 +17,6 @@ from pyzbar.pyzbar import decode
 
 from siaga_platform.auth.principal import Role
 from siaga_tenants.demo.seed import demo_subject
-from siaga_web.routes import letters as letter_routes
 from tests.fixtures.applications import operator
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
@@ -30,10 +29,8 @@ REGISTER = "/wilayah/62.12/suket"
 @pytest.fixture
 async def client(db: ScratchDatabase) -> AsyncIterator[httpx.AsyncClient]:
     await seed(db)
-    letter_routes.VERIFY_LIMIT._hits.clear()
     async with client_for(build_app(db)) as client:
         yield client
-    letter_routes.VERIFY_LIMIT._hits.clear()
 
 
 async def _issue(client: httpx.AsyncClient, db: ScratchDatabase, serial: int = 1) -> str:

@@ -75,3 +75,54 @@ def test_cli_prints_the_refusal_as_one_line() -> None:
     assert result.stderr.strip().count("\n") == 0
     assert "SIAGA_SECRET_KEY" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_short_or_simple_production_secret_is_refused() -> None:
+    assert "too short or too simple" in refusal(secret_key="x")
+    assert "too short or too simple" in refusal(secret_key="ab" * 20)  # long, but two letters
+
+
+def test_unknown_siaga_names_are_refused_with_a_suggestion(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from siaga_platform.config import UnknownSettingName, refuse_unknown_names
+
+    with pytest.raises(UnknownSettingName) as typo:
+        refuse_unknown_names({"SIAGA_ENV": "production"}, None)
+    assert "SIAGA_ENV is not a Siaga setting" in str(typo.value)
+    assert "SIAGA_ENVIRONMENT" in str(typo.value)
+    env_file = Path(str(tmp_path)) / ".env"
+    env_file.write_text("SIAGA_DATABSE_URL=postgresql://x\n")
+    with pytest.raises(UnknownSettingName, match="SIAGA_DATABASE_URL"):
+        refuse_unknown_names({}, env_file)
+    # Settings, other programs' names and the test tooling's own names pass.
+    refuse_unknown_names(
+        {"SIAGA_ENVIRONMENT": "production", "PATH": "/bin", "SIAGA_TEST_POSTGRES_PORT": "1"},
+        None,
+    )
+
+
+def test_the_cli_refuses_a_misspelt_setting_before_starting() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIAGA_")}
+    env["SIAGA_ENV"] = "production"
+    result = subprocess.run(
+        [sys.executable, "-m", "siaga_web.cli", "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "SIAGA_ENV is not a Siaga setting (did you mean SIAGA_ENVIRONMENT?)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_env_example_names_every_setting_and_nothing_else() -> None:
+    from pathlib import Path
+
+    from dotenv import dotenv_values
+
+    from siaga_platform.config import known_names, unknown_setting_names
+
+    example = dotenv_values(Path(__file__).resolve().parents[2] / ".env.example")
+    assert unknown_setting_names({k: v or "" for k, v in example.items()}) == []
+    assert known_names() - set(example) == set()

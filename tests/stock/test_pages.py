@@ -11,7 +11,6 @@ import pytest
 
 from siaga_platform.auth.principal import Role
 from siaga_tenants.demo.seed import demo_subject
-from siaga_web.routes import stock as stock_routes
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
 from tests.fixtures.web import build_app, client_for, csrf_from, sign_in
@@ -79,10 +78,8 @@ async def test_receive_spoil_and_see_the_card(client: httpx.AsyncClient) -> None
 
 
 async def test_the_public_notice_is_rate_limited(client: httpx.AsyncClient) -> None:
-    stock_routes.PUBLIC_LIMIT._hits.clear()
     answers = [(await client.get("/publik/62.12/blanko")).status_code for _ in range(31)]
     assert answers[:30] == [200] * 30 and answers[30] == 429
-    stock_routes.PUBLIC_LIMIT._hits.clear()
 
 
 async def test_supervisor_approves_a_loan_and_an_operator_cannot(

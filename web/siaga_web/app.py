@@ -17,12 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from siaga_platform.applications import importer
 from siaga_platform.auth.oidc import KeycloakOidc
 from siaga_platform.config import Settings, get_settings
 from siaga_platform.db.engine import create_engine, create_session_factory
 from siaga_platform.errors import DomainError
+from siaga_platform.hardware.service import DeviceTokenRefused
 from siaga_platform.hardware.watch import watch_forever
 from siaga_platform.letters.service import LetterConversion
+from siaga_platform.limits.service import RateLimiter, TooManyRequests
 from siaga_platform.observability.logging import configure_logging
 from siaga_platform.observability.sentry import init_sentry
 from siaga_platform.privacy.crypto import cipher_from_settings
@@ -31,6 +34,7 @@ from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry.service import local_date
 from siaga_web.deps import Public, SignInRequired
 from siaga_web.middleware import RequestIdMiddleware
+from siaga_web.ratelimit import DeviceTokenGuard, TtlCache
 from siaga_web.routes import (
     api,
     applications,
@@ -45,6 +49,7 @@ from siaga_web.routes import (
     signin,
     stock,
 )
+from siaga_web.security import SecurityMiddleware, body_limits, origin_of
 from siaga_web.templating import render
 from siaga_web.warmup import warm_up
 
@@ -69,6 +74,8 @@ def _error_response(request: Request, status: int, message: str, field: str | No
         403: "Tidak berhak",
         404: "Tidak ditemukan",
         409: "Bentrok",
+        413: "Terlalu besar",
+        429: "Terlalu banyak permintaan",
         503: "Layanan tidak tersedia",
     }
     return render(
@@ -92,11 +99,21 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        return _error_response(request, exc.status_code, exc.message, exc.field)
+        if isinstance(exc, DeviceTokenRefused):
+            # Counted after the request's transaction ended (SQLite has one writer).
+            await request.app.state.device_token_guard.count_failure(request)
+        response = _error_response(request, exc.status_code, exc.message, exc.field)
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        messages = {404: "Halaman tidak ditemukan. Periksa alamatnya.", 405: "Cara akses salah."}
+        messages = {
+            404: "Halaman tidak ditemukan. Periksa alamatnya.",
+            405: "Cara akses salah.",
+            413: str(exc.detail),
+        }
         message = messages.get(exc.status_code, "Permintaan tidak dapat diproses.")
         return _error_response(request, exc.status_code, message, None)
 
@@ -165,6 +182,12 @@ def create_app(
     app.state.card_handover = LetterConversion(local_date=local_date)
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
+    app.state.rate_limiter = RateLimiter(
+        app.state.session_factory, secret=settings.secret_key.get_secret_value().encode()
+    )
+    app.state.device_token_guard = DeviceTokenGuard()
+    # The public stock notice, a minute per regency (each replica its own: it is public).
+    app.state.public_cache = TtlCache(seconds=60)
 
     app.add_middleware(
         SessionMiddleware,
@@ -175,6 +198,13 @@ def create_app(
         https_only=settings.is_production,
     )
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(
+        SecurityMiddleware,
+        limits=body_limits(importer.MAX_FILE_BYTES),
+        production=settings.is_production,
+        # Sign-in and sign-out forms lead on to Keycloak.
+        form_targets=[origin_of(settings.keycloak_server_url or "")] if oidc else [],
+    )
     _install_error_handlers(app)
 
     routers = (

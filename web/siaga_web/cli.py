@@ -17,7 +17,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from siaga_platform.config import Settings, UnsafeProductionSettings, get_settings
+from siaga_platform.config import Settings, SettingsRefused, get_settings
 from siaga_platform.config import settings_error_line as _settings_error_line
 from siaga_platform.db.engine import create_engine, create_session_factory, unit_of_work
 from siaga_platform.errors import DomainError
@@ -54,7 +54,7 @@ def load_settings() -> Settings:
     try:
         get_settings.cache_clear()
         return get_settings()
-    except (ValidationError, UnsafeProductionSettings) as error:
+    except (ValidationError, SettingsRefused) as error:
         fail(_settings_error_line(error), code=2)
 
 
@@ -112,7 +112,9 @@ def serve(
     if not _schema_is_current(settings.database_url):
         fail("database belum disiapkan: jalankan `siaga db upgrade` dahulu.")
     typer.echo(f"Siaga berjalan di http://{host}:{port}  (Ctrl+C untuk berhenti)")
-    run_server(host, port, workers=workers, log_level="info")
+    run_server(
+        host, port, trusted_proxies=settings.trusted_proxies, workers=workers, log_level="info"
+    )
 
 
 @db_app.command("upgrade")

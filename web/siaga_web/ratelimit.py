@@ -1,41 +1,107 @@
-"""A small per-client rate limit and response cache for public pages (no sign-in). Each
-replica keeps its own counts: a client spread over replicas gets a little more, which is
-fine for pages meant to be read by anyone."""
+"""Which requests are limited, keyed on what, and a per-replica cache for public pages.
+
+The counts live in the database (``siaga_platform.limits``), so a limit holds across workers
+and replicas. The client address is the connection's, or the one a trusted proxy forwarded
+(``SIAGA_TRUSTED_PROXIES``; uvicorn applies it before any route sees the request).
+Each limit is checked before the request's own transaction begins.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
 
 from fastapi import Request
 
-from siaga_platform.errors import DomainError
+from siaga_platform.limits.service import Limit, RateLimiter, TooManyRequests
+from siaga_web.deps import SESSION_ID
+
+PUBLIC_STOCK = Limit(
+    "public-stock", 30, "Terlalu banyak permintaan dari alamat ini. Coba lagi dalam satu menit."
+)
+LETTER_VERIFICATION = Limit(
+    "letter-verify", 20, "Terlalu banyak pemeriksaan dari alamat ini. Coba lagi dalam satu menit."
+)
+SIGN_IN = Limit("sign-in", 20, "Terlalu banyak percobaan masuk dari alamat ini. Tunggu satu menit.")
+DEVICE_TOKEN_FAILURES = Limit(
+    "device-token-failures",
+    30,
+    "Terlalu banyak token perangkat yang ditolak dari alamat ini. Periksa token agen, "
+    "lalu tunggu satu menit.",
+)
+API_MESSAGE = "Terlalu banyak permintaan API. Tunggu sebentar lalu coba lagi."
 
 
-class TooManyRequests(DomainError):
-    status_code = 429
-    message = "Terlalu banyak permintaan dari alamat ini. Coba lagi dalam satu menit."
+def limiter(request: Request) -> RateLimiter:
+    found: RateLimiter = request.app.state.rate_limiter
+    return found
 
 
-class RateLimit:
-    def __init__(self, per_minute: int, *, max_clients: int = 10_000) -> None:
-        self.per_minute = per_minute
-        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
-        self._max_clients = max_clients
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
-    def check(self, request: Request) -> None:
-        client = request.client.host if request.client else "unknown"
-        now = time.monotonic()
-        hits = self._hits.pop(client, deque())
-        while hits and now - hits[0] > 60:
-            hits.popleft()
-        if len(hits) >= self.per_minute:
-            self._hits[client] = hits
-            raise TooManyRequests()
-        hits.append(now)
-        self._hits[client] = hits
-        while len(self._hits) > self._max_clients:  # forget the least recent clients
-            self._hits.popitem(last=False)
+
+def per_client(limit: Limit) -> Callable[[Request], Awaitable[None]]:
+    """A dependency counting the request against ``limit`` for its client address."""
+
+    async def check(request: Request) -> None:
+        await limiter(request).hit(limit, client_address(request))
+
+    return check
+
+
+def _api_key(request: Request) -> str:
+    """A signed-in session, a Bearer token (hashed), or else the client address."""
+    authorization = request.headers.get("authorization", "")
+    if authorization[:7].lower() == "bearer ":
+        return "token:" + hashlib.sha256(authorization[7:].strip().encode()).hexdigest()
+    session_id = request.session.get(SESSION_ID)
+    if isinstance(session_id, str):
+        return "session:" + session_id
+    return "address:" + client_address(request)
+
+
+async def device_token_guard(request: Request) -> None:
+    """Heartbeats from an address whose tokens keep failing are refused for a minute."""
+    guard: DeviceTokenGuard = request.app.state.device_token_guard
+    await guard.refuse_if_over(request)
+
+
+async def api_rate_limit(request: Request) -> None:
+    """The JSON API, per principal (session or token): one integration cannot starve others."""
+    per_minute: int = request.app.state.settings.api_requests_per_minute
+    await limiter(request).hit(Limit("api", per_minute, API_MESSAGE), _api_key(request))
+
+
+class DeviceTokenGuard:
+    """Failed device tokens per client address. Every beat would pay a database read to ask;
+    so a worker asks only for addresses it saw fail in the last two minutes itself (at most
+    one more failure per worker gets through before the shared count refuses)."""
+
+    def __init__(self) -> None:
+        self._recent: OrderedDict[str, float] = OrderedDict()
+
+    def _seen_failing(self, address: str) -> bool:
+        seen = self._recent.get(address)
+        return seen is not None and time.monotonic() - seen < 120
+
+    async def refuse_if_over(self, request: Request) -> None:
+        address = client_address(request)
+        if self._seen_failing(address):
+            await limiter(request).refuse_if_over(DEVICE_TOKEN_FAILURES, address)
+
+    async def count_failure(self, request: Request) -> None:
+        address = client_address(request)
+        self._recent.pop(address, None)
+        self._recent[address] = time.monotonic()
+        while len(self._recent) > 10_000:
+            self._recent.popitem(last=False)
+        # This failure is answered 401 all the same; the next request from here gets the 429.
+        with suppress(TooManyRequests):
+            await limiter(request).hit(DEVICE_TOKEN_FAILURES, address)
 
 
 class TtlCache:

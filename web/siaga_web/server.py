@@ -29,7 +29,19 @@ class HttpProtocol(HttpToolsProtocol):
         super().connection_made(transport)
 
 
-def serve(host: str, port: int, *, workers: int = 1, **options: Any) -> None:
+def proxy_options(trusted_proxies: str) -> dict[str, Any]:
+    """Forwarded headers only from the proxies named in the settings (uvicorn's default
+    trusts 127.0.0.1, so anyone reaching a local port could pick the client address the rate
+    limits key on)."""
+    trusted = ",".join(p.strip() for p in trusted_proxies.split(",") if p.strip())
+    if not trusted:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
+
+
+def serve(
+    host: str, port: int, *, trusted_proxies: str = "", workers: int = 1, **options: Any
+) -> None:
     uvicorn.run(
         "siaga_web.app:create_app",
         factory=True,
@@ -37,5 +49,6 @@ def serve(host: str, port: int, *, workers: int = 1, **options: Any) -> None:
         port=port,
         workers=workers,
         http=HTTP_PROTOCOL,
+        **proxy_options(trusted_proxies),
         **options,
     )

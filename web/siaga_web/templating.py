@@ -39,8 +39,13 @@ def render(
     *,
     block: str | None = None,
     status_code: int = 200,
+    public_page: bool = False,
 ) -> Response:
-    """Render a page, or only ``block`` of it when htmx asks for a fragment."""
+    """Render a page, or only ``block`` of it when htmx asks for a fragment.
+
+    ``public_page``: a page shared caches may keep; nothing of the visitor's session goes into
+    it (no CSRF token, no name), and no session is started for it.
+    """
     language = request_language(request)
     translations = i18n.translations(language)
     values: dict[str, Any] = {
@@ -50,8 +55,9 @@ def render(
         "_": translations.gettext,
         "angka": lambda v: i18n.format_number(v, language),
         "tanggal": lambda v: i18n.format_day(v, language),
-        "csrf_token": csrf_token(request),
-        "principal": getattr(request.state, "principal", None),
+        "csrf_token": "" if public_page else csrf_token(request),
+        "principal": None if public_page else getattr(request.state, "principal", None),
+        "public_page": public_page,
     }
     for key, value in (context or {}).items():
         # Label tables (``labels``, ``*_labels``) hold Indonesian source strings marked N_():

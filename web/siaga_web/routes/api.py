@@ -13,9 +13,12 @@ from siaga_platform.auth.principal import Principal
 from siaga_tenants.registry.service import provision_tenant
 from siaga_web.csrf import verify_csrf_unless_bearer
 from siaga_web.deps import DbSession, requires
+from siaga_web.ratelimit import api_rate_limit
 
 router = APIRouter(
-    prefix="/api/v1", tags=["api"], dependencies=[Depends(verify_csrf_unless_bearer)]
+    prefix="/api/v1",
+    tags=["api"],
+    dependencies=[Depends(api_rate_limit), Depends(verify_csrf_unless_bearer)],
 )
 
 

@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +39,7 @@ from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant
 from siaga_web.routes import letters as letter_routes
 from siaga_web.templating import render
+from siaga_web.uploads import Upload, read_upload
 
 router = APIRouter(prefix="/wilayah/{code}/permohonan", tags=["applications"])
 PAGE_SIZE = 50
@@ -372,18 +373,19 @@ async def import_page(request: Request, db: DbSession, context: Editor) -> Respo
     )
 
 
-@router.post("/impor/", dependencies=[Csrf])
+@router.post("/impor/")
 async def upload(
     request: Request,
     db: DbSession,
     context: Editor,
     background: BackgroundTasks,
-    file: Annotated[UploadFile, File()],
+    # After the permission: the file is read only for someone allowed to import.
+    _csrf: Annotated[None, Csrf],
+    file: Annotated[Upload, Depends(read_upload)],
 ) -> Response:
-    content = await file.read(importer.MAX_FILE_BYTES + 1)
     try:
         job = await importer.create_import(
-            db, context.principal, filename=file.filename or "impor.csv", content=content
+            db, context.principal, filename=file.filename, content=file.content
         )
     except DomainError as error:
         return render(

@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from siaga_platform.applications import importer, repository, service
@@ -22,11 +22,13 @@ from siaga_platform.errors import Forbidden, NotFound
 from siaga_tenants.regions import repository as regions
 from siaga_web.csrf import verify_csrf_unless_bearer
 from siaga_web.deps import DbSession, requires
+from siaga_web.ratelimit import api_rate_limit
+from siaga_web.uploads import Upload, read_upload
 
 router = APIRouter(
     prefix="/api/v1/applications",
     tags=["applications"],
-    dependencies=[Depends(verify_csrf_unless_bearer)],
+    dependencies=[Depends(api_rate_limit), Depends(verify_csrf_unless_bearer)],
 )
 Editor = Annotated[Principal, Depends(requires(Permission.EDIT_APPLICATIONS))]
 Opener = Annotated[Principal, Depends(requires(Permission.OPEN_APPLICATION_RECORD))]
@@ -239,13 +241,11 @@ async def upload_import(
     db: DbSession,
     principal: Editor,
     background: BackgroundTasks,
-    file: Annotated[UploadFile, File()],
+    # After the permission: the file is read only for someone allowed to import.
+    file: Annotated[Upload, Depends(read_upload)],
 ) -> ImportOut:
     tenant_id = _own_tenant(principal)
-    content = await file.read(importer.MAX_FILE_BYTES + 1)
-    job = await importer.create_import(
-        db, principal, filename=file.filename or "impor.csv", content=content
-    )
+    job = await importer.create_import(db, principal, filename=file.filename, content=file.content)
     kecamatan = [
         (k.code, k.name) for k in await regions.list_kecamatan(db, principal.tenant_code or "")
     ]

@@ -18,6 +18,7 @@ from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, Site
 from siaga_platform.hardware.state import derive_state
 from siaga_web.csrf import verify_csrf_unless_bearer
 from siaga_web.deps import DbSession, requires
+from siaga_web.ratelimit import api_rate_limit, device_token_guard
 
 
 async def device_token_route() -> None:
@@ -28,10 +29,14 @@ async def device_token_route() -> None:
 device_token_route.permission = "device-token"  # type: ignore[attr-defined]
 
 beats = APIRouter(
-    prefix="/api/v1/heartbeats", tags=["hardware"], dependencies=[Depends(device_token_route)]
+    prefix="/api/v1/heartbeats",
+    tags=["hardware"],
+    dependencies=[Depends(device_token_route), Depends(device_token_guard)],
 )
 router = APIRouter(
-    prefix="/api/v1", tags=["hardware"], dependencies=[Depends(verify_csrf_unless_bearer)]
+    prefix="/api/v1",
+    tags=["hardware"],
+    dependencies=[Depends(api_rate_limit), Depends(verify_csrf_unless_bearer)],
 )
 
 

@@ -27,7 +27,7 @@ from siaga_tenants.registry.service import letter_policy, local_day, update_lett
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, Public, TenantContext, in_tenant
 from siaga_web.exports import csv_response, xlsx_response
-from siaga_web.ratelimit import RateLimit
+from siaga_web.ratelimit import LETTER_VERIFICATION, per_client
 from siaga_web.templating import render
 
 router = APIRouter(tags=["letters"])
@@ -57,7 +57,6 @@ EVENT_LABELS = {
     "converted": N_("Diganti KTP-el"),
 }
 STATE_FILTERS = ("active", "expiring", "expired", "revoked")
-VERIFY_LIMIT = RateLimit(per_minute=20)
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
 EXPORT_HEADER = [
     "Nomor",
@@ -364,11 +363,12 @@ async def revoke(
     return RedirectResponse(f"/wilayah/{context.tenant.code}/suket/{letter_id}", status_code=303)
 
 
-@router.get("/verifikasi/{code}/{token}", dependencies=[Public])
+@router.get(
+    "/verifikasi/{code}/{token}", dependencies=[Public, Depends(per_client(LETTER_VERIFICATION))]
+)
 async def verify(request: Request, db: DbSession, code: str, token: str) -> Response:
     """What the QR code opens: valid, expired, revoked or not found, and nothing personal
     beyond the masked name. A wrong code or token reads exactly like a missing letter."""
-    VERIFY_LIMIT.check(request)
     found: service.Verification | None = None
     tenant = await tenants.get_by_code(db, code) if re.fullmatch(r"\d{2}\.\d{2}", code) else None
     if tenant is not None and TOKEN_SHAPE.match(token):

@@ -25,6 +25,7 @@ from siaga_tenants.memberships.service import (
 )
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import SESSION_ID, DbSession, Public
+from siaga_web.ratelimit import SIGN_IN, per_client
 from siaga_web.templating import render
 
 router = APIRouter(tags=["sign-in"])
@@ -63,7 +64,9 @@ async def sign_in_page(request: Request, db: DbSession) -> Response:
     )
 
 
-@router.post("/masuk/dev", dependencies=[Public, Depends(verify_csrf)])
+@router.post(
+    "/masuk/dev", dependencies=[Public, Depends(per_client(SIGN_IN)), Depends(verify_csrf)]
+)
 async def dev_sign_in(
     request: Request, db: DbSession, subject: Annotated[str, Form(max_length=255)]
 ) -> Response:
@@ -79,7 +82,7 @@ async def dev_sign_in(
     return await _begin_session(request, session_id, principal)
 
 
-@router.get("/auth/login", dependencies=[Public])
+@router.get("/auth/login", dependencies=[Public, Depends(per_client(SIGN_IN))])
 async def sso_login(request: Request, db: DbSession) -> Response:
     started = await auth_sessions.start_login(
         db, _oidc(request), redirect_uri=request.app.state.settings.oidc_redirect_uri
@@ -88,7 +91,7 @@ async def sso_login(request: Request, db: DbSession) -> Response:
     return RedirectResponse(started.authorization_url, status_code=303)
 
 
-@router.get("/auth/callback", dependencies=[Public])
+@router.get("/auth/callback", dependencies=[Public, Depends(per_client(SIGN_IN))])
 async def sso_callback(
     request: Request,
     db: DbSession,

@@ -31,7 +31,7 @@ from siaga_tenants.registry.service import local_date, local_day
 from siaga_web.charts import polyline_points
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, Public, TenantContext, in_tenant, requires
-from siaga_web.ratelimit import RateLimit, TtlCache
+from siaga_web.ratelimit import PUBLIC_STOCK, TtlCache, per_client
 from siaga_web.templating import render
 
 router = APIRouter(tags=["stock"])
@@ -63,8 +63,6 @@ REQUEST_LABELS = {
     RequestStatus.SHIPPED: N_("Dikirim"),
     RequestStatus.RECEIVED: N_("Diterima"),
 }
-PUBLIC_LIMIT = RateLimit(per_minute=30)
-PUBLIC_CACHE = TtlCache(seconds=60)
 
 
 def _now() -> datetime:
@@ -291,12 +289,12 @@ async def step_request(
     return _back(context, "#usulan")
 
 
-@router.get("/publik/{code}/blanko", dependencies=[Public])
+@router.get("/publik/{code}/blanko", dependencies=[Public, Depends(per_client(PUBLIC_STOCK))])
 async def public_stock(request: Request, db: DbSession, code: str) -> Response:
     """Today's stock of blank cards, the notice offices are asked to publish: no sign-in,
     cached a minute and rate-limited per client."""
-    PUBLIC_LIMIT.check(request)
-    values = PUBLIC_CACHE.get(code)
+    cache: TtlCache = request.app.state.public_cache
+    values = cache.get(code)
     if values is None:
         tenant = await tenants.get_by_code(db, code)
         if tenant is None or not tenant.is_active:
@@ -308,8 +306,13 @@ async def public_stock(request: Request, db: DbSession, code: str) -> Response:
             "on_hand": current.on_hand if current else 0,
             "as_of": _now(),
         }
-        PUBLIC_CACHE.put(code, values)
-    response = render(request, "pages/stock/public.html", dict(values))  # type: ignore[call-overload]
+        cache.put(code, values)
+    response = render(
+        request,
+        "pages/stock/public.html",
+        dict(values),  # type: ignore[call-overload]
+        public_page=True,
+    )
     response.headers["Cache-Control"] = "public, max-age=60"
     return response
 

@@ -1,0 +1,31 @@
+"""Reading an uploaded file only after sign-in, permission and CSRF have been checked.
+
+A route that declares ``File()`` makes FastAPI read the whole body before any dependency runs;
+routes taking a file depend on ``read_upload`` after their permission instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from starlette.datastructures import UploadFile
+
+from siaga_platform.applications import importer
+from siaga_platform.errors import InvalidInput
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    filename: str
+    content: bytes
+
+
+async def read_upload(request: Request) -> Upload:
+    """The form's ``file`` field (the body size is already bounded per route)."""
+    form = await request.form(max_files=1, max_fields=10)
+    file = form.get("file")
+    if not isinstance(file, UploadFile):
+        raise InvalidInput("Pilih berkas CSV yang akan diimpor.", field="file")
+    content = await file.read(importer.MAX_FILE_BYTES + 1)
+    return Upload(file.filename or "impor.csv", content)
