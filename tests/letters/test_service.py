@@ -8,7 +8,7 @@ import asyncio
 import calendar
 import random
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from siaga_platform.letters import figures, repository, service
 from siaga_platform.letters.models import Letter, LetterReason, LetterState
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.registry import repository as tenants
-from siaga_tenants.registry.service import letter_policy, update_letter_settings
+from siaga_tenants.registry.service import letter_policy, local_date, update_letter_settings
 from tests.fixtures.applications import advance, move, operator, register
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
@@ -202,7 +202,9 @@ async def test_renewal_revocation_and_conversion_keep_history_and_counts(
     assert converted.state(TODAY) is LetterState.REVOKED
     async with db.session_factory() as session:
         await enter_scope(session, TenantScope.single(who.tenant_id))
-        now_figures = await figures.for_tenant(session, who.tenant_id, date.today())
+        # The conversion is counted on the regency's own day, not the machine's (UTC) day.
+        today_there = await local_date(session, who.tenant_id, datetime.now(UTC))
+        now_figures = await figures.for_tenant(session, who.tenant_id, today_there)
     assert now_figures.converted_this_month == 1
 
 
@@ -222,7 +224,8 @@ async def test_cancelling_or_a_duplicate_revokes_the_letter(db: ScratchDatabase)
         assert reason in (ended.revoked_reason or "")
     async with db.session_factory() as session:
         await enter_scope(session, TenantScope.single(who.tenant_id))
-        counted = await figures.for_tenant(session, who.tenant_id, date.today())
+        today_there = await local_date(session, who.tenant_id, datetime.now(UTC))
+        counted = await figures.for_tenant(session, who.tenant_id, today_there)
     assert counted.active == 0 and counted.converted_this_month == 0
 
 

@@ -121,7 +121,11 @@ async def test_exports_hold_the_figures_of_the_page(client: httpx.AsyncClient) -
     cells = [[_same(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     assert cells == [[_same(v) for v in row] for row in table]
     printable = await client.get(f"{PROVINCE}/cetak")
-    assert printable.status_code == 200 and "A4 landscape" in printable.text
+    assert printable.status_code == 200
+    stylesheet = re.search(r'href="(/static/css/print-[^"]+\.css)"', printable.text)
+    assert stylesheet, "the printable page links its A4 landscape stylesheet"
+    css = await client.get(stylesheet.group(1))
+    assert css.status_code == 200 and "size: A4 landscape" in css.text
     assert "Kabupaten Murung Raya" in printable.text
 
 
