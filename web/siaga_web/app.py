@@ -34,6 +34,7 @@ from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry.service import local_date
 from siaga_web.deps import Public, SignInRequired
 from siaga_web.middleware import RequestIdMiddleware
+from siaga_web.openapi import build_schema
 from siaga_web.ratelimit import DeviceTokenGuard, TtlCache
 from siaga_web.routes import (
     api,
@@ -56,6 +57,10 @@ from siaga_web.warmup import warm_up
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "siaga_session"
 SESSION_MAX_AGE = 8 * 3600  # one working day
+UNREADABLE_BODY = (
+    "Isi permintaan tidak dapat dibaca (bukan JSON atau formulir yang sah). "
+    "Periksa formatnya lalu kirim lagi."
+)
 
 
 def _wants_json(request: Request) -> bool:
@@ -110,6 +115,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         messages = {
+            400: UNREADABLE_BODY,
             404: "Halaman tidak ditemukan. Periksa alamatnya.",
             405: "Cara akses salah.",
             413: str(exc.detail),
@@ -120,6 +126,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
+        if errors and errors[0]["type"] == "json_invalid":
+            return _error_response(request, 422, UNREADABLE_BODY, None)
         field = ".".join(str(p) for p in errors[0]["loc"][1:]) if errors else None
         message = f"Isian tidak valid: {field}." if field else "Isian tidak valid."
         if _wants_json(request):
@@ -229,7 +237,9 @@ def create_app(
 
     @app.get("/api/openapi.json", dependencies=[Public], include_in_schema=False)
     async def openapi_schema() -> JSONResponse:
-        return JSONResponse(app.openapi())
+        if app.openapi_schema is None:
+            app.openapi_schema = build_schema(app)
+        return JSONResponse(app.openapi_schema)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -23,5 +23,13 @@ async def readyz(request: Request) -> JSONResponse:
         async with request.app.state.engine.connect() as connection:
             await connection.execute(text("select 1"))
     except (SQLAlchemyError, OSError):
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return JSONResponse(
+            {
+                "status": "unavailable",
+                "database": "unreachable",
+                "detail": "Basis data tidak dapat dihubungi. Coba lagi sebentar lagi.",
+            },
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
     return JSONResponse({"status": "ok", "database": "ok"})
