@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import httpx
 import pytest
 import requests
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
@@ -30,10 +28,9 @@ from schemathesis.specs.openapi.checks import (
 
 from siaga_platform.auth.principal import Role
 from siaga_tenants.demo.seed import demo_subject
-from siaga_web.server import HTTP_PROTOCOL
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
-from tests.fixtures.web import build_app, csrf_from
+from tests.fixtures.web import build_app, csrf_from, live_app
 
 OPERATOR = demo_subject(Role.OPERATOR, "62.12")
 EXAMPLES_PER_OPERATION = 12  # per generation mode: ~400 requests per role
@@ -44,28 +41,6 @@ CHECKS = [
     response_schema_conformance,
     response_headers_conformance,
 ]
-
-
-@asynccontextmanager
-async def live_server(db: ScratchDatabase) -> AsyncIterator[str]:
-    """The app on a real socket (schemathesis speaks HTTP through ``requests``)."""
-    # The per-principal API limit would answer most generated requests 429 (documented, but
-    # then the routes behind it go untested).
-    app = build_app(db, api_requests_per_minute=1_000_000)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, http=HTTP_PROTOCOL, log_level="error")
-    listener = config.bind_socket()
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        for _ in range(1000):
-            if server.started:
-                break
-            await asyncio.sleep(0.01)
-        assert server.started, "the test server did not start"
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await serving
 
 
 @dataclass
@@ -143,7 +118,9 @@ async def test_the_json_api_never_fails_and_answers_as_its_schema_says(
     db: ScratchDatabase, who: str
 ) -> None:
     await seed(db)
-    async with live_server(db) as base_url:
+    # The per-principal API limit would answer most generated requests 429 (documented, but
+    # then the routes behind it go untested).
+    async with live_app(build_app(db, api_requests_per_minute=1_000_000)) as base_url:
         if who == "operator":
             session, headers = await _operator_session(base_url)
         else:
