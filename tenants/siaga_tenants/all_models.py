@@ -6,6 +6,7 @@ from siaga_platform.auth import models as auth_models
 from siaga_platform.db.base import Base
 from siaga_platform.hardware import models as hardware_models
 from siaga_platform.letters import models as letter_models
+from siaga_platform.limits import models as limit_models
 from siaga_platform.stock import models as stock_models
 from siaga_tenants.memberships import models as membership_models
 from siaga_tenants.regions import models as region_models
@@ -19,6 +20,7 @@ __all__ = [
     "auth_models",
     "hardware_models",
     "letter_models",
+    "limit_models",
     "membership_models",
     "metadata",
     "region_models",
