@@ -28,12 +28,15 @@ REQUIRE_SERVICES = os.environ.get("SIAGA_REQUIRE_SERVICES") == "1"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked postgres_only do not run on the SQLite parameter."""
+    """Tests marked postgres_only do not run on the SQLite parameter, sqlite_only ones not on
+    the PostgreSQL one."""
     kept = []
     for item in items:
         callspec = getattr(item, "callspec", None)
         backend = callspec.params.get("backend") if callspec else None
         if item.get_closest_marker("postgres_only") and backend == "sqlite":
+            continue
+        if item.get_closest_marker("sqlite_only") and backend == "postgresql":
             continue
         kept.append(item)
     items[:] = kept

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sentry_sdk.transport import Transport
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -23,7 +22,7 @@ from siaga_platform.config import Settings, get_settings
 from siaga_platform.db.engine import create_engine, create_session_factory
 from siaga_platform.errors import DomainError
 from siaga_platform.hardware.service import DeviceTokenRefused
-from siaga_platform.hardware.watch import watch_forever
+from siaga_platform.jobs.queue import InProcessJobs, is_shared
 from siaga_platform.letters.service import LetterConversion
 from siaga_platform.limits.service import RateLimiter, TooManyRequests
 from siaga_platform.observability.logging import configure_logging
@@ -139,6 +138,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error_response(request, 422, message, field)
 
 
+async def _start_in_process_jobs(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+) -> InProcessJobs | None:
+    if is_shared(settings.database_url):
+        return None
+    return await InProcessJobs.start(settings.database_url, session_factory)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -157,8 +164,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Notices silent devices (down after missed beats) and opens their incidents.
-        watcher = asyncio.create_task(watch_forever(app.state.session_factory))
+        # Background work runs in `siaga worker` on PostgreSQL; on the SQLite development
+        # default this process runs the same tasks itself (`make run` stays one command).
+        background = await _start_in_process_jobs(settings, app.state.session_factory)
+        app.state.in_process_jobs = background
         await warm_up(app, app.state.session_factory)
         # Everything built so far (modules, mappers, templates) lives as long as the process:
         # keep it out of the garbage collector's full passes, which otherwise rescan it while
@@ -166,7 +175,8 @@ def create_app(
         gc.collect()
         gc.freeze()
         yield
-        watcher.cancel()
+        if background is not None:
+            await background.stop()
         await engine.dispose()
 
     app = FastAPI(
@@ -194,6 +204,7 @@ def create_app(
         app.state.session_factory, secret=settings.secret_key.get_secret_value().encode()
     )
     app.state.device_token_guard = DeviceTokenGuard()
+    app.state.in_process_jobs = None  # set by the lifespan on SQLite
     # The public stock notice, a minute per regency (each replica its own: it is public).
     app.state.public_cache = TtlCache(seconds=60)
 

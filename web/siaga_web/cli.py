@@ -117,6 +117,52 @@ def serve(
     )
 
 
+@app.command()
+def worker(
+    concurrency: int = typer.Option(2, help="Jobs run at once by this worker."),
+    name: str = typer.Option("siaga-worker", help="The worker's name in logs and job rows."),
+) -> None:
+    """Run the background work (the hardware sweep every 30 s) from the PostgreSQL job queue.
+
+    Start as many as you like: each periodic task runs once per tick for the whole cluster.
+    """
+    from siaga_platform.jobs import queue
+    from siaga_platform.observability.logging import configure_logging
+    from siaga_platform.observability.sentry import init_sentry
+
+    # Every model mapped (the web app imports them through its routes): a flush resolves
+    # foreign keys across packages, e.g. a device's tenant.
+    from siaga_tenants import all_models  # noqa: F401
+
+    settings = load_settings()
+    if not queue.is_shared(settings.database_url):
+        fail(
+            "`siaga worker` memerlukan PostgreSQL (SIAGA_DATABASE_URL). Dengan SQLite, "
+            "`siaga serve` menjalankan pekerjaan yang sama di dalam prosesnya sendiri."
+        )
+    if not _schema_is_current(settings.database_url):
+        fail("database belum disiapkan: jalankan `siaga db upgrade` dahulu.")
+    configure_logging()
+    init_sentry(settings)
+
+    async def main() -> None:
+        engine = create_engine(settings.database_url)
+        jobs = queue.job_app(settings.database_url)
+        try:
+            async with jobs.open_async():
+                await queue.run_worker(
+                    jobs, create_session_factory(engine), name=name, concurrency=concurrency
+                )
+        finally:
+            await engine.dispose()
+
+    typer.echo(f"Siaga worker {name} berjalan (Ctrl+C untuk berhenti).")
+    try:
+        asyncio.run(main())
+    except UNREACHABLE as error:
+        fail(database_down_message(error))
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the schema to the newest revision and load the region codes (idempotent)."""
@@ -239,7 +285,7 @@ def keycloak_sync() -> None:
 
 @hardware_app.command("sweep")
 def hardware_sweep() -> None:
-    """Notice silent devices now (the app does this every 30 seconds by itself)."""
+    """Notice silent devices now (`siaga worker` does this every 30 seconds)."""
     from datetime import UTC, datetime
 
     from siaga_platform.hardware.incidents import SweepReport

@@ -1,12 +1,11 @@
-"""The sweep, run for every tenant: in the app (a background loop on each replica; the sweep
-is idempotent and locks the devices it looks at) and from the command line."""
+"""The sweep, run for every tenant: by the worker every ``SWEEP_SECONDS`` (``jobs.tasks``) and
+from the command line. It is idempotent and locks the devices it looks at."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -59,12 +58,3 @@ async def sweep_all(factory: async_sessionmaker[AsyncSession], *, now: datetime)
             total.closed + report.closed,
         )
     return total
-
-
-async def watch_forever(factory: async_sessionmaker[AsyncSession]) -> None:
-    while True:
-        try:
-            await sweep_all(factory, now=datetime.now(UTC))
-        except Exception:  # keep watching; the error goes to the log and Sentry
-            log.exception("hardware sweep failed")
-        await asyncio.sleep(SWEEP_SECONDS)

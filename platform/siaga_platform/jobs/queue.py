@@ -1,0 +1,91 @@
+"""The job queue for a database, and a worker running over it.
+
+PostgreSQL: procrastinate's tables (migration 0013), reached as the app's own role; any number
+of `siaga worker` processes share them. SQLite (development): the same tasks on a queue held in
+memory by the web process itself, so `make run` stays one command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import procrastinate
+from procrastinate.testing import InMemoryConnector
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from siaga_platform.jobs.tasks import SESSION_FACTORY, register
+
+log = logging.getLogger(__name__)
+
+
+def is_shared(database_url: str) -> bool:
+    """Whether the queue lives in the database (shared by every worker) or in memory."""
+    return make_url(database_url).get_backend_name() == "postgresql"
+
+
+def psycopg_conninfo(database_url: str) -> str:
+    """The SQLAlchemy URL as libpq understands it (no ``+driver``)."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def job_app(database_url: str) -> procrastinate.App:
+    if is_shared(database_url):
+        connector: procrastinate.BaseConnector = procrastinate.PsycopgConnector(
+            conninfo=psycopg_conninfo(database_url),
+            # A worker needs a connection to listen, one to fetch and one per running job.
+            min_size=1,
+            max_size=4,
+        )
+    else:
+        connector = InMemoryConnector()
+    app = procrastinate.App(connector=connector)
+    register(app)
+    return app
+
+
+async def run_worker(
+    app: procrastinate.App,
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    name: str = "siaga-worker",
+    concurrency: int = 2,
+    install_signal_handlers: bool = True,
+) -> None:
+    """Runs until stopped (a signal, or the task being cancelled). ``app`` must be open."""
+    await app.run_worker_async(
+        name=name,
+        concurrency=concurrency,
+        additional_context={SESSION_FACTORY: session_factory},
+        install_signal_handlers=install_signal_handlers,
+        # A sweep every 30 s would otherwise leave 2,880 rows a day; failed jobs stay, with
+        # their error, for whoever looks into them.
+        delete_jobs="successful",
+    )
+
+
+class InProcessJobs:
+    """The in-memory queue and its worker inside the web process (SQLite development)."""
+
+    def __init__(self, app: procrastinate.App, worker: asyncio.Task[None]) -> None:
+        self.app = app
+        self.worker = worker
+
+    @classmethod
+    async def start(
+        cls, database_url: str, session_factory: async_sessionmaker[AsyncSession]
+    ) -> InProcessJobs:
+        app = job_app(database_url)
+        await app.open_async()
+        worker = asyncio.create_task(
+            run_worker(app, session_factory, name="in-process", install_signal_handlers=False)
+        )
+        return cls(app, worker)
+
+    async def stop(self) -> None:
+        self.worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.worker
+        await self.app.close_async()

@@ -1,0 +1,170 @@
+"""The worker: the hardware sweep runs from the job queue as the app's own database role, and a
+periodic tick is run once for the whole cluster however many workers there are. On SQLite the
+web process runs the same tasks itself."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from siaga_platform.db.engine import unit_of_work
+from siaga_platform.hardware import repository, service
+from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, SiteKind
+from siaga_platform.jobs import queue
+from siaga_platform.jobs.tasks import HARDWARE_SWEEP
+from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from tests.fixtures.applications import operator
+from tests.fixtures.databases import ScratchDatabase
+from tests.fixtures.seed import seed
+from tests.fixtures.web import build_app, live_app
+
+
+async def _silent_server(db: ScratchDatabase) -> object:
+    """A recording server whose last beat was two hours ago."""
+    await seed(db)
+    who = await operator(db)
+    async with unit_of_work(db.session_factory) as session:
+        await enter_scope(session, TenantScope.single(who.tenant_id))
+        site = await service.create_site(
+            session, who, name="Kantor", kind=SiteKind.OFFICE, kecamatan_code=None
+        )
+        _device, token = await service.register_device(
+            session,
+            who,
+            site_id=site.id,
+            kind=DeviceKind.RECORDING_SERVER,
+            label="Server perekaman",
+            funding=Funding.APBN,
+            recording_set="*",
+        )
+    at = datetime.now(UTC) - timedelta(hours=2)
+    async with unit_of_work(db.session_factory) as session:
+        await service.take_beats(session, [(token, service.BeatIn(at, BeatStatus.OK))], now=at)
+    return who
+
+
+async def _open_incidents(db: ScratchDatabase, who: object) -> int:
+    async with db.session_factory() as session:
+        await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[attr-defined]
+        return len(await repository.open_incidents(session))
+
+
+def test_the_sweep_is_a_periodic_task_every_thirty_seconds() -> None:
+    jobs = queue.job_app("sqlite+aiosqlite:///unused.db")
+    [periodic] = jobs.periodic_registry.periodic_tasks.values()
+    assert periodic.task.name == HARDWARE_SWEEP and periodic.cron == "* * * * * */30"
+    assert periodic.task.blueprint is jobs  # its jobs go to this app's queue
+
+
+@pytest.mark.postgres_only
+async def test_a_worker_runs_the_sweep_from_the_queue(db: ScratchDatabase) -> None:
+    who = await _silent_server(db)
+    assert await _open_incidents(db, who) == 0
+    jobs = queue.job_app(db.app_url)  # the app's role: the grants of migration 0013 suffice
+    async with jobs.open_async():
+        await jobs.configure_task(HARDWARE_SWEEP).defer_async(timestamp=int(time.time()))
+        app_jobs = jobs.run_worker_async(
+            wait=False,  # stops once the queue is empty
+            additional_context={"session_factory": db.session_factory},
+            install_signal_handlers=False,
+        )
+        await asyncio.wait_for(app_jobs, timeout=60)
+    assert await _open_incidents(db, who) == 1
+
+
+@pytest.mark.postgres_only
+async def test_two_workers_run_each_tick_once(db: ScratchDatabase) -> None:
+    who = await _silent_server(db)
+    workers = [queue.job_app(db.app_url) for _ in range(2)]
+    for jobs in workers:
+        await jobs.open_async()
+    running = [
+        asyncio.create_task(
+            queue.run_worker(jobs, db.session_factory, name=f"w{n}", install_signal_handlers=False)
+        )
+        for n, jobs in enumerate(workers)
+    ]
+    try:
+        deadline = time.monotonic() + 45  # a tick comes every 30 s
+        while time.monotonic() < deadline and await _open_incidents(db, who) == 0:  # noqa: ASYNC110
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(1)
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        for jobs in workers:
+            await jobs.close_async()
+    assert await _open_incidents(db, who) == 1
+    async with db.engine.connect() as connection:
+        per_tick = (
+            await connection.execute(
+                text(
+                    "select defer_timestamp, count(*) from procrastinate_periodic_defers"
+                    " group by defer_timestamp"
+                )
+            )
+        ).all()
+    assert per_tick and all(count == 1 for _, count in per_tick), per_tick
+
+
+@pytest.mark.sqlite_only  # on PostgreSQL `siaga worker` runs it
+async def test_on_sqlite_the_web_process_runs_the_sweep_itself(db: ScratchDatabase) -> None:
+    who = await _silent_server(db)
+    async with live_app(build_app(db)):  # the lifespan starts the in-process worker
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline and await _open_incidents(db, who) == 0:  # noqa: ASYNC110
+            await asyncio.sleep(0.5)
+    assert await _open_incidents(db, who) == 1
+
+
+@pytest.mark.postgres_only
+async def test_siaga_worker_runs_until_stopped_and_the_web_leaves_the_sweep_to_it(
+    db: ScratchDatabase,
+) -> None:
+    who = await _silent_server(db)
+    app = build_app(db)
+    async with live_app(app):
+        assert app.state.in_process_jobs is None  # no loop in every web replica
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIAGA_")}
+    env["SIAGA_DATABASE_URL"] = db.app_url
+    worker = subprocess.Popen(  # noqa: ASYNC220 - a long-running child, stopped below
+        [sys.executable, "-m", "siaga_web.cli", "worker", "--name", "test-worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 45  # a tick comes every 30 s
+        while time.monotonic() < deadline and await _open_incidents(db, who) == 0:
+            assert worker.poll() is None, worker.communicate()[0]
+            await asyncio.sleep(0.5)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=30)
+    assert await _open_incidents(db, who) == 1, output
+    assert worker.returncode == 0, output  # a clean stop on SIGTERM
+
+
+async def test_siaga_worker_on_sqlite_says_what_to_do_instead(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIAGA_")}
+    env["SIAGA_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'siaga.db'}"
+    refused = subprocess.run(  # noqa: ASYNC221 - a short command
+        [sys.executable, "-m", "siaga_web.cli", "worker"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 1
+    assert "memerlukan PostgreSQL" in refused.stderr and "Traceback" not in refused.stderr
