@@ -101,7 +101,6 @@ async def heartbeat_batch(db: DbSession, body: Batch) -> BatchAnswer:
         for item in body.heartbeats
     ]
     result = await service.take_beats(db, sent, now=datetime.now(UTC), batch=True)
-    refused = result.refused
     return BatchAnswer(
         accepted=result.accepted,
         duplicates=result.duplicates,
