@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.auth.principal import Principal
+from siaga_platform.db.retry import retry_transient
 from siaga_platform.errors import NotFound
 from siaga_platform.hardware import repository, service
 from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, SiteKind
@@ -83,7 +84,9 @@ async def heartbeat(
 ) -> BeatAnswer:
     """One heartbeat of the device whose token is in ``X-Device-Token``. Idempotent."""
     beat = service.BeatIn(body.taken_at, body.status, body.readings)
-    result = await service.take_beats(db, [(x_device_token, beat)], now=datetime.now(UTC))
+    result = await retry_transient(
+        db, lambda: service.take_beats(db, [(x_device_token, beat)], now=datetime.now(UTC))
+    )
     return BeatAnswer(accepted=result.accepted, duplicates=result.duplicates)
 
 
@@ -100,7 +103,10 @@ async def heartbeat_batch(db: DbSession, body: Batch) -> BatchAnswer:
         (item.device_token, service.BeatIn(item.taken_at, item.status, item.readings))
         for item in body.heartbeats
     ]
-    result = await service.take_beats(db, sent, now=datetime.now(UTC), batch=True)
+    # A deadlock's victim is run again, not answered 500 (the agent would only resend it).
+    result = await retry_transient(
+        db, lambda: service.take_beats(db, sent, now=datetime.now(UTC), batch=True)
+    )
     return BatchAnswer(
         accepted=result.accepted,
         duplicates=result.duplicates,
