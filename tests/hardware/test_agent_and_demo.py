@@ -211,6 +211,26 @@ def test_413_halves_the_batch_until_it_fits(tmp_path: Path) -> None:
     assert [k.http_status for k in alone.queue.kept_aside()] == [413]
 
 
+def test_one_malformed_beat_is_isolated_and_the_rest_delivered(tmp_path: Path) -> None:
+    delivered: list[str] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        items = json.loads(request.content)["heartbeats"]
+        if any(item["status"] == "rusak" for item in items):
+            return httpx.Response(422, json={"detail": "status tidak dikenal", "field": "status"})
+        delivered.extend(item["taken_at"] for item in items)
+        return httpx.Response(202, json={"accepted": len(items), "duplicates": 0, "refused": []})
+
+    agent = _mock_agent(tmp_path, server, beats=4)
+    agent.queue.put({"taken_at": "2026-12-01T10:09:00+00:00", "status": "rusak"})
+    for minute in (5, 6):
+        agent.queue.put({"taken_at": f"2026-12-01T10:0{minute}:00+00:00", "status": "ok"})
+    assert agent.deliver() is True and len(agent.queue) == 0
+    [kept] = agent.queue.kept_aside()
+    assert json.loads(kept.beat)["status"] == "rusak" and kept.http_status == 422
+    assert len(delivered) == len(set(delivered)) == 6  # every good beat, once
+
+
 def test_backoff_is_exponential_jittered_and_capped(tmp_path: Path) -> None:
     agent = _mock_agent(tmp_path, lambda _: httpx.Response(503), beats=1)
     waits = []

@@ -9,8 +9,9 @@ with the beats' original times. It never loses a beat to an answer it does not u
   by one (``refused``: too old, bad readings) are moved to the kept-aside table and logged;
 - 3xx (a proxy's redirect to https: fix ``server_url``), 408, 429 and 5xx keep the queue and
   retry with jittered exponential backoff, honouring ``Retry-After``;
-- 413 halves the batch; a single beat still too large, and any other 4xx, is kept aside and
-  logged as an error (``siaga agent --requeue-kept-aside`` sends those again);
+- 400, 413 and 422 halve the batch until the beat at fault is alone; that beat, and any
+  batch refused with another 4xx, is kept aside and logged as an error (``siaga agent
+  --requeue-kept-aside`` sends those again);
 - 401 (token revoked) stops the agent with the queue intact.
 
 agent.toml:
@@ -50,6 +51,8 @@ MAX_BATCH = 500  # the server's limit per batch
 MAX_RETRY_AFTER = 3600.0  # a Retry-After beyond an hour is read as an hour
 #: Answers that say "not now" (the beats are fine): the queue is kept and retried.
 RETRY_STATUSES = frozenset({408, 425, 429})
+#: Answers about the batch's content: it is split until a single beat is refused alone.
+SPLIT_STATUSES = frozenset({400, 413, 422})
 
 
 @dataclass
@@ -143,8 +146,10 @@ class Agent:
                     return False
             elif status == 401:
                 raise SystemExit("siaga agent: token ditolak server (dicabut?). Minta token baru.")
-            elif status == 413 and len(batch) > 1:
-                self.batch_size = max(1, len(batch) // 2)  # a proxy's smaller body limit
+            elif status in SPLIT_STATUSES and len(batch) > 1:
+                # Too large for a proxy, or one malformed beat refusing the batch: halve it
+                # until the culprit is alone (and kept aside), the rest delivered.
+                self.batch_size = max(1, len(batch) // 2)
             elif 300 <= status < 400 or status in RETRY_STATUSES or status >= 500:
                 if 300 <= status < 400:
                     log.warning(

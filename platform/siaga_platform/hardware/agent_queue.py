@@ -46,6 +46,14 @@ CREATE TABLE IF NOT EXISTS kept_aside (
 """
 
 
+def _is_beat(text: str) -> bool:
+    try:
+        beat = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(beat, dict) and bool(beat)
+
+
 @dataclass(frozen=True, slots=True)
 class QueuedBeat:
     id: int
@@ -112,6 +120,8 @@ class BeatQueue:
 
     def put(self, beat: dict[str, Any]) -> int:
         """Queues one beat in its own transaction; returns how many old beats were dropped."""
+        if not beat:
+            raise ValueError("an empty heartbeat")  # sent as an object with its token added
         with self._transaction() as db:
             db.execute("INSERT INTO queued (beat) VALUES (?)", (json.dumps(beat),))
             dropped = self._trim("queued")
@@ -158,14 +168,15 @@ class BeatQueue:
         return [KeptAside(*row) for row in rows]
 
     def requeue_kept_aside(self) -> int:
-        """Puts every kept-aside beat back at the end of the queue (after the cause is fixed)."""
+        """Puts the kept-aside beats back at the end of the queue (after the cause is fixed);
+        a line that is no beat at all (torn) stays aside."""
         with self._transaction() as db:
-            moved = db.execute(
-                "INSERT INTO queued (beat) SELECT beat FROM kept_aside ORDER BY id"
-            ).rowcount
-            db.execute("DELETE FROM kept_aside")
+            rows = db.execute("SELECT id, beat FROM kept_aside ORDER BY id").fetchall()
+            beats = [(i, beat) for i, beat in rows if _is_beat(beat)]
+            db.executemany("INSERT INTO queued (beat) VALUES (?)", [(b,) for _, b in beats])
+            db.executemany("DELETE FROM kept_aside WHERE id = ?", [(i,) for i, _ in beats])
             self._trim("queued")
-        return int(moved)
+        return len(beats)
 
     def import_jsonl(self, legacy: Path) -> int:
         """Imports the old JSONL queue in one transaction, then renames it (``.imported``).
@@ -176,12 +187,8 @@ class BeatQueue:
         for line in legacy.read_text("utf-8", errors="replace").splitlines():
             if not line.strip():
                 continue
-            try:
-                beat = json.loads(line)
-            except ValueError:
-                beat = None
-            if isinstance(beat, dict) and beat:
-                beats.append(json.dumps(beat))
+            if _is_beat(line):
+                beats.append(json.dumps(json.loads(line)))
             else:
                 torn.append(line)
         now = datetime.now(UTC).isoformat()
