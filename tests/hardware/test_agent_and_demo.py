@@ -231,6 +231,31 @@ def test_one_malformed_beat_is_isolated_and_the_rest_delivered(tmp_path: Path) -
     assert len(delivered) == len(set(delivered)) == 6  # every good beat, once
 
 
+def test_checks_go_on_while_the_server_says_come_back_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A beat a minute is queued whatever the network does; deliveries wait for Retry-After."""
+    clock = [1000.0]
+    attempts: list[float] = []
+
+    def server(_: httpx.Request) -> httpx.Response:
+        attempts.append(clock[0])
+        return httpx.Response(429, headers={"Retry-After": "150"})
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+        if clock[0] > 1000 + 330:
+            raise KeyboardInterrupt
+
+    agent = _mock_agent(tmp_path, server, beats=0)
+    monkeypatch.setattr("siaga_platform.hardware.agent.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("siaga_platform.hardware.agent.time.sleep", sleep)
+    with pytest.raises(KeyboardInterrupt):
+        agent.run_forever()
+    assert len(agent.queue) == 6  # checks at 0, 60, 120, 180, 240, 300 s: none skipped
+    assert [round(t - 1000) for t in attempts] == [0, 150, 300]
+
+
 def test_backoff_is_exponential_jittered_and_capped(tmp_path: Path) -> None:
     agent = _mock_agent(tmp_path, lambda _: httpx.Response(503), beats=1)
     waits = []
