@@ -12,6 +12,7 @@ import random
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -209,3 +210,59 @@ async def test_a_deadlocks_victim_is_run_again(db: ScratchDatabase, via: str) ->
     )
     assert sorted(runs.values()) == [1, 2]  # one victim, run again once
     assert not is_transient(ValueError("x"))
+
+
+async def test_an_intake_chosen_as_a_deadlocks_victim_is_run_again(db: ScratchDatabase) -> None:
+    """The intake's own pipeline (driver level) as the victim: a transaction holding device B
+    that then takes a beat of A, against a batch of A and B; both end stored."""
+    await seed(db)
+    who = await operator(db)
+    async with unit_of_work(db.session_factory) as session:
+        await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
+        site = await service.create_site(
+            session, who, name="Kantor", kind=SiteKind.OFFICE, kecamatan_code=None
+        )
+        (_a, token_a), (b, token_b) = [
+            await service.register_device(
+                session,
+                who,
+                site_id=site.id,
+                kind=DeviceKind.RECORDING_PC,
+                label=label,
+                funding=Funding.APBN,
+            )
+            for label in ("A", "B")
+        ]
+    holds_b = asyncio.Event()
+    runs: Counter[str] = Counter()
+
+    def beat(seconds_ago: int) -> service.BeatIn:
+        return service.BeatIn(
+            datetime.now(UTC) - timedelta(seconds=seconds_ago), service.BeatStatus.OK
+        )
+
+    async def holder(session: AsyncSession) -> None:
+        runs["holder"] += 1
+        await repository.device(session, b.id, lock=True)
+        holds_b.set()
+        await asyncio.sleep(0.5)  # the batch is waiting for B by now
+        await service.take_beats(session, [(token_a, beat(30))], now=datetime.now(UTC))
+
+    async def batch(session: AsyncSession) -> None:
+        runs["batch"] += 1
+        await service.take_beats(
+            session, [(token_a, beat(20)), (token_b, beat(10))], now=datetime.now(UTC), batch=True
+        )
+
+    async def one(work: Callable[[AsyncSession], Awaitable[None]], wait: bool) -> None:
+        if wait:
+            await holds_b.wait()
+        async with unit_of_work(db.session_factory) as session:
+            await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
+            await retry_transient(session, lambda: work(session))
+
+    await asyncio.wait_for(asyncio.gather(one(holder, False), one(batch, True)), timeout=60)
+    assert sum(runs.values()) == 3  # one of the two was run again
+    async with db.session_factory() as session:
+        await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
+        assert await session.scalar(select(func.count()).select_from(Heartbeat)) == 3
