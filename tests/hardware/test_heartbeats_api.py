@@ -4,6 +4,7 @@ another tenant's device."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -78,7 +79,7 @@ async def test_beats_are_taken_once_and_derive_the_state(
             ]
         },
     )
-    assert batch.json() == {"accepted": 1, "duplicates": 1}
+    assert batch.json() == {"accepted": 1, "duplicates": 1, "refused": []}
     assert (await client.get(f"/api/v1/devices/{device['id']}")).json()["state"] == "down"
     who = await operator(db)
     async with db.session_factory() as session:
@@ -165,7 +166,7 @@ async def test_a_batch_spans_regencies_and_a_fault_opens_an_incident(
             ]
         },
     )
-    assert batch.json() == {"accepted": 4, "duplicates": 0}
+    assert batch.json() == {"accepted": 4, "duplicates": 0, "refused": []}
     assert (await client.get(f"/api/v1/devices/{kotawaringin['id']}")).json()["state"] == "up"
     await sign_in(client, demo_subject(Role.OPERATOR, "62.12"))
     assert (await client.get(f"/api/v1/devices/{murung_raya['id']}")).json()["state"] == "down"
@@ -189,17 +190,84 @@ async def test_one_bad_token_refuses_the_whole_batch_and_stores_nothing(
     )
     assert answer.status_code == 401
     assert await _count(db, Heartbeat, "62.12") == 0
-    late = await client.post(
-        "/api/v1/heartbeats/batch",
-        json={
-            "heartbeats": [
-                {**_beat(2), "device_token": device["token"]},
-                {**_beat(8 * 24 * 60), "device_token": device["token"]},
-            ]
-        },
+
+
+async def test_a_batch_takes_its_good_beats_and_names_each_refused_one(
+    db: ScratchDatabase, client: httpx.AsyncClient
+) -> None:
+    device = await _device(client)
+    token = device["token"]
+    deep = {"a": {"b": {"c": {"d": {"e": 1}}}}}
+    items = [
+        {**_beat(3), "device_token": token},
+        {**_beat(8 * 24 * 60), "device_token": token},
+        {**_beat(2), "readings": {"suhu": float("nan")}, "device_token": token},
+        {**_beat(1.5), "readings": deep, "device_token": token},
+        {**_beat(1.2), "readings": {"log": "x" * 5000}, "device_token": token},
+        {**_beat(1), "device_token": token},
+    ]
+    # NaN, Infinity and 1e999 as a client's JSON encoder writes them (not valid JSON).
+    body = json.dumps({"heartbeats": items}).replace(
+        '"readings": {"suhu": NaN}', '"readings": {"suhu": NaN, "t": Infinity, "u": 1e999}'
     )
-    assert late.status_code == 422 and late.json()["field"] == "heartbeats[1].taken_at"
+    assert "1e999" in body
+    answer = await client.post(
+        "/api/v1/heartbeats/batch", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 202, answer.text
+    result = answer.json()
+    assert (result["accepted"], result["duplicates"]) == (2, 0)
+    refused = {r["index"]: r for r in result["refused"]}
+    assert sorted(refused) == [1, 2, 3, 4]
+    assert refused[1]["field"] == "heartbeats[1].taken_at" and "7 hari" in refused[1]["reason"]
+    assert refused[2]["field"] == "heartbeats[2].readings" and "NaN" in refused[2]["reason"]
+    assert "tingkat" in refused[3]["reason"] and "byte" in refused[4]["reason"]
+    assert await _count(db, Heartbeat, "62.12") == 2
+    # Every beat refused: still 202, each named, nothing stored.
+    none = await client.post(
+        "/api/v1/heartbeats/batch",
+        json={"heartbeats": [{**_beat(-30), "device_token": token}]},
+    )
+    assert none.status_code == 202
+    assert none.json()["accepted"] == 0 and none.json()["refused"][0]["index"] == 0
+    assert "masa depan" in none.json()["refused"][0]["reason"]
+    assert await _count(db, Heartbeat, "62.12") == 2
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e999"])
+async def test_a_single_beat_with_a_non_finite_reading_is_422(
+    db: ScratchDatabase, client: httpx.AsyncClient, value: str
+) -> None:
+    device = await _device(client)
+    body = json.dumps(_beat(1)).replace('{"disk_free_gb": 40}', f'{{"disk_free_gb": {value}}}')
+    answer = await client.post(
+        "/api/v1/heartbeats",
+        content=body,
+        headers={"X-Device-Token": device["token"], "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"] == "readings" and "NaN" in answer.json()["detail"]
     assert await _count(db, Heartbeat, "62.12") == 0
+
+
+async def test_readings_at_the_bounds_are_taken(
+    db: ScratchDatabase, client: httpx.AsyncClient
+) -> None:
+    device = await _device(client)
+    headers = {"X-Device-Token": device["token"]}
+    four_deep = {"a": {"b": {"c": [1.5, None, "ok"]}}}  # the readings themselves are level 1
+    fits = {"log": "x" * (4096 - len('{"log": ""}'))}
+    for minutes, readings in ((2, four_deep), (1, fits)):
+        answer = await client.post(
+            "/api/v1/heartbeats", json={**_beat(minutes), "readings": readings}, headers=headers
+        )
+        assert answer.status_code == 202, answer.text
+    over = {"log": "x" * (4097 - len('{"log": ""}'))}
+    answer = await client.post(
+        "/api/v1/heartbeats", json={**_beat(0.5), "readings": over}, headers=headers
+    )
+    assert answer.status_code == 422 and answer.json()["field"] == "readings"
+    assert await _count(db, Heartbeat, "62.12") == 2
 
 
 async def test_concurrent_beats_of_one_device_fold_without_losing_any(
@@ -239,7 +307,7 @@ async def test_a_time_sent_twice_in_a_batch_is_stored_once_and_folded_as_stored(
             ]
         },
     )
-    assert answer.json() == {"accepted": 1, "duplicates": 1}
+    assert answer.json() == {"accepted": 1, "duplicates": 1, "refused": []}
     who = await operator(db)
     async with db.session_factory() as session:
         await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]

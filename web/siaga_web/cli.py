@@ -404,13 +404,27 @@ def demo_heartbeats(
 
 
 @app.command()
-def agent(config: Path = typer.Option(..., help="The agent's TOML configuration file.")) -> None:
+def agent(
+    config: Path = typer.Option(..., help="The agent's TOML configuration file."),
+    requeue_kept_aside: bool = typer.Option(
+        False, help="Put the beats kept aside (refused) back in the queue, then exit."
+    ),
+) -> None:
     """Run the device agent on a recording PC (see README, "The device agent")."""
+    import logging
+
     from siaga_platform.hardware.agent import Agent, AgentConfig
+    from siaga_platform.hardware.agent_queue import BeatQueue
 
     if not config.exists():
         fail(f"file konfigurasi {config} tidak ada.", code=2)
-    Agent(AgentConfig.load(config)).run_forever()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    loaded = AgentConfig.load(config)
+    if requeue_kept_aside:
+        queue = BeatQueue.open(loaded.queue_file, max_beats=loaded.max_queued_beats)
+        typer.echo(f"{queue.requeue_kept_aside()} denyut dikembalikan ke antrean.")
+        return
+    Agent(loaded).run_forever()
 
 
 if __name__ == "__main__":

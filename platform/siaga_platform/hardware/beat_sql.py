@@ -18,14 +18,15 @@ SCOPE = (
 )
 
 #: The devices of the tokens, locked in one global order (tenant, id): concurrent requests
-#: never deadlock, and each device folds its beats one request at a time.
+#: never deadlock, and each device folds its beats one request at a time. NO KEY UPDATE: the
+#: keys never change, and it leaves foreign-key checks (which share-lock the key) unblocked.
 LOCK = (
     "SELECT t.token_hash, d.tenant_id, d.id, d.expected_interval_seconds, d.last_beat_at,"
     " d.last_status, d.good_streak, d.recovering, d.silent_after, d.logged_state"
     " FROM hardware_device_tokens AS t"
     " JOIN hardware_devices AS d ON d.tenant_id = t.tenant_id AND d.id = t.device_id"
     " WHERE t.token_hash = ANY(%(hashes)s::text[]) AND t.revoked_at IS NULL"
-    " ORDER BY d.tenant_id, d.id FOR UPDATE OF d"
+    " ORDER BY d.tenant_id, d.id FOR NO KEY UPDATE OF d"
 )
 
 #: Each beat stored once (the key is tenant, device, time): a beat sent twice returns no row,

@@ -266,7 +266,8 @@ async def sweep_tenant(db: AsyncSession, tenant_id: uuid.UUID, *, now: datetime)
         by_site: dict[uuid.UUID, list[Device]] = {}
         for device in devices:
             by_site.setdefault(device.site_id, []).append(device)
-        for site_id, site_devices in by_site.items():
+        for site_id, site_devices in sorted(by_site.items(), key=lambda item: str(item[0])):
+            # Sites in one order (by id), like the beats': two reconciles never wait crosswise.
             states = site_states(site_devices, now)
             moved = [
                 device

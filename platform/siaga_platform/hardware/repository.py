@@ -23,6 +23,13 @@ from siaga_platform.hardware.models import (
     Site,
 )
 
+# Row locks here are FOR NO KEY UPDATE (``key_share=True``), never FOR UPDATE: no key of a site
+# or device is ever changed, and FOR UPDATE would also block the FOR KEY SHARE that PostgreSQL's
+# foreign-key check takes on the referenced row. A second update of a device in one transaction
+# re-checks its site key (PostgreSQL does so for a row version the transaction wrote itself),
+# so a beat held a share lock on its devices' sites before locking them in order, and two beats
+# waiting to lock a site each held the other's share lock: deadlocks (issue 16).
+
 
 async def token(db: AsyncSession, token_hash: str) -> DeviceToken | None:
     return await db.get(DeviceToken, token_hash)
@@ -35,7 +42,7 @@ async def tokens_of(db: AsyncSession, device_id: uuid.UUID) -> Sequence[DeviceTo
 async def device(db: AsyncSession, device_id: uuid.UUID, *, lock: bool = False) -> Device | None:
     query = select(Device).where(Device.id == device_id)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)
     return await db.scalar(query)
 
 
@@ -96,7 +103,7 @@ async def recent_beats(
 async def all_devices(db: AsyncSession, *, lock: bool = False) -> Sequence[Device]:
     query = select(Device).order_by(Device.id)  # one lock order everywhere: no deadlocks
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)
     return (await db.scalars(query)).all()
 
 
@@ -122,7 +129,7 @@ async def devices_at_sites(
 ) -> Sequence[Device]:
     query = select(Device).where(Device.site_id.in_(site_ids)).order_by(Device.id)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)
     return (await db.scalars(query)).all()
 
 
@@ -138,8 +145,9 @@ async def open_automatic_incidents_at(db: AsyncSession, site_id: uuid.UUID) -> S
 
 
 async def lock_site(db: AsyncSession, site_id: uuid.UUID) -> None:
-    """Serialises incident bookkeeping per site (a beat and the sweep may both reconcile)."""
-    await db.execute(select(Site.id).where(Site.id == site_id).with_for_update())
+    """Serialises incident bookkeeping per site (a beat and the sweep may both reconcile).
+    Callers lock sites in one order (by id) after their devices."""
+    await db.execute(select(Site.id).where(Site.id == site_id).with_for_update(key_share=True))
 
 
 async def incident(db: AsyncSession, incident_id: uuid.UUID) -> Incident | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import secrets
 import uuid
 from collections import defaultdict
@@ -33,6 +35,10 @@ from siaga_platform.tenancy.scope import TenantScope, enter_scope
 
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks on recording PCs drift
 OLDEST_ACCEPTED = timedelta(days=7)  # an agent's queue is kept about that long
+#: Readings are a device's few measurements, not a log: bounded so one beat cannot bloat the
+#: heartbeat table (serialised UTF-8 bytes) or nest without end.
+READINGS_MAX_BYTES = 4096
+READINGS_MAX_DEPTH = 4
 
 
 class DeviceTokenRefused(DomainError):
@@ -48,9 +54,19 @@ class BeatIn:
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """One beat of a batch that was not taken, and why (the rest of the batch is)."""
+
+    index: int
+    reason: str
+    field: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class BeatResult:
     accepted: int
     duplicates: int
+    refused: tuple[Refusal, ...] = ()
 
 
 def token_hash(raw: str) -> str:
@@ -155,6 +171,51 @@ def check_time(taken_at: datetime, now: datetime, *, field: str = "taken_at") ->
         )
 
 
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
+
+
+def check_readings(readings: dict[str, Any], *, field: str = "readings") -> None:
+    """Readings are stored as JSON: NaN and infinities (which Python's parser lets through,
+    ``1e999`` included) are not JSON, and size and nesting are bounded."""
+    if not _finite(readings):
+        raise InvalidInput(
+            "readings berisi NaN atau angka tak hingga: kirim angka biasa, atau null bila "
+            "nilainya tidak terbaca.",
+            field=field,
+        )
+    if _depth(readings) > READINGS_MAX_DEPTH:
+        raise InvalidInput(
+            f"readings bersarang terlalu dalam (paling banyak {READINGS_MAX_DEPTH} tingkat).",
+            field=field,
+        )
+    if len(json.dumps(readings, ensure_ascii=False).encode()) > READINGS_MAX_BYTES:
+        raise InvalidInput(
+            f"readings terlalu besar (paling banyak {READINGS_MAX_BYTES} byte sebagai JSON): "
+            "kirim ukuran ringkas, bukan log.",
+            field=field,
+        )
+
+
+def check_beat(beat: BeatIn, now: datetime, *, prefix: str = "") -> None:
+    check_time(beat.taken_at, now, field=f"{prefix}taken_at")
+    check_readings(beat.readings, field=f"{prefix}readings")
+
+
 async def take_beats(
     db: AsyncSession,
     sent: Sequence[tuple[str | None, BeatIn]],
@@ -162,19 +223,32 @@ async def take_beats(
     now: datetime,
     batch: bool = False,
 ) -> BeatResult:
-    """One request's heartbeats, each with its device's raw token: every time checked first,
-    then each new beat stored once (a beat sent twice counts once) and folded into its
-    device's state. Any unknown or revoked token refuses the whole request."""
-    for index, (_, beat) in enumerate(sent):
-        check_time(
-            beat.taken_at, now, field=f"heartbeats[{index}].taken_at" if batch else "taken_at"
-        )
+    """One request's heartbeats, each with its device's raw token: every beat checked first
+    (time, readings), then each new beat stored once (a beat sent twice counts once) and folded
+    into its device's state. A single beat that fails a check refuses the request (422); in a
+    batch such a beat is refused alone and named in the result, the others are taken (an
+    agent's queue must not be held back by one beat that aged out). Any unknown or revoked
+    token refuses the whole request (401): a token is the request's credential."""
+    refused: list[Refusal] = []
+    taken: list[tuple[str | None, BeatIn]] = []
+    for index, (token, beat) in enumerate(sent):
+        try:
+            check_beat(beat, now, prefix=f"heartbeats[{index}]." if batch else "")
+        except InvalidInput as error:
+            if not batch:
+                raise
+            refused.append(Refusal(index, error.message, error.field))
+            continue
+        taken.append((token, beat))
     if not all(token for token, _ in sent):
         raise DeviceTokenRefused()
+    if not taken:
+        return BeatResult(0, 0, tuple(refused))
     if db.get_bind().dialect.name == "postgresql":
-        return await _take_on_postgresql(db, sent, now=now)
+        result = await _take_on_postgresql(db, taken, now=now)
+        return BeatResult(result.accepted, result.duplicates, tuple(refused))
     by_token: dict[str, list[BeatIn]] = defaultdict(list)
-    for token, beat in sent:
+    for token, beat in taken:
         by_token[str(token)].append(beat)
     credentials = [(await device_for_token(db, token), beats) for token, beats in by_token.items()]
     # Devices locked in one global order (tenant, id): concurrent batches never deadlock.
@@ -183,7 +257,7 @@ async def take_beats(
         credentials, key=lambda c: (str(c[0].tenant_id), str(c[0].device_id))
     ):
         accepted += (await _record_beats(db, credential, beats, now=now)).accepted
-    return BeatResult(accepted, len(sent) - accepted)
+    return BeatResult(accepted, len(taken) - accepted, tuple(refused))
 
 
 async def _take_on_postgresql(

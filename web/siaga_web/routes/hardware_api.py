@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.auth.principal import Principal
+from siaga_platform.db.retry import retry_transient
 from siaga_platform.errors import NotFound
 from siaga_platform.hardware import repository, service
 from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, SiteKind
@@ -61,6 +62,20 @@ class BeatAnswer(BaseModel):
     duplicates: int
 
 
+class RefusedBeat(BaseModel):
+    index: int = Field(description="Position of the beat in the batch, from 0")
+    reason: str
+    field: str | None = None
+
+
+class BatchAnswer(BeatAnswer):
+    refused: list[RefusedBeat] = Field(
+        default_factory=list,
+        description="Beats not taken and why (too old, in the future, bad readings); every "
+        "other beat of the batch was taken. Sending a refused beat again will not help.",
+    )
+
+
 @beats.post("", response_model=BeatAnswer, status_code=202)
 async def heartbeat(
     db: DbSession,
@@ -69,20 +84,36 @@ async def heartbeat(
 ) -> BeatAnswer:
     """One heartbeat of the device whose token is in ``X-Device-Token``. Idempotent."""
     beat = service.BeatIn(body.taken_at, body.status, body.readings)
-    result = await service.take_beats(db, [(x_device_token, beat)], now=datetime.now(UTC))
+    result = await retry_transient(
+        db, lambda: service.take_beats(db, [(x_device_token, beat)], now=datetime.now(UTC))
+    )
     return BeatAnswer(accepted=result.accepted, duplicates=result.duplicates)
 
 
-@beats.post("/batch", response_model=BeatAnswer, status_code=202)
-async def heartbeat_batch(db: DbSession, body: Batch) -> BeatAnswer:
+@beats.post("/batch", response_model=BatchAnswer, status_code=202)
+async def heartbeat_batch(db: DbSession, body: Batch) -> BatchAnswer:
     """Many heartbeats at once (a site agent speaking for several devices, or a queue
-    delivered after an outage); each carries its device's token."""
+    delivered after an outage); each carries its device's token.
+
+    202 with ``accepted`` (new beats stored), ``duplicates`` (already stored) and ``refused``
+    (per beat: ``index``, ``reason``, ``field``) whenever the batch itself is well formed, even
+    if every beat is refused. The whole batch is refused only when it is malformed (422: wrong
+    shape, unknown status) or a token is unknown or revoked (401); nothing is stored then."""
     sent = [
         (item.device_token, service.BeatIn(item.taken_at, item.status, item.readings))
         for item in body.heartbeats
     ]
-    result = await service.take_beats(db, sent, now=datetime.now(UTC), batch=True)
-    return BeatAnswer(accepted=result.accepted, duplicates=result.duplicates)
+    # A deadlock's victim is run again, not answered 500 (the agent would only resend it).
+    result = await retry_transient(
+        db, lambda: service.take_beats(db, sent, now=datetime.now(UTC), batch=True)
+    )
+    return BatchAnswer(
+        accepted=result.accepted,
+        duplicates=result.duplicates,
+        refused=[
+            RefusedBeat(index=r.index, reason=r.reason, field=r.field) for r in result.refused
+        ],
+    )
 
 
 class SiteIn(BaseModel):
