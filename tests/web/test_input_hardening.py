@@ -4,7 +4,9 @@ databases."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
+from datetime import date
 
 import httpx
 import pytest
@@ -12,14 +14,17 @@ from sqlalchemy import func, select
 
 from siaga_platform.applications.models import Application
 from siaga_platform.auth.principal import Role
+from siaga_platform.stock.models import MAX_BLANK_CARDS, MAX_RIBBONS
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.demo.seed import demo_subject
+from siaga_tenants.registry import repository as tenants
 from tests.fixtures.applications import nik_for, operator
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
 from tests.fixtures.web import build_app, client_for, csrf_from, sign_in
 
 OPERATOR = demo_subject(Role.OPERATOR, "62.12")
+SUPERVISOR = demo_subject(Role.SUPERVISOR_PROVINSI, "62")
 BASE = "/wilayah/62.12/permohonan"
 
 
@@ -116,3 +121,83 @@ async def test_tabs_and_line_breaks_stay_allowed(client: httpx.AsyncClient) -> N
         },
     )
     assert answer.status_code == 303, answer.text
+
+
+# -- 2. quantities bounded by what an office can hold -------------------------------------
+
+CARD = "/wilayah/62.12/stok"
+TOO_MANY = str(2**31)
+
+
+async def _tenant_ids(db: ScratchDatabase, *codes: str) -> list[str]:
+    async with db.session_factory() as session:
+        return [str((await tenants.get_by_code(session, code)).id) for code in codes]  # type: ignore[union-attr]
+
+
+async def _on_hand(client: httpx.AsyncClient, item: str) -> str:
+    page = await client.get(CARD, params={"item": item})
+    found = re.search(r"<strong>([0-9.]+)</strong>", page.text)
+    assert found
+    return found.group(1)
+
+
+async def test_stock_figures_beyond_an_office_are_refused(
+    db: ScratchDatabase, client: httpx.AsyncClient
+) -> None:
+    headers = await _signed_in(client, OPERATOR, CARD)
+    token = headers["X-CSRF-Token"]
+    today = date.today().isoformat()
+    for path, form in (
+        ("opname", {"item": "ribbon", "counted": str(10**9)}),
+        ("opname", {"item": "ribbon", "counted": str(MAX_RIBBONS + 1)}),
+        ("opname", {"item": "blank_card", "counted": TOO_MANY}),
+        ("usulan", {"quantity": TOO_MANY}),
+        ("usulan", {"quantity": str(MAX_BLANK_CARDS + 1)}),
+        ("pinjam", {"lender_code": "62.01", "quantity": TOO_MANY}),
+        ("pinjam", {"lender_code": "62.01", "quantity": str(MAX_BLANK_CARDS + 1)}),
+        ("terima", {"item": "ribbon", "quantity": str(MAX_RIBBONS + 1)}),
+        ("terima", {"item": "blank_card", "quantity": TOO_MANY}),
+    ):
+        answer = await client.post(
+            f"{CARD}/{path}",
+            data={**form, "csrf_token": token, "reference": "SPB-1", "business_date": today},
+        )
+        assert answer.status_code == 422, (path, form, answer.status_code)
+        assert "Jumlah terlalu besar" in answer.text
+    assert await _on_hand(client, "ribbon") == "0"
+    # The most an office holds is accepted; one more on top of it is not.
+    counted = await client.post(
+        f"{CARD}/opname",
+        data={"item": "blank_card", "counted": str(MAX_BLANK_CARDS), "csrf_token": token},
+    )
+    assert counted.status_code == 303
+    one_more = await client.post(
+        f"{CARD}/terima",
+        data={
+            "item": "blank_card",
+            "quantity": "1",
+            "reference": "SPB-2",
+            "business_date": today,
+            "csrf_token": token,
+        },
+    )
+    assert one_more.status_code == 422 and "melebihi" in one_more.text
+    assert await _on_hand(client, "blank_card") == "1.000.000"
+
+
+async def test_a_supervisors_loan_proposal_is_bounded(
+    db: ScratchDatabase, client: httpx.AsyncClient
+) -> None:
+    lender, borrower = await _tenant_ids(db, "62.01", "62.12")
+    headers = await _signed_in(client, SUPERVISOR, "/provinsi/62/stok")
+    for quantity in (TOO_MANY, str(MAX_BLANK_CARDS + 1)):
+        answer = await client.post(
+            "/provinsi/62/stok/usul-pinjaman",
+            data={
+                "lender": lender,
+                "borrower": borrower,
+                "quantity": quantity,
+                "csrf_token": headers["X-CSRF-Token"],
+            },
+        )
+        assert answer.status_code == 422 and "Jumlah terlalu besar" in answer.text

@@ -15,7 +15,7 @@ from siaga_platform.auth.principal import Principal, Role
 from siaga_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from siaga_platform.ids import new_id
 from siaga_platform.stock import repository
-from siaga_platform.stock.ledger import record
+from siaga_platform.stock.ledger import record, within_holding
 from siaga_platform.stock.models import EntryKind, Item, Loan, LoanStatus
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 
@@ -47,8 +47,7 @@ async def _open(
 ) -> uuid.UUID:
     if lender == borrower:
         raise InvalidInput("Pilih kabupaten/kota lain sebagai pemberi pinjaman.", field="lender")
-    if quantity <= 0:
-        raise InvalidInput("Jumlah harus lebih dari nol.", field="quantity")
+    within_holding(quantity)
     cleaned = " ".join((note or "").split())[:300] or None
     loan_id = new_id()
     async with acting_for(db, _both(lender, borrower)):
