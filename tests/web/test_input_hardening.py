@@ -201,3 +201,66 @@ async def test_a_supervisors_loan_proposal_is_bounded(
             },
         )
         assert answer.status_code == 422 and "Jumlah terlalu besar" in answer.text
+
+
+# -- 3. the importer reads any file without a 500 -----------------------------------------
+
+HEADER = "nik,nama,tanggal_lahir,jenis_kelamin,kecamatan,status,tanggal\r\n"
+
+
+async def _upload(client: httpx.AsyncClient, content: bytes) -> httpx.Response:
+    page = await client.get(f"{BASE}/impor/")
+    return await client.post(
+        f"{BASE}/impor/",
+        data={"csrf_token": csrf_from(page.text)},
+        files={"file": ("rekam.csv", content, "text/csv")},
+    )
+
+
+async def test_the_importer_reports_unreadable_rows_instead_of_failing(
+    db: ScratchDatabase, client: httpx.AsyncClient
+) -> None:
+    await sign_in(client, OPERATOR)
+    good = f"{nik_for(100)},Andi Wijaya,1995-08-17,L,62.12.01,BC,2026-10-01\r\n"
+    bare_cr = f"{nik_for(101)},Andi\rWijaya,1995-08-17,L,62.12.01,BC,2026-10-01\r\n"
+    nul = f"{nik_for(102)},Andi\x00Wijaya,1995-08-17,L,62.12.01,BC,2026-10-01\r\n"
+    huge = f"{nik_for(103)},{'A' * 200_000},1995-08-17,L,62.12.01,BC,2026-10-01\r\n"
+    long_name = f"{nik_for(106)},{'Andi ' * 100},1995-08-17,L,62.12.01,BC,2026-10-01\r\n"
+    content = (
+        HEADER + good + bare_cr + nul + huge + long_name + good.replace("100", "104")
+    ).encode()
+    answer = await _upload(client, content)
+    assert answer.status_code == 303, answer.text
+    progress = await client.get(answer.headers["location"])
+    assert "Selesai" in progress.text, progress.text
+    assert "masuk 2" in progress.text
+    report = await client.get(answer.headers["location"] + "/kesalahan.csv")
+    assert report.status_code == 200 and "karakter kontrol" in report.text
+    assert "kolom terlalu panjang" in report.text and "nama terlalu panjang" in report.text
+    # Not UTF-8 (Windows' own encoding): read, not refused.
+    latin = HEADER + f"{nik_for(105)},Andi Müller,1995-08-17,L,62.12.01,BC,2026-10-01\r\n"
+    answer = await _upload(client, latin.encode("cp1252"))
+    assert answer.status_code == 303
+    assert "masuk 1" in (await client.get(answer.headers["location"])).text
+    assert await _applications(db) == 3
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"\xef\xbb\xbf",
+        bytes(range(256)) * 40,
+        bytes((i * 7919 + 13) % 256 for i in range(20_000)),
+        b"nik\rnama\r\x00\x00\r",
+        ("x" * 200_000).encode(),
+    ],
+    ids=["empty", "bom-only", "all-bytes", "noise", "bare-cr-and-nul", "one-huge-field"],
+)
+async def test_files_that_are_not_csv_are_refused_with_a_reason(
+    client: httpx.AsyncClient, content: bytes
+) -> None:
+    await sign_in(client, OPERATOR)
+    answer = await _upload(client, content)
+    assert answer.status_code == 422, answer.text
+    assert "CSV" in answer.text or "File" in answer.text
