@@ -5,6 +5,7 @@ databases."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 from datetime import date
 
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 
 from siaga_platform.applications.models import Application
 from siaga_platform.auth.principal import Role
+from siaga_platform.hardware.models import MaintenanceWindow
 from siaga_platform.stock.models import MAX_BLANK_CARDS, MAX_RIBBONS
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.demo.seed import demo_subject
@@ -264,3 +266,78 @@ async def test_files_that_are_not_csv_are_refused_with_a_reason(
     answer = await _upload(client, content)
     assert answer.status_code == 422, answer.text
     assert "CSV" in answer.text or "File" in answer.text
+
+
+# -- 4. a site's kecamatan belongs to the regency -----------------------------------------
+
+
+async def test_a_site_takes_only_a_kecamatan_of_its_own_regency(
+    client: httpx.AsyncClient,
+) -> None:
+    headers = await _signed_in(client, OPERATOR, "/wilayah/62.12")
+    for code in ("99.99.99", "62.03.01", "62.12"):
+        answer = await client.post(
+            "/api/v1/sites",
+            headers=headers,
+            json={"name": "UPT Kecamatan", "kind": "kecamatan", "kecamatan_code": code},
+        )
+        assert answer.status_code == 422, (code, answer.text)
+        assert answer.json()["field"] == "kecamatan_code"
+    own = await client.post(
+        "/api/v1/sites",
+        headers=headers,
+        json={"name": "UPT Murung", "kind": "kecamatan", "kecamatan_code": "62.12.01"},
+    )
+    assert own.status_code == 201, own.text
+
+
+# -- 5. maintenance only of the regency's own devices and sites ---------------------------
+
+
+async def test_maintenance_of_another_regencys_device_or_site_is_refused_like_a_missing_one(
+    db: ScratchDatabase, client: httpx.AsyncClient
+) -> None:
+    headers = await _signed_in(client, OPERATOR, "/wilayah/62.12")
+    site = await client.post(
+        "/api/v1/sites", headers=headers, json={"name": "Kantor", "kind": "office"}
+    )
+    device = await client.post(
+        "/api/v1/devices",
+        headers=headers,
+        json={
+            "site_id": site.json()["id"],
+            "kind": "recording_server",
+            "label": "Server",
+            "funding": "APBN",
+        },
+    )
+    assert device.status_code == 201
+    other = await _signed_in(client, demo_subject(Role.OPERATOR, "62.01"), "/wilayah/62.01")
+    window = {
+        "starts_at": "2026-12-20T08:00",
+        "ends_at": "2026-12-20T12:00",
+        "reason": "Ganti UPS",
+        "csrf_token": other["X-CSRF-Token"],
+    }
+    answers = []
+    for field, value in (
+        ("device_id", device.json()["id"]),
+        ("device_id", str(uuid.uuid4())),
+        ("site_id", site.json()["id"]),
+        ("site_id", str(uuid.uuid4())),
+    ):
+        answer = await client.post(
+            "/wilayah/62.01/perangkat/perawatan", data={**window, field: value}
+        )
+        answers.append((field, answer.status_code, _message(answer.text)))
+    assert answers[0] == answers[1] and answers[2] == answers[3], answers
+    assert answers[0][1] == 404 and answers[2][1] == 404
+    ids = await _tenant_ids(db, "62.01", "62.12")
+    async with db.session_factory() as session:
+        await enter_scope(session, TenantScope.read_only({uuid.UUID(i) for i in ids}))
+        assert await session.scalar(select(func.count()).select_from(MaintenanceWindow)) == 0
+
+
+def _message(html: str) -> str:
+    found = re.search(r"<main.*?</main>", html, re.S)
+    return found.group(0) if found else html

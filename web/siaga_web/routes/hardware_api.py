@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field
 
 from siaga_platform.auth.permissions import Permission
@@ -119,9 +119,16 @@ Viewer = Annotated[Principal, Depends(requires(Permission.VIEW_HARDWARE))]
 
 
 @router.post("/sites", status_code=201)
-async def create_site(db: DbSession, principal: Manager, body: SiteIn) -> dict[str, str]:
+async def create_site(
+    request: Request, db: DbSession, principal: Manager, body: SiteIn
+) -> dict[str, str]:
     site = await service.create_site(
-        db, principal, name=body.name, kind=body.kind, kecamatan_code=body.kecamatan_code
+        db,
+        principal,
+        request.app.state.regions,
+        name=body.name,
+        kind=body.kind,
+        kecamatan_code=body.kecamatan_code,
     )
     return {"id": str(site.id), "name": site.name}
 
