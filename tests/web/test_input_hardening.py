@@ -11,6 +11,7 @@ from datetime import date
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from siaga_platform.applications.models import Application
@@ -20,6 +21,7 @@ from siaga_platform.stock.models import MAX_BLANK_CARDS, MAX_RIBBONS
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.demo.seed import demo_subject
 from siaga_tenants.registry import repository as tenants
+from siaga_web.permissions_table import route_permissions
 from tests.fixtures.applications import nik_for, operator
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
@@ -341,3 +343,44 @@ async def test_maintenance_of_another_regencys_device_or_site_is_refused_like_a_
 def _message(html: str) -> str:
     found = re.search(r"<main.*?</main>", html, re.S)
     return found.group(0) if found else html
+
+
+# -- 6. a platform admin on the regency APIs ----------------------------------------------
+
+ADMIN = demo_subject(Role.ADMIN_PLATFORM, "platform")
+#: Routes of the platform itself, not of a regency's data.
+PLATFORM_ROUTES = {"/api/v1/me", "/api/v1/tenants"}
+
+
+def _tenant_api_routes(app: FastAPI) -> list[tuple[str, str]]:
+    routes = []
+    for path, _permission in route_permissions(app).items():
+        method, _, address = path.partition(" ")
+        if (
+            address.startswith("/api/v1/")
+            and not address.startswith("/api/v1/heartbeats")
+            and address not in PLATFORM_ROUTES
+        ):
+            routes.append((method, address))
+    return routes
+
+
+async def test_a_platform_admin_is_refused_on_every_regency_api_route_never_a_500(
+    db: ScratchDatabase,
+) -> None:
+    await seed(db)
+    app = build_app(db)
+    routes = _tenant_api_routes(app)
+    assert ("GET", "/api/v1/devices/{device_id}") in routes and len(routes) >= 10
+    # A supervisor walks them too: read-only in the province, so refused or not found.
+    for subject, page in ((ADMIN, "/wilayah/62.12"), (SUPERVISOR, "/provinsi/62")):
+        async with client_for(app) as client:
+            headers = await _signed_in(client, subject, page)
+            answers = {}
+            for method, address in routes:
+                url = re.sub(r"\{[a-z_]+\}", str(uuid.uuid4()), address)
+                answer = await client.request(
+                    method, url, headers=headers, json={} if method != "GET" else None
+                )
+                answers[f"{method} {address}"] = answer.status_code
+            assert {k: v for k, v in answers.items() if v not in (403, 404)} == {}, subject

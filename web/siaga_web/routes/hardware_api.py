@@ -17,7 +17,7 @@ from siaga_platform.hardware import repository, service
 from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, SiteKind
 from siaga_platform.hardware.state import derive_state
 from siaga_web.csrf import verify_csrf_unless_bearer
-from siaga_web.deps import DbSession, requires
+from siaga_web.deps import DbSession, in_own_scope, requires
 from siaga_web.ratelimit import api_rate_limit, device_token_guard
 
 
@@ -36,7 +36,11 @@ beats = APIRouter(
 router = APIRouter(
     prefix="/api/v1",
     tags=["hardware"],
-    dependencies=[Depends(api_rate_limit), Depends(verify_csrf_unless_bearer)],
+    dependencies=[
+        Depends(api_rate_limit),
+        Depends(verify_csrf_unless_bearer),
+        Depends(in_own_scope),
+    ],
 )
 
 
