@@ -16,11 +16,13 @@ from sqlalchemy import func, select
 
 from siaga_platform.applications.models import Application
 from siaga_platform.auth.principal import Role
+from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware.models import MaintenanceWindow
 from siaga_platform.stock.models import MAX_BLANK_CARDS, MAX_RIBBONS
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.demo.seed import demo_subject
 from siaga_tenants.registry import repository as tenants
+from siaga_tenants.registry.service import provision_tenant
 from siaga_web.permissions_table import route_permissions
 from tests.fixtures.applications import nik_for, operator
 from tests.fixtures.databases import ScratchDatabase
@@ -384,3 +386,47 @@ async def test_a_platform_admin_is_refused_on_every_regency_api_route_never_a_50
                 )
                 answers[f"{method} {address}"] = answer.status_code
             assert {k: v for k, v in answers.items() if v not in (403, 404)} == {}, subject
+
+
+# -- 7. loans are decided in the province of the address ----------------------------------
+
+
+async def test_a_supervisor_decides_loans_only_in_the_province_of_the_address(
+    db: ScratchDatabase, client: httpx.AsyncClient
+) -> None:
+    async with unit_of_work(db.session_factory) as session:
+        await provision_tenant(session, "63.01", actor_subject="test")
+    lender, borrower, neighbour = await _tenant_ids(db, "62.01", "62.12", "63.01")
+    headers = await _signed_in(client, OPERATOR, CARD)
+    asked = await client.post(
+        f"{CARD}/pinjam",
+        data={"lender_code": "62.01", "quantity": "50", "csrf_token": headers["X-CSRF-Token"]},
+    )
+    assert asked.status_code == 303
+    headers = await _signed_in(client, SUPERVISOR, "/provinsi/62/stok")
+    token = headers["X-CSRF-Token"]
+    page = await client.get("/provinsi/62/stok")
+    loan = re.search(r'action="/provinsi/62/stok/pinjaman/([0-9a-f-]{36})"', page.text)
+    assert loan
+    for province in ("63", "99", "6"):
+        decided = await client.post(
+            f"/provinsi/{province}/stok/pinjaman/{loan.group(1)}",
+            data={"decision": "tolak", "csrf_token": token},
+        )
+        assert decided.status_code == 404, (province, decided.status_code)
+        proposed = await client.post(
+            f"/provinsi/{province}/stok/usul-pinjaman",
+            data={"lender": lender, "borrower": borrower, "quantity": "10", "csrf_token": token},
+        )
+        assert proposed.status_code == 404, (province, proposed.status_code)
+    across = await client.post(
+        "/provinsi/62/stok/usul-pinjaman",
+        data={"lender": neighbour, "borrower": borrower, "quantity": "10", "csrf_token": token},
+    )
+    assert across.status_code == 403
+    assert "pinjaman/" + loan.group(1) in (await client.get("/provinsi/62/stok")).text  # pending
+    decided = await client.post(
+        f"/provinsi/62/stok/pinjaman/{loan.group(1)}",
+        data={"decision": "tolak", "csrf_token": token},
+    )
+    assert decided.status_code == 303
