@@ -4,14 +4,18 @@ databases."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from siaga_platform.applications.models import Application
@@ -23,11 +27,13 @@ from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.demo.seed import demo_subject
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import provision_tenant
+from siaga_web.exports import csv_response, xlsx_response
 from siaga_web.permissions_table import route_permissions
 from tests.fixtures.applications import nik_for, operator
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
 from tests.fixtures.web import build_app, client_for, csrf_from, sign_in
+from tests.letters.helpers import recorded_applicants
 
 OPERATOR = demo_subject(Role.OPERATOR, "62.12")
 SUPERVISOR = demo_subject(Role.SUPERVISOR_PROVINSI, "62")
@@ -430,3 +436,70 @@ async def test_a_supervisor_decides_loans_only_in_the_province_of_the_address(
         data={"decision": "tolak", "csrf_token": token},
     )
     assert decided.status_code == 303
+
+
+# -- 8. exports write text as text ----------------------------------------------------------
+
+FORMULAS = ["=1+1", "+62 811", "-0001/2026", "@SUM(A1)", "\t=cmd", '=HYPERLINK("http://x")']
+
+
+def test_exported_text_never_becomes_a_formula() -> None:
+    rows = [["teks", "angka"], *[[text, -5] for text in FORMULAS], ["Siti Aminah", 3]]
+    written = csv_response(rows, "x.csv").body.decode("utf-8-sig")
+    read = list(csv.reader(io.StringIO(written)))
+    assert [r[0] for r in read[1:]] == [*("'" + t for t in FORMULAS), "Siti Aminah"]
+    assert [r[1] for r in read[1:]] == ["-5"] * len(FORMULAS) + ["3"]  # numbers stay numbers
+    book = load_workbook(io.BytesIO(xlsx_response(rows, "x.xlsx", "Lembar").body))
+    sheet = book.active
+    assert sheet is not None
+    cells = list(sheet.iter_rows(min_row=2))
+    assert [(c[0].value, c[0].data_type) for c in cells] == [
+        *((t, "s") for t in FORMULAS),
+        ("Siti Aminah", "s"),
+    ]
+    assert {c[1].data_type for c in cells} == {"n"}
+    # XLSX cannot hold control characters: dropped, not a 500.
+    assert xlsx_response([["a\x00b"]], "x.xlsx", "x").status_code == 200
+
+
+def test_every_export_goes_through_the_shared_helper() -> None:
+    root = Path(__file__).resolve().parents[2]
+    writers = [
+        str(path.relative_to(root))
+        for folder in ("web", "platform", "tenants")
+        for path in (root / folder).rglob("*.py")
+        if path.name != "exports.py"
+        and ("csv.writer" in path.read_text() or "openpyxl" in path.read_text())
+    ]
+    assert writers == []
+
+
+async def test_a_letter_number_starting_with_a_minus_is_exported_as_text(
+    db: ScratchDatabase, client: httpx.AsyncClient
+) -> None:
+    who = await operator(db)
+    async with unit_of_work(db.session_factory) as session:
+        await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
+        settings = await tenants.get_settings(session)
+        assert settings is not None
+        settings.letter_number_format = "-{nomor}/{tahun}"
+    [application] = await recorded_applicants(db, who, 1)
+    await sign_in(client, OPERATOR)
+    page = await client.get(f"{BASE}/{application}")
+    issued = await client.post(
+        "/wilayah/62.12/suket",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "application_id": str(application),
+            "reason": "no_blank_cards",
+        },
+    )
+    assert issued.status_code == 303
+    exported = await client.get("/wilayah/62.12/suket/ekspor.csv")
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert rows[1][0].startswith("'-0001/")
+    workbook = await client.get("/wilayah/62.12/suket/ekspor.xlsx")
+    sheet = load_workbook(io.BytesIO(workbook.content)).active
+    assert sheet is not None
+    number = sheet.cell(row=2, column=1)
+    assert number.data_type == "s" and str(number.value).startswith("-0001/")
