@@ -102,6 +102,13 @@ async def test_control_characters_in_forms_and_query_strings_are_refused(
         BASE, data={**_application(birth_place="Puruk\x00Cahu"), "csrf_token": token}
     )
     assert form.status_code == 422 and "birth_place" in form.text
+    # The same form sent as multipart (any form may be): the same check.
+    multipart = await client.post(
+        BASE,
+        data={**_application(birth_place="Puruk\x00Cahu"), "csrf_token": token},
+        files={"unused": ("a.txt", b"x", "text/plain")},
+    )
+    assert multipart.status_code == 422 and "birth_place" in multipart.text
     assert await _applications(db) == 0
     page = await client.get(BASE, params={"kecamatan": "a\x00b"})
     assert page.status_code == 422 and "kecamatan" in page.text

@@ -1,8 +1,9 @@
 """One check on every text a request brings: query string, address, form fields and JSON.
 
-Applied to every router in the composition root, so no route can forget it. Uploaded files are
-not text fields (an import reports its own bad rows); multipart bodies are left to the upload
-routes, which read them only after sign-in and permission.
+Applied to every router in the composition root, so no route can forget it. Only a body the
+route itself reads (FastAPI has parsed it before any dependency runs) is looked at: upload routes
+read their file only after sign-in and permission, and a file part is not a text field (an
+import reports its own bad rows).
 """
 
 from __future__ import annotations
@@ -44,13 +45,13 @@ async def refuse_control_text(request: Request) -> None:
     if getattr(route, "body_field", None) is None:
         return  # the route reads no body: never read one here (uploads included)
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        form = await request.form()  # already parsed by FastAPI for the route's Form fields
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()  # already parsed by FastAPI for the route's body
         for key, field_value in form.multi_items():
-            if isinstance(field_value, str):
+            if isinstance(field_value, str):  # file parts are not text fields
                 refuse_control_characters(key, field=key)
                 refuse_control_characters(field_value, field=key)
-    elif not content_type.startswith("multipart/"):
+    else:
         body = await request.body()  # already read by FastAPI for the route's JSON body
         if any(hint in body for hint in _JSON_HINTS):
             try:
