@@ -261,6 +261,11 @@ async def test_the_importer_reports_unreadable_rows_instead_of_failing(
     answer = await _upload(client, latin.encode("cp1252"))
     assert answer.status_code == 303
     assert "masuk 1" in (await client.get(answer.headers["location"])).text
+    # A good header, then noise: every line reported, the job finishes.
+    noise = bytes((i * 7919 + 13) % 256 for i in range(20_000)) + bytes(range(256)) * 8
+    answer = await _upload(client, HEADER.encode() + noise)
+    assert answer.status_code == 303
+    assert "Selesai" in (await client.get(answer.headers["location"])).text
     assert await _applications(db) == 3
 
 

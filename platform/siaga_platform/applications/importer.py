@@ -252,7 +252,7 @@ def _prepare(
             kecamatan_code = kecamatan.find(cell["kecamatan"])
             if kecamatan_code is None:
                 raise RowRefused(
-                    f"kecamatan '{cell['kecamatan'].strip()}' tidak ada di wilayah ini"
+                    f"kecamatan '{cell['kecamatan'].strip()[:40]}' tidak ada di wilayah ini"
                 )
             status = _STATUS_WORDS.get(cell["status"].strip().lower())
             if status is None:
