@@ -192,7 +192,7 @@ async def test_import_twice_creates_nothing_new_and_reports_bad_rows(
     assert "Selesai" in progress.text
     assert "masuk 4" in progress.text and "salah 4" in progress.text
     report = await client.get(first.headers["location"] + "/kesalahan.csv")
-    lines = report.text.strip().splitlines()
+    lines = report.text.lstrip("\ufeff").strip().splitlines()
     assert lines[0] == "baris,alasan" and len(lines) == 5
     assert lines[1].startswith("6,") and "16 angka" in lines[1]
     assert "tanggal lahir" in lines[2] and "kecamatan" in lines[3] and "status" in lines[4]

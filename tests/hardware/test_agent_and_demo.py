@@ -26,6 +26,7 @@ from siaga_platform.hardware.agent_queue import BeatQueue
 from siaga_platform.hardware.models import DeviceKind, Funding, Heartbeat, IncidentCause, SiteKind
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.demo.hardware import seed_demo_hardware
+from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry import repository as tenants
 from siaga_web.app import create_app
 from tests.fixtures.applications import operator
@@ -41,7 +42,12 @@ async def _registered_device(db: ScratchDatabase) -> tuple[Principal, uuid.UUID,
     async with unit_of_work(db.session_factory) as session:
         await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
         site = await service.create_site(
-            session, who, name="Kec. Murung", kind=SiteKind.KECAMATAN, kecamatan_code=None
+            session,
+            who,
+            CodeListDirectory(),
+            name="Kec. Murung",
+            kind=SiteKind.KECAMATAN,
+            kecamatan_code=None,
         )
         device, token = await service.register_device(
             session,

@@ -12,6 +12,7 @@ from siaga_platform.errors import Conflict, InvalidInput
 from siaga_platform.hardware import board, incidents, repository, service, summary
 from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, IncidentCause, SiteKind
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_tenants.regions.directory import CodeListDirectory
 from tests.fixtures.applications import operator
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
@@ -23,7 +24,12 @@ async def _server(db: ScratchDatabase) -> tuple[object, object]:
     async with unit_of_work(db.session_factory) as session:
         await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
         site = await service.create_site(
-            session, who, name="Kantor", kind=SiteKind.OFFICE, kecamatan_code=None
+            session,
+            who,
+            CodeListDirectory(),
+            name="Kantor",
+            kind=SiteKind.OFFICE,
+            kecamatan_code=None,
         )
         device, token = await service.register_device(
             session,
@@ -157,7 +163,12 @@ async def _site_with(db: ScratchDatabase, kinds: list[tuple[DeviceKind, str | No
     async with unit_of_work(db.session_factory) as session:
         await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
         site = await service.create_site(
-            session, who, name="UPT Kecamatan", kind=SiteKind.KECAMATAN, kecamatan_code=None
+            session,
+            who,
+            CodeListDirectory(),
+            name="UPT Kecamatan",
+            kind=SiteKind.KECAMATAN,
+            kecamatan_code=None,
         )
         for index, (kind, recording_set) in enumerate(kinds):
             _device, token = await service.register_device(

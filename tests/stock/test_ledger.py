@@ -259,7 +259,15 @@ async def _decide(
 ) -> None:
     async with unit_of_work(db.session_factory) as session:
         await enter_scope(session, TenantScope.read_only(who.province_tenant_ids))
-        await loans.decide(session, who, loan_id, approve=approve, business_date=TODAY, now=NOW)
+        await loans.decide(
+            session,
+            who,
+            loan_id,
+            province_code="62",
+            approve=approve,
+            business_date=TODAY,
+            now=NOW,
+        )
 
 
 async def test_an_approved_loan_moves_both_sides_and_a_failed_one_neither(
@@ -295,7 +303,15 @@ async def test_an_approved_loan_moves_both_sides_and_a_failed_one_neither(
     async with unit_of_work(db.session_factory) as session:
         await enter_scope(session, TenantScope.read_only(supervisor.province_tenant_ids))
         with pytest.raises(Forbidden):
-            await loans.decide(session, other, loan_id, approve=True, business_date=TODAY, now=NOW)
+            await loans.decide(
+                session,
+                other,
+                loan_id,
+                province_code="62",
+                approve=True,
+                business_date=TODAY,
+                now=NOW,
+            )
     await _decide(db, supervisor, loan_id)
     assert (await _on_hand(db, lender), await _on_hand(db, borrower)) == (200, 100)
     with pytest.raises(Conflict):

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -32,6 +32,7 @@ from siaga_platform.stock.ledger import LedgerCardStock
 from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry.service import local_date
 from siaga_web.deps import Public, SignInRequired
+from siaga_web.input import refuse_control_text
 from siaga_web.middleware import RequestIdMiddleware
 from siaga_web.openapi import build_schema
 from siaga_web.ratelimit import DeviceTokenGuard, TtlCache
@@ -244,7 +245,10 @@ def create_app(
         hardware_api.router,
     )
     for router in routers:
-        app.include_router(router)
+        # Every text a request brings is checked once, here (heartbeats carry tokens and
+        # readings only, and stay on their lean path).
+        checked = [] if router is hardware_api.beats else [Depends(refuse_control_text)]
+        app.include_router(router, dependencies=checked)
 
     @app.get("/api/openapi.json", dependencies=[Public], include_in_schema=False)
     async def openapi_schema() -> JSONResponse:

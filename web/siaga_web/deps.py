@@ -147,6 +147,18 @@ def requires(permission: Permission) -> Callable[[Principal], Awaitable[Principa
     return check
 
 
+async def in_own_scope(principal: CurrentPrincipal) -> Principal:
+    """JSON routes on a regency's data act in the principal's own reach: their regency, or a
+    supervisor's province (read only). A platform admin has no such reach (they open a regency
+    through its pages), so these routes refuse them instead of touching tenant data unscoped."""
+    if default_scope(principal) is None:
+        raise Forbidden(
+            "API ini untuk petugas kabupaten/kota dan supervisor provinsi. Admin platform "
+            "membuka data kabupaten/kota lewat halaman wilayahnya."
+        )
+    return principal
+
+
 async def public_route() -> None:
     """Marks a route that needs no sign-in (health, sign-in page, static)."""
 

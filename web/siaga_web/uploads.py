@@ -13,6 +13,7 @@ from starlette.datastructures import UploadFile
 
 from siaga_platform.applications import importer
 from siaga_platform.errors import InvalidInput
+from siaga_platform.text import refuse_control_characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,5 +28,7 @@ async def read_upload(request: Request) -> Upload:
     file = form.get("file")
     if not isinstance(file, UploadFile):
         raise InvalidInput("Pilih berkas CSV yang akan diimpor.", field="file")
+    filename = file.filename or "impor.csv"
+    refuse_control_characters(filename, field="file")  # stored with the job, shown on pages
     content = await file.read(importer.MAX_FILE_BYTES + 1)
-    return Upload(file.filename or "impor.csv", content)
+    return Upload(filename, content)

@@ -39,9 +39,11 @@ from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import DomainError, InvalidInput
 from siaga_platform.privacy.crypto import FieldCipher
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.text import has_control_characters
 
 MAX_FILE_BYTES = 30 * 1024 * 1024
 CHUNK_ROWS = 1000
+MAX_NAME = 120  # as on the form (applications.service)
 COLUMNS = {
     "nik": ("nik",),
     "name": ("nama", "name", "nama_lengkap"),
@@ -118,17 +120,60 @@ def _header_map(header: list[str]) -> dict[str, int]:
     return found
 
 
-def read_rows(content: bytes) -> tuple[dict[str, int], list[list[str]]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("latin-1")
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A row the CSV reader could not read: reported as that row's error, never a crash."""
+
+    reason: str
+
+
+Row = list[str] | Unreadable
+
+
+def _decode(content: bytes) -> str:
+    """UTF-8 (with or without a BOM), else Windows' own encoding (recording PCs), else
+    Latin-1, which reads any byte."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return content.decode("latin-1")
+
+
+def _records(text: str, delimiter: str) -> list[Row]:
+    """Every record of the file; a record the reader refuses (a field past the reader's limit,
+    a broken quote) is kept as ``Unreadable`` so that its row is reported. ``newline=""``: the
+    reader itself takes CRLF, LF and a bare CR as the end of a row (a bare CR inside an
+    unquoted field ends the row there, and both halves are then reported)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[Row] = []
+    while True:
+        try:
+            rows.append(next(reader))
+        except StopIteration:
+            return rows
+        except csv.Error as error:
+            reason = (
+                "kolom terlalu panjang" if "field larger" in str(error) else "baris tidak terbaca"
+            )
+            rows.append(Unreadable(f"{reason} (bukan baris CSV yang benar)"))
+
+
+def read_rows(content: bytes) -> tuple[dict[str, int], list[Row]]:
+    text = _decode(content)
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    if not rows:
+    rows = _records(text, delimiter)
+    if not rows or (isinstance(rows[0], list) and not any(c.strip() for c in rows[0])):
         raise InvalidInput("File CSV kosong.", field="file")
-    return _header_map(rows[0]), [r for r in rows[1:] if any(cell.strip() for cell in r)]
+    if isinstance(rows[0], Unreadable) or has_control_characters("".join(rows[0])):
+        raise InvalidInput(
+            "Baris judul file tidak terbaca: ini bukan file CSV hasil ekspor perekaman.",
+            field="file",
+        )
+    body = [r for r in rows[1:] if isinstance(r, Unreadable) or any(cell.strip() for cell in r)]
+    return _header_map(rows[0]), body
 
 
 async def create_import(
@@ -167,7 +212,7 @@ class _Chunk:
 
 
 def _prepare(
-    rows: list[tuple[int, list[str]]],
+    rows: list[tuple[int, Row]],
     columns: dict[str, int],
     *,
     tenant_id: uuid.UUID,
@@ -181,11 +226,17 @@ def _prepare(
     chunk = _Chunk([], [], 0)
     for number, row in rows:
         try:
+            if isinstance(row, Unreadable):
+                raise RowRefused(row.reason)
+            if any(has_control_characters(value) for value in row):
+                raise RowRefused("baris memuat karakter kontrol (mis. NUL): perbaiki di sumbernya")
             cell = {k: (row[i] if i < len(row) else "") for k, i in columns.items()}
             nik = parse_nik(cell["nik"], today=today)
             name = " ".join(cell["name"].split())
             if not name:
                 raise RowRefused("nama kosong")
+            if len(name) > MAX_NAME:
+                raise RowRefused(f"nama terlalu panjang (paling banyak {MAX_NAME} huruf)")
             birth_date = _parse_date(cell["birth_date"], "tanggal lahir")
             sex = _SEX_WORDS.get(cell["sex"].strip().lower())
             if sex is None:
@@ -201,7 +252,7 @@ def _prepare(
             kecamatan_code = kecamatan.find(cell["kecamatan"])
             if kecamatan_code is None:
                 raise RowRefused(
-                    f"kecamatan '{cell['kecamatan'].strip()}' tidak ada di wilayah ini"
+                    f"kecamatan '{cell['kecamatan'].strip()[:40]}' tidak ada di wilayah ini"
                 )
             status = _STATUS_WORDS.get(cell["status"].strip().lower())
             if status is None:
@@ -329,10 +380,12 @@ async def run_import(
         )
 
 
-def _niks(rows: list[tuple[int, list[str]]], columns: dict[str, int]) -> list[str]:
+def _niks(rows: list[tuple[int, Row]], columns: dict[str, int]) -> list[str]:
     index = columns["nik"]
     niks = []
     for _, row in rows:
+        if isinstance(row, Unreadable):
+            continue
         raw = row[index] if index < len(row) else ""
         digits = "".join(ch for ch in raw if ch in "0123456789")
         if len(digits) == 16:

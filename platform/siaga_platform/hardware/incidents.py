@@ -409,6 +409,11 @@ async def plan_maintenance(
     writer_tenant(principal)
     if (device_id is None) == (site_id is None):
         raise InvalidInput("Pilih satu perangkat atau satu lokasi.", field="device_id")
+    # Found in the tenant's own scope: another regency's id answers exactly like a missing one.
+    if device_id is not None and await repository.device(db, device_id) is None:
+        raise NotFound("Perangkat tidak ditemukan.")
+    if site_id is not None and await repository.site(db, site_id) is None:
+        raise NotFound("Lokasi tidak ditemukan.")
     if ends_at <= starts_at:
         raise InvalidInput("Waktu selesai harus setelah waktu mulai.", field="ends_at")
     if not reason.strip():

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from siaga_platform.applications.service import writer_tenant
+from siaga_platform.applications.service import RegionDirectory, writer_tenant
 from siaga_platform.audit import service as audit
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import DomainError, InvalidInput, NotFound
@@ -74,12 +74,28 @@ def token_hash(raw: str) -> str:
 
 
 async def create_site(
-    db: AsyncSession, principal: Principal, *, name: str, kind: SiteKind, kecamatan_code: str | None
+    db: AsyncSession,
+    principal: Principal,
+    regions: RegionDirectory,
+    *,
+    name: str,
+    kind: SiteKind,
+    kecamatan_code: str | None,
 ) -> Site:
     writer_tenant(principal)
     cleaned = " ".join(name.split())
     if not cleaned:
         raise InvalidInput("Nama lokasi wajib diisi.", field="name")
+    # A kecamatan of this regency only (an unknown code failed on the foreign key, another
+    # regency's was stored).
+    if kecamatan_code and (
+        await regions.kecamatan_regency(db, kecamatan_code) != principal.tenant_code
+    ):
+        raise InvalidInput(
+            "Kecamatan tidak ada di kabupaten/kota ini. Pakai kode kecamatan wilayah Anda "
+            "(mis. 62.12.01).",
+            field="kecamatan_code",
+        )
     site = Site(name=cleaned[:120], kind=kind, kecamatan_code=kecamatan_code or None)
     db.add(site)
     await db.flush()

@@ -28,8 +28,7 @@ async def draft(
     db: AsyncSession, principal: Principal, *, quantity: int, note: str | None, now: datetime
 ) -> CentreRequest:
     writer_tenant(principal)
-    if quantity <= 0:
-        raise InvalidInput("Jumlah usulan harus lebih dari nol.", field="quantity")
+    ledger.within_holding(quantity)
     request = CentreRequest(
         quantity_requested=quantity,
         status=RequestStatus.DRAFTED,

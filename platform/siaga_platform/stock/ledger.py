@@ -14,6 +14,8 @@ from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import Conflict, DomainError, InvalidInput, NotFound
 from siaga_platform.stock import repository
 from siaga_platform.stock.models import (
+    MAX_BLANK_CARDS,
+    MAX_RIBBONS,
     PRINTS_PER_RIBBON,
     Custody,
     EntryKind,
@@ -45,11 +47,30 @@ class OutOfStock(DomainError):
         super().__init__(message, field="quantity")
 
 
-def _positive(quantity: int, field: str = "quantity") -> int:
-    if quantity <= 0:
-        raise InvalidInput("Jumlah harus lebih dari nol.", field=field)
-    if quantity > 1_000_000:
-        raise InvalidInput("Jumlah terlalu besar: periksa kembali.", field=field)
+#: The most an office can hold, in the units people type (cards, ribbons) and in the units
+#: the balance keeps (cards, prints).
+MAX_TYPED = {Item.BLANK_CARD: MAX_BLANK_CARDS, Item.RIBBON: MAX_RIBBONS}
+MAX_ON_HAND = {Item.BLANK_CARD: MAX_BLANK_CARDS, Item.RIBBON: MAX_RIBBONS * PRINTS_PER_RIBBON}
+_UNITS = {Item.BLANK_CARD: "lembar blanko", Item.RIBBON: "ribbon"}
+
+
+def within_holding(
+    quantity: int, item: Item = Item.BLANK_CARD, *, field: str = "quantity", zero: bool = False
+) -> int:
+    """A typed quantity: more than zero (or zero, for a count) and no more than an office can
+    hold; the one check behind every stock form."""
+    if quantity < 0 or (quantity == 0 and not zero):
+        raise InvalidInput(
+            "Jumlah tidak boleh kurang dari nol." if zero else "Jumlah harus lebih dari nol.",
+            field=field,
+        )
+    if quantity > MAX_TYPED[item]:
+        most = f"{MAX_TYPED[item]:,}".replace(",", ".")  # 1.000.000, as Indonesians write it
+        raise InvalidInput(
+            f"Jumlah terlalu besar: paling banyak {most} {_UNITS[item]} untuk satu kantor. "
+            "Periksa kembali angkanya.",
+            field=field,
+        )
     return quantity
 
 
@@ -90,6 +111,13 @@ async def record(
         after = await repository.move_balance(db, tenant_id, item, quantity, now)
     if after is None:
         raise OutOfStock(item, -quantity)
+    if after > MAX_ON_HAND[item]:
+        # Undone with the request (or its savepoint): no office holds this much.
+        raise InvalidInput(
+            f"Stok {ITEM_NAMES[item]} akan melebihi yang dapat disimpan satu kantor. "
+            "Periksa kembali jumlahnya.",
+            field="quantity",
+        )
     entry = LedgerEntry(
         tenant_id=tenant_id,
         item=item.value,
@@ -123,7 +151,7 @@ async def receive(
 ) -> LedgerEntry:
     """A delivery from the ministry; ribbon is received in ribbons and kept in prints."""
     tenant_id = writer_tenant(principal)
-    _positive(quantity)
+    within_holding(quantity, item)
     _not_future(business_date, today)
     ref = _text(reference, field="reference", label="Nomor pengiriman", required=True, limit=120)
     first = _text(
@@ -171,7 +199,7 @@ async def spoil(
 ) -> LedgerEntry:
     """Spoiled blank cards: controlled items, counted and kept (or returned), never lost."""
     tenant_id = writer_tenant(principal)
-    _positive(quantity)
+    within_holding(quantity)
     _not_future(business_date, today)
     return await record(
         db,
@@ -200,8 +228,7 @@ async def count(
 ) -> LedgerEntry:
     """Stock opname: the counted figure becomes the balance; the entry is the variance."""
     tenant_id = writer_tenant(principal)
-    if counted < 0:
-        raise InvalidInput("Hasil hitung tidak boleh kurang dari nol.", field="counted")
+    within_holding(counted, item, field="counted", zero=True)
     current = await repository.balance(db, item)
     on_hand = current.on_hand if current else 0
     units = counted * PRINTS_PER_RIBBON if item is Item.RIBBON else counted

@@ -15,7 +15,7 @@ from siaga_platform.auth.principal import Principal, Role
 from siaga_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from siaga_platform.ids import new_id
 from siaga_platform.stock import repository
-from siaga_platform.stock.ledger import record
+from siaga_platform.stock.ledger import record, within_holding
 from siaga_platform.stock.models import EntryKind, Item, Loan, LoanStatus
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 
@@ -27,11 +27,18 @@ def _both(lender: uuid.UUID, borrower: uuid.UUID) -> TenantScope:
     return TenantScope(read_tenant_ids=ids, write_tenant_ids=ids)
 
 
-def _supervisor_of(principal: Principal, *tenant_ids: uuid.UUID) -> None:
-    if principal.role is not Role.SUPERVISOR_PROVINSI or not set(tenant_ids) <= set(
-        principal.province_tenant_ids
+def _supervisor_of(principal: Principal, province_code: str, *tenant_ids: uuid.UUID) -> None:
+    """The supervisor of ``province_code`` (the province the decision is made in), and both
+    regencies of that province."""
+    if (
+        principal.role is not Role.SUPERVISOR_PROVINSI
+        or principal.province_code != province_code
+        or not set(tenant_ids) <= set(principal.province_tenant_ids)
     ):
-        raise Forbidden("Hanya supervisor provinsi kedua kabupaten/kota ini yang dapat memutuskan.")
+        raise Forbidden(
+            "Hanya supervisor provinsi kedua kabupaten/kota ini yang dapat memutuskan, "
+            "dari halaman provinsinya."
+        )
 
 
 async def _open(
@@ -47,8 +54,7 @@ async def _open(
 ) -> uuid.UUID:
     if lender == borrower:
         raise InvalidInput("Pilih kabupaten/kota lain sebagai pemberi pinjaman.", field="lender")
-    if quantity <= 0:
-        raise InvalidInput("Jumlah harus lebih dari nol.", field="quantity")
+    within_holding(quantity)
     cleaned = " ".join((note or "").split())[:300] or None
     loan_id = new_id()
     async with acting_for(db, _both(lender, borrower)):
@@ -100,14 +106,16 @@ async def propose(
     db: AsyncSession,
     principal: Principal,
     *,
+    province_code: str,
     lender: uuid.UUID,
     borrower: uuid.UUID,
     quantity: int,
     note: str | None,
     now: datetime,
 ) -> uuid.UUID:
-    """The province supervisor proposes a loan (e.g. from the loan suggestion)."""
-    _supervisor_of(principal, lender, borrower)
+    """The province supervisor proposes a loan (e.g. from the loan suggestion) between two
+    regencies of ``province_code``."""
+    _supervisor_of(principal, province_code, lender, borrower)
     return await _open(
         db,
         lender=lender,
@@ -125,16 +133,18 @@ async def decide(
     principal: Principal,
     loan_id: uuid.UUID,
     *,
+    province_code: str,
     approve: bool,
     business_date: date,
     now: datetime,
 ) -> Loan:
-    """Approve (both entries, one transaction) or reject a pending loan."""
+    """Approve (both entries, one transaction) or reject a pending loan between two regencies
+    of ``province_code``."""
     copies = await repository.loan_copies(db, loan_id)
     if len(copies) != 2:
         raise NotFound("Pinjaman tidak ditemukan.")
     lender, borrower = copies[0].lender_tenant_id, copies[0].borrower_tenant_id
-    _supervisor_of(principal, lender, borrower)
+    _supervisor_of(principal, province_code, lender, borrower)
     async with acting_for(db, _both(lender, borrower)):
         copies = await repository.loan_copies(db, loan_id, lock=True)
         if any(LoanStatus(c.status) not in PENDING for c in copies):

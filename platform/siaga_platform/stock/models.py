@@ -17,6 +17,15 @@ from siaga_platform.tenancy.models import TenantScoped
 #: print takes exactly its share; the pages show it in ribbons.
 PRINTS_PER_RIBBON = 500
 
+#: The most one office can hold of each item, and so the most any figure typed about it may
+#: say (a receipt, a physical count, a request to the centre, a loan): beyond it the figure is
+#: a slip of the keyboard and is refused (422), never stored (a count of 10⁹ ribbons had made
+#: the balance 5×10¹¹ prints, and 2³¹ failed in PostgreSQL's integer). The largest regencies
+#: print a few hundred thousand cards a year; a million blanks is years of their stock.
+MAX_BLANK_CARDS = 1_000_000
+#: Ribbons, as typed (each ``PRINTS_PER_RIBBON`` prints): 10,000 ribbons print 5,000,000 cards.
+MAX_RIBBONS = 10_000
+
 
 class Item(StrEnum):
     BLANK_CARD = "blank_card"  # controlled: counted one by one

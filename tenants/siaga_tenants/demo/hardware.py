@@ -32,6 +32,7 @@ from siaga_platform.tenancy.scope import TenantScope, acting_for
 from siaga_tenants.demo.applications import MURUNG_RAYA, OUTAGE_DAYS_AGO
 from siaga_tenants.demo.seed import DEMO_PROVINCE, SEED_ACTOR
 from siaga_tenants.regions import repository as regions
+from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry import repository as tenants
 
 TOKENS_FILE = Path("var/demo-device-tokens.json")
@@ -78,7 +79,12 @@ async def seed_demo_hardware(session: AsyncSession, *, now: datetime) -> dict[st
             ]
             for name, kind, kecamatan_code, devices in layout:
                 site = await service.create_site(
-                    session, who, name=name, kind=kind, kecamatan_code=kecamatan_code
+                    session,
+                    who,
+                    CodeListDirectory(),
+                    name=name,
+                    kind=kind,
+                    kecamatan_code=kecamatan_code,
                 )
                 for device_kind, label, funding, group in devices:
                     device, token = await service.register_device(

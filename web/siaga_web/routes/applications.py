@@ -5,8 +5,6 @@ Routes call the same services as the JSON API; rules live in siaga_platform.appl
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -37,6 +35,7 @@ from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import local_day
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant
+from siaga_web.exports import csv_response
 from siaga_web.routes import letters as letter_routes
 from siaga_web.templating import render
 from siaga_web.uploads import Upload, read_upload
@@ -429,13 +428,6 @@ async def import_errors(db: DbSession, context: Editor, job_id: uuid.UUID) -> Re
     job = await repository.get_import(db, job_id)
     if job is None:
         raise NotFound("Impor tidak ditemukan.")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["baris", "alasan"])
-    for error in await repository.import_errors(db, job_id):
-        writer.writerow([error.row_number, error.reason])
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="kesalahan-{job_id}.csv"'},
-    )
+    rows: list[list[Any]] = [["baris", "alasan"]]
+    rows += [[e.row_number, e.reason] for e in await repository.import_errors(db, job_id)]
+    return csv_response(rows, f"kesalahan-{job_id}.csv")

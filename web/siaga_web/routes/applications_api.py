@@ -21,14 +21,18 @@ from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import Forbidden, NotFound
 from siaga_tenants.regions import repository as regions
 from siaga_web.csrf import verify_csrf_unless_bearer
-from siaga_web.deps import DbSession, requires
+from siaga_web.deps import DbSession, in_own_scope, requires
 from siaga_web.ratelimit import api_rate_limit
 from siaga_web.uploads import Upload, read_upload
 
 router = APIRouter(
     prefix="/api/v1/applications",
     tags=["applications"],
-    dependencies=[Depends(api_rate_limit), Depends(verify_csrf_unless_bearer)],
+    dependencies=[
+        Depends(api_rate_limit),
+        Depends(verify_csrf_unless_bearer),
+        Depends(in_own_scope),
+    ],
 )
 Editor = Annotated[Principal, Depends(requires(Permission.EDIT_APPLICATIONS))]
 Opener = Annotated[Principal, Depends(requires(Permission.OPEN_APPLICATION_RECORD))]

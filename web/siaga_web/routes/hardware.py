@@ -108,7 +108,9 @@ async def add_site(
     name: Annotated[str, Form(max_length=120)],
     kind: Annotated[SiteKind, Form()],
 ) -> Response:
-    await service.create_site(db, context.principal, name=name, kind=kind, kecamatan_code=None)
+    await service.create_site(
+        db, context.principal, request.app.state.regions, name=name, kind=kind, kecamatan_code=None
+    )
     return RedirectResponse(f"/wilayah/{context.tenant.code}/perangkat", status_code=303)
 
 

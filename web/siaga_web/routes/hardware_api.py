@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field
 
 from siaga_platform.auth.permissions import Permission
@@ -18,7 +18,7 @@ from siaga_platform.hardware import repository, service
 from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, SiteKind
 from siaga_platform.hardware.state import derive_state
 from siaga_web.csrf import verify_csrf_unless_bearer
-from siaga_web.deps import DbSession, requires
+from siaga_web.deps import DbSession, in_own_scope, requires
 from siaga_web.ratelimit import api_rate_limit, device_token_guard
 
 
@@ -37,7 +37,11 @@ beats = APIRouter(
 router = APIRouter(
     prefix="/api/v1",
     tags=["hardware"],
-    dependencies=[Depends(api_rate_limit), Depends(verify_csrf_unless_bearer)],
+    dependencies=[
+        Depends(api_rate_limit),
+        Depends(verify_csrf_unless_bearer),
+        Depends(in_own_scope),
+    ],
 )
 
 
@@ -150,9 +154,16 @@ Viewer = Annotated[Principal, Depends(requires(Permission.VIEW_HARDWARE))]
 
 
 @router.post("/sites", status_code=201)
-async def create_site(db: DbSession, principal: Manager, body: SiteIn) -> dict[str, str]:
+async def create_site(
+    request: Request, db: DbSession, principal: Manager, body: SiteIn
+) -> dict[str, str]:
     site = await service.create_site(
-        db, principal, name=body.name, kind=body.kind, kecamatan_code=body.kecamatan_code
+        db,
+        principal,
+        request.app.state.regions,
+        name=body.name,
+        kind=body.kind,
+        kecamatan_code=body.kecamatan_code,
     )
     return {"id": str(site.id), "name": site.name}
 

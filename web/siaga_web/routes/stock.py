@@ -323,9 +323,10 @@ async def province_stock(
 ) -> Response:
     """Per regency: on hand, days of cover, out since, pending loans and requests; the loan
     suggestion; the supervisor approves, rejects or proposes loans here."""
+    _own_province(principal, code)
     province = await regions.get_province(db, code)
-    if province is None or not principal.can_read_province(code):
-        raise NotFound("Halaman provinsi ini tidak ditemukan atau bukan wilayah Anda.")
+    if province is None:
+        raise NotFound(NOT_YOUR_PROVINCE)
     rows: list[dict[str, Any]] = []
     cover: dict[uuid.UUID, tuple[int, float | None]] = {}
     pending: dict[uuid.UUID, Any] = {}
@@ -366,12 +367,19 @@ async def decide_loan(
     decision: Annotated[str, Form(pattern="^(setujui|tolak)$")],
     next: Annotated[str | None, Form(max_length=120)] = None,
 ) -> Response:
+    _own_province(principal, code)
     now = _now()
     await enter_scope(db, TenantScope.read_only(principal.province_tenant_ids))
     copies = await repository.loan_copies(db, loan_id)
     day = await local_date(db, copies[0].lender_tenant_id, now) if copies else now.date()
     await loans.decide(
-        db, principal, loan_id, approve=decision == "setujui", business_date=day, now=now
+        db,
+        principal,
+        loan_id,
+        province_code=code,
+        approve=decision == "setujui",
+        business_date=day,
+        now=now,
     )
     return RedirectResponse(_back_to_province(code, next), status_code=303)
 
@@ -386,9 +394,11 @@ async def propose_loan(
     quantity: Annotated[int, Form()],
     next: Annotated[str | None, Form(max_length=120)] = None,
 ) -> Response:
+    _own_province(principal, code)
     await loans.propose(
         db,
         principal,
+        province_code=code,
         lender=lender,
         borrower=borrower,
         quantity=quantity,
@@ -396,6 +406,16 @@ async def propose_loan(
         now=_now(),
     )
     return RedirectResponse(_back_to_province(code, next), status_code=303)
+
+
+NOT_YOUR_PROVINCE = "Halaman provinsi ini tidak ditemukan atau bukan wilayah Anda."
+
+
+def _own_province(principal: Principal, code: str) -> None:
+    """The province in the address is the supervisor's own, or the page does not exist for
+    them (the address decides where a loan is decided, never only the sign-in)."""
+    if not principal.can_read_province(code):
+        raise NotFound(NOT_YOUR_PROVINCE)
 
 
 def _back_to_province(code: str, next_page: str | None) -> str:
