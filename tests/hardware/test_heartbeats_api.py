@@ -250,6 +250,33 @@ async def test_a_single_beat_with_a_non_finite_reading_is_422(
     assert await _count(db, Heartbeat, "62.12") == 0
 
 
+@pytest.mark.parametrize(
+    "readings", [{"model": "a\u0000b"}, {"a\u0001": 1}, {"disks": [{"label": "x\u001fy"}]}]
+)
+async def test_control_characters_in_readings_are_422_not_stored(
+    db: ScratchDatabase, client: httpx.AsyncClient, readings: dict[str, object]
+) -> None:
+    device = await _device(client)
+    headers = {"X-Device-Token": device["token"]}
+    answer = await client.post(
+        "/api/v1/heartbeats", json={**_beat(1), "readings": readings}, headers=headers
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"] == "readings"
+    batch = await client.post(
+        "/api/v1/heartbeats/batch",
+        json={
+            "heartbeats": [
+                {**_beat(2), "readings": readings, "device_token": device["token"]},
+                {**_beat(1), "device_token": device["token"]},
+            ]
+        },
+    )
+    assert batch.status_code == 202, batch.text
+    assert batch.json()["accepted"] == 1 and batch.json()["refused"][0]["index"] == 0
+    assert await _count(db, Heartbeat, "62.12") == 1
+
+
 async def test_readings_at_the_bounds_are_taken(
     db: ScratchDatabase, client: httpx.AsyncClient
 ) -> None:

@@ -8,7 +8,7 @@ import math
 import secrets
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -32,6 +32,7 @@ from siaga_platform.hardware.models import (
 )
 from siaga_platform.hardware.state import apply_beat, derive_state
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.text import has_control_characters
 
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks on recording PCs drift
 OLDEST_ACCEPTED = timedelta(days=7)  # an agent's queue is kept about that long
@@ -205,6 +206,18 @@ def _finite(value: Any) -> bool:
     return True
 
 
+def _texts(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
+
+
 def check_readings(readings: dict[str, Any], *, field: str = "readings") -> None:
     """Readings are stored as JSON: NaN and infinities (which Python's parser lets through,
     ``1e999`` included) are not JSON, and size and nesting are bounded."""
@@ -218,6 +231,11 @@ def check_readings(readings: dict[str, Any], *, field: str = "readings") -> None
         raise InvalidInput(
             f"readings bersarang terlalu dalam (paling banyak {READINGS_MAX_DEPTH} tingkat).",
             field=field,
+        )
+    if any(has_control_characters(text) for text in _texts(readings)):
+        # PostgreSQL's JSON cannot hold NUL (the beat failed with a 500); SQLite stored it.
+        raise InvalidInput(
+            "readings memuat karakter kontrol (mis. NUL): kirim teks biasa.", field=field
         )
     if len(json.dumps(readings, ensure_ascii=False).encode()) > READINGS_MAX_BYTES:
         raise InvalidInput(
