@@ -34,9 +34,11 @@ from siaga_platform.tenancy.scope import TenantScope, acting_for
 from siaga_tenants.demo.seed import demo_subject
 from siaga_tenants.registry import repository as tenants
 from siaga_web.server import HTTP_PROTOCOL
+from tests.fixtures.applications import CIPHER
 from tests.fixtures.databases import REPO_ROOT, ScratchDatabase, service_missing
 from tests.fixtures.seed import seed
-from tests.fixtures.web import sign_in
+from tests.fixtures.web import csrf_from, sign_in
+from tests.web.test_failures import FAIL_INSERT, NIK, PERSONAL_VALUES, failing_application
 
 THROWAWAY = REPO_ROOT / "infra" / "postgres" / "throwaway.sh"
 REGENCIES = ("62.01", "62.02", "62.03", "62.12")
@@ -298,3 +300,36 @@ async def test_postgresql_outage_answers_503_and_the_app_recovers(server: Server
         stored = {row[0] for row in await cursor.fetchall()}
     accepted = {t for times in load.accepted.values() for t in times}
     assert accepted and not accepted - stored, sorted(accepted - stored)[:5]
+
+
+async def test_postgresql_statement_failure_leaves_no_personal_data_in_the_server_log(
+    server: Server,
+) -> None:
+    async with await psycopg.AsyncConnection.connect(server.admin_dsn, autocommit=True) as admin:
+        for statement in FAIL_INSERT["postgresql"]:
+            await admin.execute(statement)  # type: ignore[arg-type]
+        row = await (await admin.execute("SELECT id FROM tenants WHERE code = '62.12'")).fetchone()
+        assert row is not None
+    # The server's secret is the tests' (SIAGA_SECRET_KEY above), so is its search hash.
+    nik_hash = CIPHER.search_hash(NIK, tenant_id=row[0], field="nik")
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=15) as person:
+            await sign_in(person, demo_subject(Role.OPERATOR, "62.12"))
+            page = await person.get("/wilayah/62.12")
+            answer = await person.post(
+                "/api/v1/applications",
+                json=failing_application(),
+                headers={"X-CSRF-Token": csrf_from(page.text)},
+            )
+            assert answer.status_code == 500, answer.text
+            request_id = answer.headers["x-request-id"]
+            # The same connection goes on.
+            assert (await person.get("/healthz")).status_code == 200
+    finally:
+        async with await psycopg.AsyncConnection.connect(server.admin_dsn, autocommit=True) as a:
+            await a.execute("DROP TRIGGER uji_gagal ON applications")
+            await a.execute("DROP FUNCTION uji_gagal()")
+    output = server.log.read_text()  # logged before the answer was sent
+    assert f"request {request_id}" in output  # the failure is in the log, with its traceback
+    for value in (*PERSONAL_VALUES, nik_hash):
+        assert value not in output, value
