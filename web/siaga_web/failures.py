@@ -36,13 +36,13 @@ log = logging.getLogger("siaga.web.failures")
 RETRY_AFTER_SECONDS = 5
 
 UNAVAILABLE_API = (
-    "Basis data sedang tidak dapat dihubungi; permintaan ini belum diproses. "
+    "Basis data sedang tidak tersedia; permintaan ini belum diproses. "
     f"Kirim ulang setelah {RETRY_AFTER_SECONDS} detik."
 )
 UNAVAILABLE_TITLE = "Layanan sedang terganggu"
 UNAVAILABLE_PAGE = (
-    "Siaga sedang tidak dapat menghubungi basis datanya, jadi halaman ini belum bisa dibuka "
-    "dan isian yang baru dikirim belum tersimpan. Tunggu sebentar, lalu muat ulang halaman "
+    "Basis data Siaga sedang tidak tersedia, jadi halaman ini belum bisa dibuka dan isian "
+    "yang baru dikirim belum tersimpan. Tunggu sebentar, lalu muat ulang halaman "
     "(atau kirim ulang isiannya). Bila masih begini setelah beberapa menit, hubungi admin "
     "Disdukcapil."
 )
@@ -83,7 +83,10 @@ def _sqlite_statement_error(error: sa_exc.DBAPIError) -> bool:
 
 
 def database_unavailable(error: BaseException) -> bool:
-    """Whether the request failed because the database could not be reached or used."""
+    """Whether the request failed because the database could not be reached or used.
+
+    PostgreSQL's deadlocks and serialization failures are OperationalErrors too (class 40):
+    those also get 503 with Retry-After, since the same request succeeds when sent again."""
     for cause in _chain(error):
         if isinstance(cause, sa_exc.DBAPIError):
             if cause.connection_invalidated:
