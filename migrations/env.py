@@ -52,7 +52,8 @@ def run_migrations_online() -> None:
         return
     url = _database_url()
     ensure_sqlite_dir(url)
-    engine = create_engine(url, poolclass=pool.NullPool)
+    # Data migrations move personal data too: no parameters in an error's text.
+    engine = create_engine(url, poolclass=pool.NullPool, hide_parameters=True)
     with engine.connect() as connection:
         _run(connection)
     engine.dispose()

@@ -32,6 +32,7 @@ from siaga_platform.stock.ledger import LedgerCardStock
 from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry.service import local_date
 from siaga_web.deps import Public, SignInRequired
+from siaga_web.failures import FailureGuard
 from siaga_web.input import refuse_control_text
 from siaga_web.middleware import RequestIdMiddleware
 from siaga_web.openapi import build_schema
@@ -209,6 +210,7 @@ def create_app(
     # The public stock notice, a minute per regency (each replica its own: it is public).
     app.state.public_cache = TtlCache(seconds=60)
 
+    app.add_middleware(FailureGuard)  # first added: innermost (see there)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key.get_secret_value(),

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -74,20 +74,62 @@ def ensure_sqlite_dir(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+# SQLSTATE classes whose primary message names objects (constraint, table, column), never the
+# values at hand; other classes (22 data exceptions, P0 raised by functions, ...) may quote them.
+_MESSAGE_NAMES_ONLY = ("08", "23", "25", "40", "42", "53", "54", "55", "57", "58")
+WITHHELD = "details withheld: they may hold personal data"
+
+
+def _withhold_row_values(context: ExceptionContext) -> None:
+    """PostgreSQL's error text carries the row at hand ("Key (nik_hash)=(…) already exists",
+    "Failing row contains (…)", CONTEXT lines quoting data): keep only the primary message,
+    and only where it names objects, so that no log line or error report holds personal data.
+    The diagnostics (``orig.diag``, ``sqlstate``) stay whole for code that reads them."""
+    original = context.original_exception
+    diag: Any = getattr(original, "diag", None)
+    sqlstate = getattr(diag, "sqlstate", None)
+    if diag is None or not sqlstate:  # not the server's (a refused connection, client-side)
+        return
+    primary = diag.message_primary if sqlstate[:2] in _MESSAGE_NAMES_ONLY else None
+    names = [
+        f"{label} {value}"
+        for label, value in (
+            ("constraint", diag.constraint_name),
+            ("table", diag.table_name),
+            ("column", diag.column_name),
+        )
+        if value
+    ]
+    text = f"{primary or f'SQLSTATE {sqlstate}'} ({'; '.join([*names, WITHHELD])})"
+    original.args = (text,)
+    wrapped = context.sqlalchemy_exception
+    if wrapped is not None:
+        # The wrapper copied the driver's text when it was built (SQLAlchemy's own format).
+        kind = type(original)
+        wrapped.args = (f"({kind.__module__}.{kind.__name__}) {text}",)
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = async_url(url)
     ensure_sqlite_dir(url)
+    # A statement's parameters are personal data (birth date and place, sex, village, the NIK's
+    # hash): never in an exception's text, hence never in a log line or an error report.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         for postgresql_only in ("pool_size", "max_overflow", "pool_pre_ping", "pool_use_lifo"):
             kwargs.pop(postgresql_only, None)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _prepare_sqlite(engine)
         return engine
+    # Each pooled connection is checked before use: after the database restarted, a stale
+    # connection is replaced instead of failing the request it was handed to.
     kwargs.setdefault("pool_pre_ping", True)
     # The most recently used connection first: the one the startup warm-up prepared serves the
     # first request (and a quiet server keeps using the same few connections).
     kwargs.setdefault("pool_use_lifo", True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    event.listen(engine.sync_engine, "handle_error", _withhold_row_values)
+    return engine
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

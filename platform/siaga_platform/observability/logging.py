@@ -6,6 +6,8 @@ import logging
 
 from siaga_platform.observability.scrub import scrub_text
 
+PARAMETER_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool")
+
 
 class PersonalDataFilter(logging.Filter):
     """Scrubs the message and each string argument in place (formatters such as uvicorn's
@@ -31,6 +33,10 @@ def configure_logging(level: int = logging.INFO) -> None:
         handler.addFilter(PersonalDataFilter())
         root.addHandler(handler)
     root.setLevel(level)
+    # Loggers that would write a statement's parameters (personal data) below INFO: aiosqlite
+    # logs every call with its arguments at DEBUG. Held at INFO whatever the root level.
+    for name in PARAMETER_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.INFO))
     for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
         for uvicorn_handler in logging.getLogger(name).handlers:
             uvicorn_handler.addFilter(PersonalDataFilter())
