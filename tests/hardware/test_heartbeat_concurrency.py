@@ -26,6 +26,7 @@ from siaga_platform.db.retry import is_transient, retry_transient
 from siaga_platform.hardware import intake, repository, service, watch
 from siaga_platform.hardware.models import DeviceKind, Funding, Heartbeat, Incident, SiteKind
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_web.app import create_app
 from tests.fixtures.applications import operator
 from tests.fixtures.databases import ScratchDatabase
@@ -59,7 +60,12 @@ async def _fleet(db: ScratchDatabase) -> list[Beating]:
             await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
             for s in range(sites):
                 site = await service.create_site(
-                    session, who, name=f"Lokasi {s}", kind=SiteKind.KECAMATAN, kecamatan_code=None
+                    session,
+                    who,
+                    CodeListDirectory(),
+                    name=f"Lokasi {s}",
+                    kind=SiteKind.KECAMATAN,
+                    kecamatan_code=None,
                 )
                 for d in range(DEVICES_PER_SITE):
                     _device, token = await service.register_device(
@@ -176,7 +182,12 @@ async def test_a_deadlocks_victim_is_run_again(db: ScratchDatabase, via: str) ->
         first, second = [
             (
                 await service.create_site(
-                    session, who, name=name, kind=SiteKind.OFFICE, kecamatan_code=None
+                    session,
+                    who,
+                    CodeListDirectory(),
+                    name=name,
+                    kind=SiteKind.OFFICE,
+                    kecamatan_code=None,
                 )
             ).id
             for name in ("A", "B")
@@ -220,7 +231,12 @@ async def test_an_intake_chosen_as_a_deadlocks_victim_is_run_again(db: ScratchDa
     async with unit_of_work(db.session_factory) as session:
         await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
         site = await service.create_site(
-            session, who, name="Kantor", kind=SiteKind.OFFICE, kecamatan_code=None
+            session,
+            who,
+            CodeListDirectory(),
+            name="Kantor",
+            kind=SiteKind.OFFICE,
+            kecamatan_code=None,
         )
         (_a, token_a), (b, token_b) = [
             await service.register_device(

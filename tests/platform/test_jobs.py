@@ -22,6 +22,7 @@ from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, Site
 from siaga_platform.jobs import queue
 from siaga_platform.jobs.tasks import HARDWARE_SWEEP
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_tenants.regions.directory import CodeListDirectory
 from tests.fixtures.applications import operator
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
@@ -35,7 +36,12 @@ async def _silent_server(db: ScratchDatabase) -> object:
     async with unit_of_work(db.session_factory) as session:
         await enter_scope(session, TenantScope.single(who.tenant_id))
         site = await service.create_site(
-            session, who, name="Kantor", kind=SiteKind.OFFICE, kecamatan_code=None
+            session,
+            who,
+            CodeListDirectory(),
+            name="Kantor",
+            kind=SiteKind.OFFICE,
+            kecamatan_code=None,
         )
         _device, token = await service.register_device(
             session,

@@ -32,6 +32,7 @@ from siaga_platform.hardware import service as hardware
 from siaga_platform.hardware.models import DeviceKind, Funding, SiteKind
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 from siaga_tenants.demo.seed import demo_subject
+from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry import repository as tenants
 from siaga_web.server import HTTP_PROTOCOL
 from tests.fixtures.applications import CIPHER
@@ -88,7 +89,12 @@ async def _devices(database: ScratchDatabase) -> list[str]:
             )
             async with acting_for(session, TenantScope.single(tenant.id)):
                 site = await hardware.create_site(
-                    session, who, name="Kantor", kind=SiteKind.OFFICE, kecamatan_code=None
+                    session,
+                    who,
+                    CodeListDirectory(),
+                    name="Kantor",
+                    kind=SiteKind.OFFICE,
+                    kecamatan_code=None,
                 )
                 _device, token = await hardware.register_device(
                     session,
