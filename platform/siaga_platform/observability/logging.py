@@ -33,10 +33,11 @@ def configure_logging(level: int = logging.INFO) -> None:
         handler.addFilter(PersonalDataFilter())
         root.addHandler(handler)
     root.setLevel(level)
-    # Loggers that would write a statement's parameters (personal data) below INFO: aiosqlite
-    # logs every call with its arguments at DEBUG. Held at INFO whatever the root level.
+    # Loggers that would write statements and their parameters (personal data): aiosqlite logs
+    # every call with its arguments at DEBUG, SQLAlchemy every statement at INFO (its echo).
+    # Held at WARNING whatever the root level: INFO here turned the echo on for every query.
     for name in PARAMETER_LOGGERS:
-        logging.getLogger(name).setLevel(max(level, logging.INFO))
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
     for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
         for uvicorn_handler in logging.getLogger(name).handlers:
             uvicorn_handler.addFilter(PersonalDataFilter())
