@@ -119,8 +119,12 @@ def _private_refusal(field: str) -> InvalidInput:
     )
 
 
+class HostNotFound(InvalidInput):
+    """The webhook's host name has no address (now): a typo, or DNS down for a moment."""
+
+
 def _unresolved(field: str) -> InvalidInput:
-    return InvalidInput("Nama server webhook tidak ditemukan (DNS). Periksa ejaannya.", field=field)
+    return HostNotFound("Nama server webhook tidak ditemukan (DNS). Periksa ejaannya.", field=field)
 
 
 def _check(addresses: list[IpAddress], *, allow_private: bool, field: str) -> None:
