@@ -195,6 +195,7 @@ async def test_a_slow_receiver_times_out_retryably() -> None:
         release.set()
     assert caught.value.retryable
     assert "timeout" in caught.value.reason
+    assert caught.value.maybe_delivered  # the request went out; its answer did not come
 
 
 async def test_an_unknown_host_is_retryable() -> None:

@@ -18,12 +18,23 @@ class DeliveryFailed(Exception):
     ``retryable`` says whether the same message may succeed later (a busy or unreachable
     server) or never will (a refused address, a wrong token): the job retries only the first.
     ``retry_after`` is the server's own delay in seconds, when it gave one.
+    ``maybe_delivered``: the request went out and its answer was lost (a read time-out), so the
+    message may have arrived; a channel with an idempotency key makes the retry harmless, and
+    Telegram (which has none) may show it twice.
     """
 
-    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        maybe_delivered: bool = False,
+    ) -> None:
         self.reason = reason
         self.retryable = retryable
         self.retry_after = retry_after
+        self.maybe_delivered = maybe_delivered
         super().__init__(reason)
 
     def __repr__(self) -> str:

@@ -129,13 +129,8 @@ async def send_webhook(
         response = await _post_to_first_reachable(
             http, target, addresses, body, headers, extensions
         )
-    except httpx.TimeoutException:
-        raise DeliveryFailed(
-            "Penerima webhook tidak menjawab dalam 10 detik (timeout); akan dicoba lagi.",
-            retryable=True,
-        ) from None
     except httpx.TransportError as error:
-        raise classify_transport_error(error) from None
+        raise classify_transport_error(error, "webhook") from None
     finally:
         if own_client:
             await http.aclose()
@@ -172,33 +167,39 @@ async def _post_to_first_reachable(
     raise AssertionError("resolve_webhook_target returns at least one address")
 
 
-def classify_transport_error(error: httpx.TransportError) -> DeliveryFailed:
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return DeliveryFailed(
-                "Sertifikat TLS penerima webhook tidak dapat diverifikasi; periksa alamatnya.",
-                retryable=False,
-            )
-        if isinstance(cause, ConnectionRefusedError):
-            return DeliveryFailed(
-                "Penerima webhook menolak sambungan (connection refused); akan dicoba lagi.",
-                retryable=True,
-            )
-        cause = cause.__cause__ or cause.__context__
-    if "CERTIFICATE_VERIFY_FAILED" in str(error):
+def classify_transport_error(error: httpx.TransportError, what: str) -> DeliveryFailed:
+    """What a failure below HTTP means for a retry (``what`` names the receiver). The reason
+    never quotes the error itself: its text may hold the URL, and Telegram's holds the token."""
+    if isinstance(error, httpx.TimeoutException):
+        # The request went out when the answer timed out (read/write): it may have arrived.
+        sent = not isinstance(error, httpx.ConnectTimeout | httpx.PoolTimeout)
         return DeliveryFailed(
-            "Sertifikat TLS penerima webhook tidak dapat diverifikasi; periksa alamatnya.",
+            f"Penerima {what} tidak menjawab dalam {TIMEOUT_SECONDS:.0f} detik (timeout); "
+            "akan dicoba lagi.",
+            retryable=True,
+            maybe_delivered=sent,
+        )
+    cause: BaseException | None = error
+    refused = "refused" in str(error).lower()
+    untrusted = "CERTIFICATE_VERIFY_FAILED" in str(error)
+    while cause is not None:
+        refused = refused or isinstance(cause, ConnectionRefusedError)
+        untrusted = untrusted or isinstance(cause, ssl.SSLCertVerificationError)
+        cause = cause.__cause__ or cause.__context__
+    if untrusted:
+        return DeliveryFailed(
+            f"Sertifikat TLS penerima {what} tidak dapat diverifikasi; periksa alamatnya.",
             retryable=False,
         )
-    if "refused" in str(error).lower():
+    if refused:
         return DeliveryFailed(
-            "Penerima webhook menolak sambungan (connection refused); akan dicoba lagi.",
+            f"Penerima {what} menolak sambungan (connection refused); akan dicoba lagi.",
             retryable=True,
         )
     return DeliveryFailed(
-        f"Penerima webhook tidak dapat dihubungi ({type(error).__name__}); akan dicoba lagi.",
+        f"Penerima {what} tidak dapat dihubungi ({type(error).__name__}); akan dicoba lagi.",
         retryable=True,
+        maybe_delivered=isinstance(error, httpx.RemoteProtocolError),
     )
 
 
