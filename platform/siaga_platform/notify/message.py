@@ -23,6 +23,7 @@ _NIK_RUN = re.compile(r"(?<!\d)\d(?:[ .\-\u00a0]?\d){15,}(?!\d)")
 # Links hold ids (a UUID's groups may all be digits): only an unbroken run counts there.
 _PLAIN_RUN = re.compile(r"\d{16,}")
 _TAG = re.compile(r"<[^>]*>")
+_URL = re.compile(r"https?://[^\s\"'<>]+")
 
 
 class Level(StrEnum):
@@ -84,12 +85,20 @@ def assert_no_personal_data(notice: Notice) -> None:
         ("HTML", html_lib.unescape(_TAG.sub("", notice.html))),
     ]
     for key, value in notice.facts.items():
-        parts.append((f"fakta '{key}'", f"{key} {value}"))
+        # The label is not named in the reason: it may be the very NIK.
+        parts.append(("fakta (facts)", f"{key} {value}"))
     for where, value in parts:
-        if _NIK_RUN.search(value):
+        if _holds_nik(value):
             raise PersonalDataInMessage(where)
     if notice.link is not None and _PLAIN_RUN.search(notice.link):
         raise PersonalDataInMessage("tautan (link)")
+
+
+def _holds_nik(value: str) -> bool:
+    """A NIK-like run in the prose, or an unbroken 16-digit run in a URL within it."""
+    if any(_PLAIN_RUN.search(url) for url in _URL.findall(value)):
+        return True
+    return _NIK_RUN.search(_URL.sub(" ", value)) is not None
 
 
 def compose_notice(
