@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -17,7 +19,7 @@ from siaga_platform.notify.failures import (
     retry_delay,
 )
 from siaga_platform.notify.local_time import ZONE_OFFSET_HOURS, format_local_time
-from siaga_platform.notify.message import Notice, assert_no_personal_data
+from siaga_platform.notify.message import assert_no_personal_data
 from tests.notify.factories import a_notice
 
 
@@ -78,21 +80,16 @@ def test_an_unknown_zone_or_a_bad_key_is_refused_when_the_notice_is_built() -> N
 @pytest.mark.parametrize("where", ["subject", "text", "html", "fact", "fact_label"])
 def test_a_nik_anywhere_is_refused(nik: str, where: str) -> None:
     base = a_notice()
-    fields = {
-        "subject": base.subject,
-        "text": base.text,
-        "html": base.html,
-        "idempotency_key": base.idempotency_key,
-        "facts": dict(base.facts),
-    }
+    facts = dict(base.facts)
     if where == "fact":
-        fields["facts"]["Pemohon"] = nik
+        notice = replace(base, facts={**facts, "Pemohon": nik})
     elif where == "fact_label":
-        fields["facts"][nik] = "menunggu"
+        notice = replace(base, facts={**facts, nik: "menunggu"})
     else:
-        fields[where] = f"{fields[where]} {nik}"
+        changes: dict[str, Any] = {where: f"{getattr(base, where)} {nik}"}
+        notice = replace(base, **changes)
     with pytest.raises(PersonalDataInMessage) as caught:
-        assert_no_personal_data(Notice(**fields))
+        assert_no_personal_data(notice)
     assert not caught.value.retryable
     assert "16 angka" in caught.value.reason
     assert nik not in caught.value.reason
@@ -102,7 +99,7 @@ def test_a_nik_split_by_markup_is_still_found() -> None:
     notice = a_notice()
     html = notice.html.replace("</body>", "<p>3201<b>1234</b>5678<i>0001</i></p></body>")
     with pytest.raises(PersonalDataInMessage):
-        assert_no_personal_data(Notice(**{**_fields(notice), "html": html}))
+        assert_no_personal_data(replace(notice, html=html))
 
 
 def test_a_nik_in_the_link_is_refused_but_ids_are_not() -> None:
@@ -118,16 +115,6 @@ def test_shorter_numbers_pass() -> None:
     assert_no_personal_data(
         a_notice(lines=["Stok 1.250 lembar, telepon 0812-3456-7890, kode 62.03.01.2001"])
     )
-
-
-def _fields(notice: Notice) -> dict[str, object]:
-    return {
-        "subject": notice.subject,
-        "text": notice.text,
-        "html": notice.html,
-        "idempotency_key": notice.idempotency_key,
-        "facts": dict(notice.facts),
-    }
 
 
 def test_backoff_has_full_jitter_within_its_doubling_ceiling() -> None:
