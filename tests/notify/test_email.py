@@ -16,7 +16,7 @@ from siaga_platform.config import Settings, SmtpSecurity
 from siaga_platform.notify.email import SmtpSettings, send_email, smtp_settings
 from siaga_platform.notify.failures import DeliveryFailed, PersonalDataInMessage
 from tests.notify.factories import a_notice
-from tests.notify.servers import SmtpServer, free_port
+from tests.notify.servers import Certificate, SmtpServer, free_port, self_signed_certificate
 
 TO = "operator@disdukcapil.makassarkota.go.id"
 
@@ -201,3 +201,62 @@ def test_the_settings_choose_the_sink_only_in_development() -> None:
     assert configured.host == "mail.example.go.id"
     assert configured.port == 465 and configured.security is SmtpSecurity.TLS
     assert configured.password == "s3cret"
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> Certificate:
+    return self_signed_certificate(str(tmp_path))
+
+
+async def test_starttls_and_login_deliver(certificate: Certificate) -> None:
+    server_tls = certificate.server_context()
+    with SmtpServer(tls_context=server_tls, login=("siaga", "rahasia-smtp")) as server:
+        settings = settings_for(
+            server.port,
+            security=SmtpSecurity.STARTTLS,
+            tls_context=certificate.client_context(),
+            username="siaga",
+            password="rahasia-smtp",
+        )
+        await send_email(settings, TO, a_notice())
+        assert server.logins == ["siaga"]
+        assert len(server.handler.envelopes) == 1
+
+
+async def test_tls_from_the_first_byte_delivers(certificate: Certificate) -> None:
+    with SmtpServer(tls_context=certificate.server_context(), implicit_tls=True) as server:
+        settings = settings_for(
+            server.port, security=SmtpSecurity.TLS, tls_context=certificate.client_context()
+        )
+        await send_email(settings, TO, a_notice())
+        assert len(server.handler.envelopes) == 1
+
+
+async def test_a_refused_login_is_not_retryable(certificate: Certificate) -> None:
+    with SmtpServer(
+        tls_context=certificate.server_context(), login=("siaga", "rahasia-smtp")
+    ) as server:
+        settings = settings_for(
+            server.port,
+            security=SmtpSecurity.STARTTLS,
+            tls_context=certificate.client_context(),
+            username="siaga",
+            password="salah",
+        )
+        with pytest.raises(DeliveryFailed) as caught:
+            await send_email(settings, TO, a_notice())
+        assert server.handler.envelopes == []
+    assert not caught.value.retryable
+    assert "login" in caught.value.reason and "SMTP 535" in caught.value.reason
+    assert "salah" not in caught.value.reason
+
+
+async def test_an_untrusted_certificate_is_not_retryable(certificate: Certificate) -> None:
+    with SmtpServer(tls_context=certificate.server_context()) as server:
+        # The system's CAs do not know the test's certificate.
+        settings = settings_for(server.port, security=SmtpSecurity.STARTTLS)
+        with pytest.raises(DeliveryFailed) as caught:
+            await send_email(settings, TO, a_notice())
+        assert server.handler.envelopes == []
+    assert not caught.value.retryable
+    assert "Sertifikat TLS" in caught.value.reason
