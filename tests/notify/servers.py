@@ -114,7 +114,12 @@ class Answer:
 class HttpReceiver:
     """Records each request; ``respond`` decides the answer (default 200 ``{}``)."""
 
-    def __init__(self, respond: Callable[[Received], Answer] | None = None) -> None:
+    def __init__(
+        self,
+        respond: Callable[[Received], Answer] | None = None,
+        *,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.requests: list[Received] = []
         self.respond = respond or (lambda request: Answer())
         receiver = self
@@ -130,20 +135,26 @@ class HttpReceiver:
                 )
                 receiver.requests.append(request)
                 answer = receiver.respond(request)
-                self.send_response(answer.status)
-                for name, value in answer.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
+                try:
+                    self.send_response(answer.status)
+                    for name, value in answer.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(answer.body)))
+                    self.end_headers()
+                    self.wfile.write(answer.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (the time-out tests)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls_context is not None:
+            self.server.socket = tls_context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        scheme = "https" if tls_context is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self) -> HttpReceiver:
@@ -172,7 +183,8 @@ class Certificate:
         return ssl.create_default_context(cafile=self.cert_path)
 
 
-def self_signed_certificate(folder: str) -> Certificate:
+def self_signed_certificate(folder: str, *, with_ip: bool = True) -> Certificate:
+    """For ``localhost`` and, with ``with_ip``, for ``127.0.0.1`` too."""
     import datetime
     import ipaddress
     from pathlib import Path
@@ -195,7 +207,8 @@ def self_signed_certificate(folder: str) -> Certificate:
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(
             x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                [x509.DNSName("localhost")]
+                + ([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))] if with_ip else [])
             ),
             critical=False,
         )

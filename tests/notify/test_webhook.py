@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,7 +21,13 @@ from siaga_platform.notify.webhook import (
     verify_signature,
 )
 from tests.notify.factories import a_notice
-from tests.notify.servers import Answer, HttpReceiver, Received, free_port
+from tests.notify.servers import (
+    Answer,
+    HttpReceiver,
+    Received,
+    free_port,
+    self_signed_certificate,
+)
 
 SECRET = "Vq3w9-provinsi-jembatan-rahasia-7KxP"
 
@@ -229,3 +236,32 @@ async def test_the_timestamp_is_the_send_time() -> None:
         request.headers["x-siaga-signature"],
         now=sent_at.timestamp(),
     )
+
+
+async def test_https_to_a_name_is_verified_against_the_name_not_the_address(
+    tmp_path: Path,
+) -> None:
+    """The connection is pinned to the checked address, yet TLS (SNI and the certificate
+    check) uses the host name: a certificate for ``localhost`` only is accepted."""
+    certificate = self_signed_certificate(str(tmp_path), with_ip=False)
+    with HttpReceiver(VerifyingBridge(), tls_context=certificate.server_context()) as receiver:
+        async with httpx.AsyncClient(verify=certificate.client_context()) as client:
+            await send_webhook(
+                f"https://localhost:{receiver.port}/siaga",
+                SECRET,
+                a_notice(),
+                allow_private=True,
+                client=client,
+            )
+        [request] = receiver.requests
+    assert request.headers["host"] == f"localhost:{receiver.port}"
+
+
+async def test_an_untrusted_certificate_is_not_retryable(tmp_path: Path) -> None:
+    certificate = self_signed_certificate(str(tmp_path))
+    with HttpReceiver(tls_context=certificate.server_context()) as receiver:
+        with pytest.raises(DeliveryFailed) as caught:
+            await send_webhook(receiver.url, SECRET, a_notice(), allow_private=True)
+        assert receiver.requests == []
+    assert not caught.value.retryable
+    assert "Sertifikat TLS" in caught.value.reason
