@@ -265,3 +265,22 @@ async def test_an_untrusted_certificate_is_not_retryable(tmp_path: Path) -> None
         assert receiver.requests == []
     assert not caught.value.retryable
     assert "Sertifikat TLS" in caught.value.reason
+
+
+async def test_through_an_egress_proxy_the_name_is_sent_not_the_pinned_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The proxy resolves the name itself (and checks TLS against it in a tunnel)."""
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with HttpReceiver() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        await send_webhook("http://localhost:9/siaga", SECRET, a_notice(), allow_private=True)
+        [request] = proxy.requests
+    assert request.path == "http://localhost:9/siaga"  # absolute form, to the proxy
+    # The address check still ran before: without the setting, nothing reaches the proxy.
+    with HttpReceiver() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        with pytest.raises(DeliveryFailed):
+            await send_webhook("http://localhost:9/siaga", SECRET, a_notice(), allow_private=False)
+        assert proxy.requests == []

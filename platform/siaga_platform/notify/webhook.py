@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import json
 import ssl
+import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
@@ -125,6 +126,10 @@ async def send_webhook(
 
     own_client = client is None
     http = client or httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False)
+    if http.trust_env and _through_proxy(target):
+        # An egress proxy (HTTPS_PROXY…) resolves the name itself, and over its tunnel TLS
+        # would check the certificate against a pinned address: send to the name.
+        addresses = []
     try:
         response = await _post_to_first_reachable(
             http, target, addresses, body, headers, extensions
@@ -146,11 +151,13 @@ async def _post_to_first_reachable(
     extensions: dict[str, Any],
 ) -> httpx.Response:
     """POST to each checked address in turn until one accepts the connection (``localhost``
-    answers ``::1`` and ``127.0.0.1``; a server may listen on one of them only)."""
-    for index, address in enumerate(addresses):
+    answers ``::1`` and ``127.0.0.1``; a server may listen on one of them only). No
+    addresses: to the name itself."""
+    hosts = [str(address) for address in addresses] or [target.host]
+    for index, host in enumerate(hosts):
         request = http.build_request(
             "POST",
-            target.copy_with(host=str(address)),
+            target.copy_with(host=host),
             content=body,
             headers=headers,
             extensions=extensions,
@@ -159,12 +166,20 @@ async def _post_to_first_reachable(
             # Streamed and closed unread: the receiver's answer body is not needed.
             response = await http.send(request, stream=True, follow_redirects=False)
         except httpx.ConnectError:
-            if index == len(addresses) - 1:
+            if index == len(hosts) - 1:
                 raise
             continue
         await response.aclose()
         return response
-    raise AssertionError("resolve_webhook_target returns at least one address")
+    raise AssertionError("unreachable: the last host re-raises")
+
+
+def _through_proxy(target: httpx.URL) -> bool:
+    """Whether the environment sends this URL through a proxy (as httpx's ``trust_env``)."""
+    proxies = urllib.request.getproxies_environment()
+    if target.scheme not in proxies and "all" not in proxies:
+        return False
+    return not urllib.request.proxy_bypass(target.host)
 
 
 def classify_transport_error(error: httpx.TransportError, what: str) -> DeliveryFailed:
