@@ -65,6 +65,10 @@ def test_an_unknown_zone_or_a_bad_key_is_refused_when_the_notice_is_built() -> N
             a_notice(idempotency_key=key)
     with pytest.raises(ValueError):
         a_notice(level="darurat")
+    for event in ["", "Alert", "alert\r\nX-Evil: 1", "alert..opened"]:
+        with pytest.raises(ValueError, match="event"):
+            a_notice(event=event)
+    assert a_notice(event="alert.opened").event == "alert.opened"
 
 
 @pytest.mark.parametrize(

@@ -284,3 +284,11 @@ async def test_through_an_egress_proxy_the_name_is_sent_not_the_pinned_address(
         with pytest.raises(DeliveryFailed):
             await send_webhook("http://localhost:9/siaga", SECRET, a_notice(), allow_private=False)
         assert proxy.requests == []
+
+
+async def test_an_empty_secret_is_not_sent() -> None:
+    with HttpReceiver() as receiver:
+        with pytest.raises(DeliveryFailed) as caught:
+            await send_webhook(receiver.url, "", a_notice(), allow_private=True)
+        assert receiver.requests == []
+    assert not caught.value.retryable

@@ -17,6 +17,9 @@ from siaga_platform.notify.local_time import format_local_time, zone_of
 #: so none of them needs quoting or can break a header.
 IDEMPOTENCY_KEY = re.compile(r"^(?=.{1,200}$)[A-Za-z0-9_-]+(?:[.:][A-Za-z0-9_-]+)*$")
 
+#: The webhook's event names (``alert.opened``); it travels in a header too.
+EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*$")
+
 # A NIK is 16 digits, written plain or in groups (``3201 1234 5678 0001``, dots or dashes);
 # the same shape the log scrubber masks (siaga_platform.observability.scrub).
 _NIK_RUN = re.compile(r"(?<!\d)\d(?:[ .\-\u00a0]?\d){15,}(?!\d)")
@@ -64,6 +67,10 @@ class Notice:
                 "idempotency_key: up to 200 characters, words of letters, digits, _ and - "
                 "joined by single . or : "
                 f"(got {self.idempotency_key!r})"
+            )
+        if not EVENT_NAME.match(self.event):
+            raise ValueError(
+                f"event: a short dotted name such as alert.opened (got {self.event!r})"
             )
         object.__setattr__(self, "level", Level(self.level))
         zone_of(self.zone)  # refuses an unknown zone now, not at send time

@@ -99,6 +99,10 @@ async def send_webhook(
     to a refused address.
     """
     assert_no_personal_data(notice)
+    if not secret:
+        raise DeliveryFailed(
+            "Kunci rahasia webhook kosong: pesan tidak dapat ditandatangani.", retryable=False
+        )
     try:
         addresses = await resolve_webhook_target(url, allow_private=allow_private)
     except HostNotFound:
