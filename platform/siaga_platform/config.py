@@ -47,6 +47,12 @@ SECRET_MIN_LENGTH = 32
 SECRET_MIN_DISTINCT = 16
 
 
+class SmtpSecurity(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    TLS = "tls"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SIAGA_", env_file=".env", extra="ignore")
 
@@ -90,6 +96,23 @@ class Settings(BaseSettings):
     sentry_traces_sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
 
     default_language: str = "id"
+
+    #: The mail server of the alert e-mails. Unset in development: each message is written to
+    #: ``var/mail/`` as an ``.eml`` file instead (production then refuses to send e-mail).
+    smtp_host: str | None = None
+    #: 587 for STARTTLS, 465 for TLS from the first byte, 25 for none.
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Siaga <siaga@localhost>"
+    smtp_security: SmtpSecurity = SmtpSecurity.STARTTLS
+    #: Seconds a conversation with the mail server may take.
+    smtp_timeout_seconds: int = Field(default=30, ge=1, le=300)
+    #: Let webhooks reach private, loopback, link-local and reserved addresses (tests, a
+    #: province bridge inside the same network). Off: such a target is refused.
+    webhook_allow_private: bool = False
+    #: The Telegram Bot API; a self-hosted Bot API server or a test receiver may replace it.
+    telegram_api_base: str = "https://api.telegram.org"
 
     @property
     def is_production(self) -> bool:
