@@ -1,5 +1,6 @@
 """Every model of every package, imported so the metadata is complete (Alembic, tests)."""
 
+from siaga_platform.alerts import models as alert_models
 from siaga_platform.applications import models as application_models
 from siaga_platform.audit import models as audit_models
 from siaga_platform.auth import models as auth_models
@@ -15,6 +16,7 @@ from siaga_tenants.registry import models as registry_models
 metadata = Base.metadata
 
 __all__ = [
+    "alert_models",
     "application_models",
     "audit_models",
     "auth_models",

@@ -20,9 +20,10 @@ from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import repository, service
 from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, SiteKind
 from siaga_platform.jobs import queue
-from siaga_platform.jobs.tasks import HARDWARE_SWEEP
+from siaga_platform.jobs.tasks import ALERTS_EVALUATE, HARDWARE_SWEEP
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.regions.directory import CodeListDirectory
+from siaga_tenants.registry.service import active_regencies
 from tests.fixtures.applications import operator
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
@@ -58,17 +59,22 @@ async def _silent_server(db: ScratchDatabase) -> object:
     return who
 
 
+def _context(db: ScratchDatabase) -> queue.WorkerContext:
+    return queue.WorkerContext(db.session_factory, active_regencies)
+
+
 async def _open_incidents(db: ScratchDatabase, who: object) -> int:
     async with db.session_factory() as session:
         await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[attr-defined]
         return len(await repository.open_incidents(session))
 
 
-def test_the_sweep_is_a_periodic_task_every_thirty_seconds() -> None:
+def test_the_periodic_tasks_and_their_ticks() -> None:
     jobs = queue.job_app("sqlite+aiosqlite:///unused.db")
-    [periodic] = jobs.periodic_registry.periodic_tasks.values()
-    assert periodic.task.name == HARDWARE_SWEEP and periodic.cron == "* * * * * */30"
-    assert periodic.task.blueprint is jobs  # its jobs go to this app's queue
+    periodic = {p.task.name: p for p in jobs.periodic_registry.periodic_tasks.values()}
+    assert periodic[HARDWARE_SWEEP].cron == "* * * * * */30"
+    assert periodic[ALERTS_EVALUATE].cron == "* * * * *"  # a stopped server alerts within ~5 min
+    assert all(p.task.blueprint is jobs for p in periodic.values())  # jobs go to this queue
 
 
 @pytest.mark.postgres_only
@@ -80,7 +86,7 @@ async def test_a_worker_runs_the_sweep_from_the_queue(db: ScratchDatabase) -> No
         await jobs.configure_task(HARDWARE_SWEEP).defer_async(timestamp=int(time.time()))
         app_jobs = jobs.run_worker_async(
             wait=False,  # stops once the queue is empty
-            additional_context={"session_factory": db.session_factory},
+            additional_context=_context(db).as_dict(),
             install_signal_handlers=False,
         )
         await asyncio.wait_for(app_jobs, timeout=60)
@@ -95,7 +101,7 @@ async def test_two_workers_run_each_tick_once(db: ScratchDatabase) -> None:
         await jobs.open_async()
     running = [
         asyncio.create_task(
-            queue.run_worker(jobs, db.session_factory, name=f"w{n}", install_signal_handlers=False)
+            queue.run_worker(jobs, _context(db), name=f"w{n}", install_signal_handlers=False)
         )
         for n, jobs in enumerate(workers)
     ]
@@ -115,12 +121,12 @@ async def test_two_workers_run_each_tick_once(db: ScratchDatabase) -> None:
         per_tick = (
             await connection.execute(
                 text(
-                    "select defer_timestamp, count(*) from procrastinate_periodic_defers"
-                    " group by defer_timestamp"
+                    "select task_name, defer_timestamp, count(*)"
+                    " from procrastinate_periodic_defers group by task_name, defer_timestamp"
                 )
             )
         ).all()
-    assert per_tick and all(count == 1 for _, count in per_tick), per_tick
+    assert per_tick and all(count == 1 for *_, count in per_tick), per_tick
 
 
 @pytest.mark.sqlite_only  # on PostgreSQL `siaga worker` runs it

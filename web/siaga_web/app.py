@@ -22,7 +22,7 @@ from siaga_platform.config import Settings, get_settings
 from siaga_platform.db.engine import create_engine, create_session_factory
 from siaga_platform.errors import DomainError
 from siaga_platform.hardware.service import DeviceTokenRefused
-from siaga_platform.jobs.queue import InProcessJobs, is_shared
+from siaga_platform.jobs.queue import InProcessJobs, WorkerContext, is_shared
 from siaga_platform.letters.service import LetterConversion
 from siaga_platform.limits.service import RateLimiter, TooManyRequests
 from siaga_platform.observability.logging import configure_logging
@@ -30,7 +30,7 @@ from siaga_platform.observability.sentry import init_sentry
 from siaga_platform.privacy.crypto import cipher_from_settings
 from siaga_platform.stock.ledger import LedgerCardStock
 from siaga_tenants.regions.directory import CodeListDirectory
-from siaga_tenants.registry.service import local_date
+from siaga_tenants.registry.service import active_regencies, local_date
 from siaga_web.deps import Public, SignInRequired
 from siaga_web.failures import FailureGuard
 from siaga_web.input import refuse_control_text
@@ -145,7 +145,9 @@ async def _start_in_process_jobs(
 ) -> InProcessJobs | None:
     if is_shared(settings.database_url):
         return None
-    return await InProcessJobs.start(settings.database_url, session_factory)
+    return await InProcessJobs.start(
+        settings.database_url, WorkerContext(session_factory, active_regencies)
+    )
 
 
 def create_app(

@@ -133,6 +133,7 @@ def worker(
     # Every model mapped (the web app imports them through its routes): a flush resolves
     # foreign keys across packages, e.g. a device's tenant.
     from siaga_tenants import all_models  # noqa: F401
+    from siaga_tenants.registry.service import active_regencies
 
     settings = load_settings()
     if not queue.is_shared(settings.database_url):
@@ -150,9 +151,8 @@ def worker(
         jobs = queue.job_app(settings.database_url)
         try:
             async with jobs.open_async():
-                await queue.run_worker(
-                    jobs, create_session_factory(engine), name=name, concurrency=concurrency
-                )
+                context = queue.WorkerContext(create_session_factory(engine), active_regencies)
+                await queue.run_worker(jobs, context, name=name, concurrency=concurrency)
         finally:
             await engine.dispose()
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 import procrastinate
 from procrastinate.testing import InMemoryConnector
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from siaga_platform.jobs.tasks import SESSION_FACTORY, register
+from siaga_platform.alerts.evaluate import RegencySource
+from siaga_platform.jobs.tasks import REGENCIES, SESSION_FACTORY, register
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +49,20 @@ def job_app(database_url: str) -> procrastinate.App:
     return app
 
 
+@dataclass(frozen=True, slots=True)
+class WorkerContext:
+    """What the tasks need from the process running them (the core does not build them)."""
+
+    session_factory: async_sessionmaker[AsyncSession]
+    regencies: RegencySource
+
+    def as_dict(self) -> dict[str, Any]:
+        return {SESSION_FACTORY: self.session_factory, REGENCIES: self.regencies}
+
+
 async def run_worker(
     app: procrastinate.App,
-    session_factory: async_sessionmaker[AsyncSession],
+    context: WorkerContext,
     *,
     name: str = "siaga-worker",
     concurrency: int = 2,
@@ -58,7 +72,7 @@ async def run_worker(
     await app.run_worker_async(
         name=name,
         concurrency=concurrency,
-        additional_context={SESSION_FACTORY: session_factory},
+        additional_context=context.as_dict(),
         install_signal_handlers=install_signal_handlers,
         # A sweep every 30 s would otherwise leave 2,880 rows a day; failed jobs stay, with
         # their error, for whoever looks into them.
@@ -74,13 +88,11 @@ class InProcessJobs:
         self.worker = worker
 
     @classmethod
-    async def start(
-        cls, database_url: str, session_factory: async_sessionmaker[AsyncSession]
-    ) -> InProcessJobs:
+    async def start(cls, database_url: str, context: WorkerContext) -> InProcessJobs:
         app = job_app(database_url)
         await app.open_async()
         worker = asyncio.create_task(
-            run_worker(app, session_factory, name="in-process", install_signal_handlers=False)
+            run_worker(app, context, name="in-process", install_signal_handlers=False)
         )
         return cls(app, worker)
 

@@ -19,7 +19,7 @@ from siaga_tenants.regions import repository as regions
 from siaga_tenants.regions.codes import UTC_OFFSET_HOURS, normalize_regency_code
 from siaga_tenants.regions.models import TimeZone
 from siaga_tenants.registry import repository
-from siaga_tenants.registry.models import Tenant, TenantSettings
+from siaga_tenants.registry.models import Tenant, TenantSettings, TenantStatus
 
 
 class UnknownRegencyCode(NotFound):
@@ -179,3 +179,13 @@ async def rollup_regencies(
             )
         )
     return regencies
+
+
+async def active_regencies(session: AsyncSession, now: datetime) -> list[Regency]:
+    """Every active regency of every province, as the rollup reads them (the alerts
+    evaluator's source: it watches the whole country at once)."""
+    active = [t for t in await repository.directory(session) if t.status == TenantStatus.ACTIVE]
+    if not active:
+        return []
+    async with acting_for(session, TenantScope.read_only({t.id for t in active})):
+        return await rollup_regencies(session, active, now)

@@ -1,0 +1,65 @@
+"""The evaluator: every regency's rules from its province-page row, then the lifecycle.
+
+The rows come from the maintained summaries in a few statements for all regencies at once;
+only regencies with a finding or an open alert get a write transaction of their own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from siaga_platform.alerts import repository, rules, service
+from siaga_platform.alerts.rules import Finding, Thresholds
+from siaga_platform.alerts.service import Change
+from siaga_platform.db.engine import unit_of_work
+from siaga_platform.rollup.rows import Regency, read_rows
+from siaga_platform.tenancy.scope import TenantScope, acting_for
+
+#: Who the regencies are, with their own day and thresholds (the tenant registry knows; the
+#: core does not import it, so the worker passes this in).
+RegencySource = Callable[[AsyncSession, datetime], Awaitable[list[Regency]]]
+
+
+def thresholds_for(regency: Regency) -> Thresholds:
+    """The thresholds in force for a regency: its own settings over the built-in defaults."""
+    return Thresholds(
+        low_cover_days=regency.low_stock_days, backlog_oldest_days=regency.prr_alert_days
+    )
+
+
+async def findings_now(
+    db: AsyncSession, regencies: list[Regency], now: datetime
+) -> tuple[dict[uuid.UUID, list[Finding]], dict[uuid.UUID, int]]:
+    """(findings per regency, open alerts per regency), read across all of them at once."""
+    async with acting_for(db, TenantScope.read_only({r.tenant_id for r in regencies})):
+        rows = await read_rows(db, regencies, now=now)
+        open_counts = await repository.open_counts(db)
+    found = {
+        row.regency.tenant_id: rules.evaluate(row, thresholds_for(row.regency), now) for row in rows
+    }
+    return found, open_counts
+
+
+async def evaluate_all(
+    factory: async_sessionmaker[AsyncSession], regencies_of: RegencySource, *, now: datetime
+) -> list[Change]:
+    async with unit_of_work(factory) as db:
+        regencies = await regencies_of(db, now)
+        found, open_counts = await findings_now(db, regencies, now)
+    by_id = {r.tenant_id: r for r in regencies}
+    changes: list[Change] = []
+    for tenant_id, findings in found.items():
+        if not findings and not open_counts.get(tenant_id):
+            continue  # all clear and nothing to resolve: no transaction
+        async with (
+            unit_of_work(factory) as db,
+            acting_for(db, TenantScope.single(tenant_id)),
+        ):
+            changes += await service.reconcile(
+                db, tenant_id, findings, limits=thresholds_for(by_id[tenant_id]), now=now
+            )
+    return changes

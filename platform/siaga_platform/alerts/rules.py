@@ -1,0 +1,154 @@
+"""The built-in rules: what fires for a regency, read from its province-page row (the maintained
+summaries of every domain), never from raw tables.
+
+Each rule has a level and a threshold that the head of office (regency) or the province
+supervisor (province-wide default) may change; ``Thresholds`` holds the values in force.
+A ``Finding`` is one condition that holds now; the service turns findings into alerts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import datetime, timedelta
+
+from siaga_platform.alerts.models import Level, Rule
+from siaga_platform.rollup.rows import RegencyRow
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Every changeable figure of the rules (the defaults are the built-in values)."""
+
+    set_down_minutes: int = 60
+    low_cover_days: int = 14
+    backlog_oldest_days: int = 14
+    backlog_count: int = 500
+    letters_expiring: int = 50
+    silent_hours: int = 24
+    #: Unacknowledged alerts climb: to the province after this, to the platform after as much again.
+    escalate_after_minutes: int = 60
+    remind_every_minutes: int = 240
+
+    def with_overrides(self, overrides: dict[str, int]) -> Thresholds:
+        known = {f.name for f in fields(self)}
+        return replace(self, **{k: v for k, v in overrides.items() if k in known and v > 0})
+
+
+LIMITS: dict[str, tuple[int, int]] = {
+    # name: (smallest, largest) a person may set
+    "set_down_minutes": (5, 7 * 24 * 60),
+    "low_cover_days": (1, 365),
+    "backlog_oldest_days": (1, 365),
+    "backlog_count": (1, 1_000_000),
+    "letters_expiring": (1, 1_000_000),
+    "silent_hours": (1, 24 * 14),
+    "escalate_after_minutes": (5, 7 * 24 * 60),
+    "remind_every_minutes": (15, 7 * 24 * 60),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: Rule
+    level: Level
+    summary: str
+    subject_key: str = ""
+    subject_label: str = ""
+
+    @property
+    def key(self) -> tuple[Rule, str]:
+        return self.rule, self.subject_key
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}".replace(",", ".")
+
+
+def evaluate(row: RegencyRow, limits: Thresholds, now: datetime) -> list[Finding]:
+    """The findings of one regency now (empty: all clear)."""
+    found: list[Finding] = []
+    recording = row.recording
+    if recording.total_sets and recording.working_sets == 0:
+        since = recording.stopped_since
+        found.append(
+            Finding(
+                Rule.RECORDING_STOPPED,
+                Level.GAWAT,
+                f"Perekaman berhenti: 0 dari {recording.total_sets} set perekaman berfungsi"
+                + (f" sejak {since:%d-%m-%Y %H:%M} UTC." if since else "."),
+            )
+        )
+    elif recording.working_sets < recording.total_sets and _down_long_enough(
+        # Sets go down through incidents (planned maintenance opens none, so it mutes this).
+        recording.oldest_incident_opened_at,
+        now,
+        limits.set_down_minutes,
+    ):
+        found.append(
+            Finding(
+                Rule.RECORDING_SET_DOWN,
+                Level.PERHATIKAN,
+                f"{recording.total_sets - recording.working_sets} dari {recording.total_sets} "
+                f"set perekaman tidak berfungsi lebih dari {limits.set_down_minutes} menit.",
+            )
+        )
+    stock = row.stock
+    if stock.on_hand <= 0:
+        found.append(Finding(Rule.CARDS_OUT, Level.GAWAT, "Blanko KTP-el habis (stok 0)."))
+    elif stock.days_of_cover is not None and stock.days_of_cover < limits.low_cover_days:
+        found.append(
+            Finding(
+                Rule.LOW_COVER,
+                Level.PERHATIKAN,
+                f"Blanko tersisa {_number(stock.on_hand)} lembar, cukup untuk sekitar "
+                f"{stock.days_of_cover:.0f} hari (batas {limits.low_cover_days} hari).",
+            )
+        )
+    waiting = row.applications.backlog.get("waiting_print", 0)
+    oldest = row.applications.oldest_waiting_days(now)
+    if oldest is not None and oldest > limits.backlog_oldest_days:
+        found.append(
+            Finding(
+                Rule.BACKLOG_OLDEST,
+                Level.PERHATIKAN,
+                f"Permohonan tertua menunggu cetak sudah {oldest} hari "
+                f"(batas {limits.backlog_oldest_days} hari).",
+            )
+        )
+    if waiting > limits.backlog_count:
+        found.append(
+            Finding(
+                Rule.BACKLOG_COUNT,
+                Level.PERHATIKAN,
+                f"{_number(waiting)} permohonan menunggu cetak "
+                f"(batas {_number(limits.backlog_count)}).",
+            )
+        )
+    if row.letters.expiring > limits.letters_expiring:
+        found.append(
+            Finding(
+                Rule.LETTERS_EXPIRING,
+                Level.PERHATIKAN,
+                f"{_number(row.letters.expiring)} suket akan habis masa berlakunya dalam 30 hari "
+                f"(batas {_number(limits.letters_expiring)}).",
+            )
+        )
+    if row.last_activity is None or now - row.last_activity > timedelta(hours=limits.silent_hours):
+        quiet = (
+            "belum pernah ada kegiatan tercatat"
+            if row.last_activity is None
+            else f"tidak ada kegiatan sejak {row.last_activity:%d-%m-%Y %H:%M} UTC"
+        )
+        found.append(
+            Finding(
+                Rule.REGENCY_SILENT,
+                Level.PERHATIKAN,
+                f"Kabupaten/kota diam: {quiet} (tidak ada detak perangkat, mutasi stok, "
+                "atau perubahan status permohonan).",
+            )
+        )
+    return found
+
+
+def _down_long_enough(since: datetime | None, now: datetime, minutes: int) -> bool:
+    return since is not None and now - since >= timedelta(minutes=minutes)

@@ -1,0 +1,177 @@
+"""The alert lifecycle: open, keep, resolve; remind and escalate while nobody acknowledges;
+acknowledge and silence by hand. Services never commit; every step is an ``AlertEvent``.
+
+``reconcile`` is the evaluator's one entry per regency: it takes the rule findings of now and
+brings the regency's open alerts in line (one alert per rule and subject, never a duplicate),
+answering what happened so that deliveries can be queued for it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from siaga_platform.alerts import repository
+from siaga_platform.alerts.models import Alert, AlertEvent, EventKind
+from siaga_platform.alerts.rules import Finding, Thresholds
+from siaga_platform.auth.principal import Principal
+from siaga_platform.errors import Conflict, InvalidInput, NotFound
+
+SYSTEM = "system:alerts"
+NOTE_MAX = 500
+SILENCE_MAX = timedelta(days=30)
+#: The last step: the platform's admins (national). 0 regency staff, 1 province supervisors.
+TOP_STEP = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Something people should be told about."""
+
+    alert_id: uuid.UUID
+    tenant_id: uuid.UUID
+    kind: EventKind
+    escalation_step: int
+
+
+def _event(
+    alert: Alert, kind: EventKind, at: datetime, actor: str, note: str | None = None
+) -> AlertEvent:
+    return AlertEvent(
+        tenant_id=alert.tenant_id,
+        alert_id=alert.id,
+        kind=kind,
+        at=at,
+        actor=actor,
+        note=note,
+        escalation_step=alert.escalation_step,
+    )
+
+
+async def reconcile(
+    db: AsyncSession,
+    tenant_id: uuid.UUID,
+    findings: list[Finding],
+    *,
+    limits: Thresholds,
+    now: datetime,
+) -> list[Change]:
+    """Bring the open alerts of ``tenant_id`` (in scope) in line with ``findings``."""
+    changes: list[Change] = []
+    open_by_key = {
+        (a.rule, a.subject_key): a for a in await repository.open_alerts(db, for_update=True)
+    }
+    wanted = {finding.key: finding for finding in findings}
+    for key, finding in wanted.items():
+        alert = open_by_key.get(key)
+        if alert is None:
+            alert = Alert(
+                tenant_id=tenant_id,
+                rule=finding.rule,
+                subject_key=finding.subject_key,
+                subject_label=finding.subject_label,
+                level=finding.level,
+                summary=finding.summary,
+                opened_at=now,
+                last_seen_at=now,
+            )
+            db.add(alert)
+            await db.flush()
+            db.add(_event(alert, EventKind.OPENED, now, SYSTEM, finding.summary))
+            changes.append(Change(alert.id, tenant_id, EventKind.OPENED, 0))
+            continue
+        alert.last_seen_at = now
+        alert.summary = finding.summary
+        if alert.level != finding.level:
+            alert.level = finding.level
+            db.add(_event(alert, EventKind.LEVEL_CHANGED, now, SYSTEM, finding.summary))
+        changes.extend(_climb(db, alert, limits, now))
+    for key, alert in open_by_key.items():
+        if key not in wanted:
+            alert.resolved_at = now
+            db.add(_event(alert, EventKind.RESOLVED, now, SYSTEM))
+            changes.append(Change(alert.id, tenant_id, EventKind.RESOLVED, alert.escalation_step))
+    await db.flush()
+    return changes
+
+
+def _climb(db: AsyncSession, alert: Alert, limits: Thresholds, now: datetime) -> list[Change]:
+    """Escalate an alert nobody acknowledged, or remind of it; a silence stops both."""
+    if alert.acknowledged or alert.silenced(now):
+        return []
+    since_step = alert.escalated_at or alert.opened_at
+    if alert.escalation_step < TOP_STEP and now - since_step >= timedelta(
+        minutes=limits.escalate_after_minutes
+    ):
+        alert.escalation_step += 1
+        alert.escalated_at = now
+        alert.reminded_at = now
+        db.add(_event(alert, EventKind.ESCALATED, now, SYSTEM))
+        return [Change(alert.id, alert.tenant_id, EventKind.ESCALATED, alert.escalation_step)]
+    last_told = alert.reminded_at or alert.opened_at
+    if now - last_told >= timedelta(minutes=limits.remind_every_minutes):
+        alert.reminded_at = now
+        db.add(_event(alert, EventKind.REMINDED, now, SYSTEM))
+        return [Change(alert.id, alert.tenant_id, EventKind.REMINDED, alert.escalation_step)]
+    return []
+
+
+def _clean_note(note: str, *, field: str, required: bool) -> str | None:
+    cleaned = " ".join(note.split())
+    if required and not cleaned:
+        raise InvalidInput("Alasan wajib diisi.", field=field)
+    if len(cleaned) > NOTE_MAX:
+        raise InvalidInput(f"Catatan paling banyak {NOTE_MAX} huruf.", field=field)
+    return cleaned or None
+
+
+async def _open_alert(db: AsyncSession, alert_id: uuid.UUID) -> Alert:
+    alert = await repository.get(db, alert_id, for_update=True)
+    if alert is None:
+        raise NotFound("Peringatan tidak ditemukan atau bukan wilayah Anda.")
+    if alert.resolved_at is not None:
+        raise Conflict("Peringatan ini sudah pulih; tidak ada yang perlu ditanggapi.")
+    return alert
+
+
+async def acknowledge(
+    db: AsyncSession, principal: Principal, alert_id: uuid.UUID, *, note: str, now: datetime
+) -> Alert:
+    """Someone takes it in hand: reminders and escalation stop."""
+    alert = await _open_alert(db, alert_id)
+    if alert.acknowledged:
+        raise Conflict("Peringatan ini sudah ditanggapi. Muat ulang halaman untuk melihatnya.")
+    alert.acknowledged_at = now
+    alert.acknowledged_by = principal.subject
+    alert.acknowledgement_note = _clean_note(note, field="note", required=False)
+    db.add(
+        _event(alert, EventKind.ACKNOWLEDGED, now, principal.subject, alert.acknowledgement_note)
+    )
+    await db.flush()
+    return alert
+
+
+async def silence(
+    db: AsyncSession,
+    principal: Principal,
+    alert_id: uuid.UUID,
+    *,
+    until: datetime,
+    reason: str,
+    now: datetime,
+) -> Alert:
+    """Mute an alert until ``until`` with a reason (both shown on the alert)."""
+    if until <= now:
+        raise InvalidInput("Batas waktu senyap harus di masa depan.", field="until")
+    if until - now > SILENCE_MAX:
+        raise InvalidInput("Senyap paling lama 30 hari.", field="until")
+    alert = await _open_alert(db, alert_id)
+    alert.silenced_until = until
+    alert.silenced_by = principal.subject
+    alert.silence_reason = _clean_note(reason, field="reason", required=True)
+    db.add(_event(alert, EventKind.SILENCED, now, principal.subject, alert.silence_reason))
+    await db.flush()
+    return alert
