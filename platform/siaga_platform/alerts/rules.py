@@ -68,14 +68,13 @@ def evaluate(row: RegencyRow, limits: Thresholds, now: datetime) -> list[Finding
     """The findings of one regency now (empty: all clear)."""
     found: list[Finding] = []
     recording = row.recording
+    # Times stay out of the sentences: pages and messages show them in the regency's own zone.
     if recording.total_sets and recording.working_sets == 0:
-        since = recording.stopped_since
         found.append(
             Finding(
                 Rule.RECORDING_STOPPED,
                 Level.GAWAT,
-                f"Perekaman berhenti: 0 dari {recording.total_sets} set perekaman berfungsi"
-                + (f" sejak {since:%d-%m-%Y %H:%M} UTC." if since else "."),
+                f"Perekaman berhenti: 0 dari {recording.total_sets} set perekaman berfungsi.",
             )
         )
     elif recording.working_sets < recording.total_sets and _down_long_enough(
@@ -137,7 +136,7 @@ def evaluate(row: RegencyRow, limits: Thresholds, now: datetime) -> list[Finding
         quiet = (
             "belum pernah ada kegiatan tercatat"
             if row.last_activity is None
-            else f"tidak ada kegiatan sejak {row.last_activity:%d-%m-%Y %H:%M} UTC"
+            else f"tidak ada kegiatan lebih dari {limits.silent_hours} jam"
         )
         found.append(
             Finding(

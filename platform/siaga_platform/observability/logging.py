@@ -38,6 +38,8 @@ def configure_logging(level: int = logging.INFO) -> None:
     # Held at WARNING whatever the root level: INFO here turned the echo on for every query.
     for name in PARAMETER_LOGGERS:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
+    # The job queue logs four lines per periodic tick; its failures are errors and still show.
+    logging.getLogger("procrastinate").setLevel(max(level, logging.WARNING))
     for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
         for uvicorn_handler in logging.getLogger(name).handlers:
             uvicorn_handler.addFilter(PersonalDataFilter())
