@@ -7,10 +7,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from siaga_platform.alerts.models import Alert
 from siaga_platform.delivery.models import AlertDelivery, InboxItem, NotifyPreference
 
 
@@ -137,3 +138,31 @@ async def mark_read(
 async def recent_deliveries(db: AsyncSession, limit: int) -> Sequence[AlertDelivery]:
     query = select(AlertDelivery).order_by(AlertDelivery.created_at.desc()).limit(limit)
     return (await db.scalars(query)).all()
+
+
+async def inbox_with_alerts(
+    db: AsyncSession, recipient: str, limit: int
+) -> Sequence[tuple[InboxItem, Alert]]:
+    """A person's items in the tenants in scope, newest first, each with its alert."""
+    rows = await db.execute(
+        select(InboxItem, Alert)
+        .join(Alert, and_(Alert.tenant_id == InboxItem.tenant_id, Alert.id == InboxItem.alert_id))
+        .where(InboxItem.recipient == recipient)
+        .order_by(InboxItem.created_at.desc(), InboxItem.id)
+        .limit(limit)
+    )
+    return [(item, alert) for item, alert in rows]
+
+
+async def inbox_item(db: AsyncSession, recipient: str, item_id: uuid.UUID) -> InboxItem | None:
+    query = select(InboxItem).where(InboxItem.id == item_id, InboxItem.recipient == recipient)
+    return (await db.scalars(query)).first()
+
+
+async def tenants_with_unread(db: AsyncSession, recipient: str) -> list[uuid.UUID]:
+    rows = await db.scalars(
+        select(InboxItem.tenant_id)
+        .where(InboxItem.recipient == recipient, InboxItem.read_at.is_(None))
+        .distinct()
+    )
+    return list(rows)

@@ -13,13 +13,20 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from siaga_platform.alerts.models import EventKind
+from siaga_platform.alerts.models import Alert, EventKind
 from siaga_platform.alerts.service import Change
 from siaga_platform.delivery import repository
-from siaga_platform.delivery.models import Channel, InboxKind, NotifyPreference
+from siaga_platform.delivery.models import (
+    AlertDelivery,
+    Channel,
+    InboxItem,
+    InboxKind,
+    NotifyPreference,
+)
 from siaga_platform.delivery.recipients import Audience
-from siaga_platform.errors import InvalidInput
+from siaga_platform.errors import InvalidInput, NotFound
 from siaga_platform.notify import validation
+from siaga_platform.tenancy.scope import TenantScope, acting_for
 
 #: The changes people are told of (a level change or an acknowledgement is on the timeline).
 TOLD = {
@@ -196,3 +203,65 @@ async def save_preferences(
     preference.updated_at = now
     await db.flush()
     return preference
+
+
+# The inbox. ``reach`` is every regency the person may read (the web knows it from their
+# membership); items live in the alert's regency, so each read runs over all of them at once.
+INBOX_PAGE = 100
+
+
+async def inbox(
+    db: AsyncSession, subject: str, reach: frozenset[uuid.UUID]
+) -> Sequence[tuple[InboxItem, Alert]]:
+    if not reach:
+        return []
+    async with acting_for(db, TenantScope.read_only(reach)):
+        return await repository.inbox_with_alerts(db, subject, INBOX_PAGE)
+
+
+async def unread(db: AsyncSession, subject: str, reach: frozenset[uuid.UUID]) -> int:
+    """One count over the person's regencies (the header's badge)."""
+    if not reach:
+        return 0
+    async with acting_for(db, TenantScope.read_only(reach)):
+        return await repository.unread_count(db, subject)
+
+
+async def mark_read(
+    db: AsyncSession,
+    subject: str,
+    reach: frozenset[uuid.UUID],
+    *,
+    now: datetime,
+    item_id: uuid.UUID | None = None,
+) -> int:
+    """Mark one of the person's own items (or all of them) read; how many changed.
+
+    Only ``read_at`` of the person's own rows is written, in the one regency each row belongs
+    to: a supervisor who may only read a regency still marks their own item there.
+    """
+    if not reach:
+        return 0
+    async with acting_for(db, TenantScope.read_only(reach)):
+        if item_id is not None:
+            item = await repository.inbox_item(db, subject, item_id)
+            if item is None:
+                raise NotFound("Pesan tidak ditemukan di kotak masuk Anda.")
+            tenants = [item.tenant_id]
+        else:
+            tenants = await repository.tenants_with_unread(db, subject)
+    changed = 0
+    for tenant_id in tenants:
+        async with acting_for(db, TenantScope.single(tenant_id)):
+            changed += await repository.mark_read(db, subject, now, item_id)
+    return changed
+
+
+async def recent_deliveries(
+    db: AsyncSession, tenants: frozenset[uuid.UUID], limit: int = 200
+) -> Sequence[AlertDelivery]:
+    """The delivery log across ``tenants``, newest first (for the platform's admins)."""
+    if not tenants:
+        return []
+    async with acting_for(db, TenantScope.read_only(tenants)):
+        return await repository.recent_deliveries(db, limit)
