@@ -84,7 +84,7 @@ def channel_settings(settings: Settings) -> ChannelSettings:
         smtp=smtp_settings(settings),
         webhook_allow_private=settings.webhook_allow_private,
         telegram_api_base=settings.telegram_api_base,
-        telegram_bot_token=token.get_secret_value() if token else None,
+        telegram_bot_token=(token.get_secret_value() if token is not None else "") or None,
     )
 
 
