@@ -86,6 +86,13 @@ def upgrade() -> None:
             ["tenant_id", "created_at"],
             unique=False,
         )
+        batch_op.create_index(
+            "ix_alert_deliveries_queued",
+            ["tenant_id", "created_at"],
+            unique=False,
+            sqlite_where=sa.text("status = 'queued'"),
+            postgresql_where=sa.text("status = 'queued'"),
+        )
 
     op.create_table(
         "inbox_items",
@@ -145,6 +152,11 @@ def downgrade() -> None:
 
     op.drop_table("inbox_items")
     with op.batch_alter_table("alert_deliveries", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_alert_deliveries_queued",
+            sqlite_where=sa.text("status = 'queued'"),
+            postgresql_where=sa.text("status = 'queued'"),
+        )
         batch_op.drop_index(batch_op.f("ix_alert_deliveries_tenant_id_created_at"))
         batch_op.drop_index(batch_op.f("ix_alert_deliveries_tenant_id_alert_id"))
 

@@ -8,16 +8,27 @@ from __future__ import annotations
 import asyncio
 import email
 import time
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.jobs import queue
 from siaga_platform.jobs.tasks import ALERTS_EVALUATE
+from siaga_platform.notify.email import message_id
 from siaga_tenants.memberships import repository as memberships
 from siaga_tenants.memberships.audience import alert_audience
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import active_regencies
-from tests.delivery.helpers import HEAD, OPERATOR, address_of, inbox_of
+from tests.delivery.helpers import (
+    HEAD,
+    OPERATOR,
+    STOPPED,
+    address_of,
+    deliveries_of,
+    inbox_of,
+    people,
+    tick,
+)
 from tests.delivery.test_deliver import channels
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed_whole_demo
@@ -63,3 +74,20 @@ async def test_a_stopped_regency_reaches_its_staff_once(db: ScratchDatabase) -> 
     assert len(ids) == len(set(ids))  # every message once
     told = {who for who, kind, _ in await inbox_of(db, murung_raya.id) if kind == "opened"}
     assert {OPERATOR, HEAD} <= told
+
+
+async def test_a_lost_delivery_job_is_queued_again_by_the_next_tick(db: ScratchDatabase) -> None:
+    """The process stopped between the commit and the defer: the next tick finds the row."""
+    tenant = await people(db)
+    await tick(db, tenant, [STOPPED], datetime.now(UTC) - timedelta(minutes=10))
+    lost = await deliveries_of(db, tenant)
+    assert len(lost) == 2 and {d.status for d in lost} == {"queued"}
+    with SmtpServer() as server:
+        await _tick(db, server.port)
+    statuses = {d.id: d.status for d in await deliveries_of(db, tenant)}
+    assert {statuses[d.id] for d in lost} == {"sent"}
+    ids = [
+        email.message_from_bytes(e.content)["Message-ID"]  # type: ignore[arg-type]
+        for e in server.handler.envelopes
+    ]
+    assert all(ids.count(message_id(d.idempotency_key)) == 1 for d in lost)

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKeyConstraint, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKeyConstraint, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from siaga_platform.db.base import Base, new_id, utcnow
@@ -107,6 +107,14 @@ class AlertDelivery(TenantScoped, Base):
         UniqueConstraint("tenant_id", "idempotency_key"),
         Index(None, "tenant_id", "alert_id"),
         Index(None, "tenant_id", "created_at"),
+        # The tick's catch-up of lost jobs reads only the queued rows.
+        Index(
+            "ix_alert_deliveries_queued",
+            "tenant_id",
+            "created_at",
+            sqlite_where=text("status = 'queued'"),
+            postgresql_where=text("status = 'queued'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Uuid, and_, column, func, select, table, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -89,13 +89,23 @@ async def delivery(
     return (await db.scalars(query)).first()
 
 
-async def due_deliveries(db: AsyncSession, now: datetime, limit: int) -> Sequence[AlertDelivery]:
-    """Queued deliveries whose time has come (none is in hand: its lease ran out)."""
+async def regency_ids(db: AsyncSession) -> list[uuid.UUID]:
+    """Every regency of the registry (a reference table, as every tenant table's foreign key
+    names it): the scope of the catch-up over all of them."""
+    regencies = table("tenants", column("id", Uuid))
+    return list(await db.scalars(select(regencies.c.id)))
+
+
+async def overdue_deliveries(
+    db: AsyncSession, before: datetime, limit: int
+) -> Sequence[AlertDelivery]:
+    """Queued deliveries that should have been taken before ``before``: their job was lost
+    (the process stopped between commit and defer) or their worker died while sending."""
     query = (
         select(AlertDelivery)
         .where(
             AlertDelivery.status == "queued",
-            (AlertDelivery.next_attempt_at.is_(None)) | (AlertDelivery.next_attempt_at <= now),
+            func.coalesce(AlertDelivery.next_attempt_at, AlertDelivery.created_at) <= before,
         )
         .order_by(AlertDelivery.created_at)
         .limit(limit)

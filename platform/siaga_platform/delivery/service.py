@@ -8,7 +8,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -265,3 +265,19 @@ async def recent_deliveries(
         return []
     async with acting_for(db, TenantScope.read_only(tenants)):
         return await repository.recent_deliveries(db, limit)
+
+
+#: A queued delivery nobody took this long after it was due has lost its job.
+OVERDUE_AFTER = timedelta(minutes=2)
+CATCH_UP_LIMIT = 1000
+
+
+async def overdue(db: AsyncSession, *, now: datetime) -> list[Queued]:
+    """Deliveries whose job was lost, across every regency (the tick queues them again; the
+    queueing lock and the row's claim keep that from sending anything twice)."""
+    ids = await repository.regency_ids(db)
+    if not ids:
+        return []
+    async with acting_for(db, TenantScope.read_only(set(ids))):
+        rows = await repository.overdue_deliveries(db, now - OVERDUE_AFTER, CATCH_UP_LIMIT)
+    return [Queued(d.tenant_id, d.id, d.idempotency_key) for d in rows]

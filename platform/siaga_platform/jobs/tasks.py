@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from siaga_platform.alerts.evaluate import RegencySource, evaluate_all
 from siaga_platform.alerts.service import Change
+from siaga_platform.db.engine import unit_of_work
 from siaga_platform.delivery import service as delivery_service
 from siaga_platform.delivery.recipients import AudienceSource
 from siaga_platform.delivery.send import ChannelSettings, deliver
@@ -85,6 +86,9 @@ async def alerts_evaluate(context: procrastinate.JobContext, timestamp: int) -> 
     )
     if changes:
         log.info("alerts: %s", ", ".join(f"{c.kind.value} {c.alert_id}" for c in changes))
+    if audiences is not None:
+        async with unit_of_work(session_factory_of(context)) as db:
+            queued += await delivery_service.overdue(db, now=now)
     for item in queued:  # after the commit: a job never runs ahead of its row
         await defer_delivery(context.app, item.tenant_id, item.delivery_id, item.idempotency_key)
 
