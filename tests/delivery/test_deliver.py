@@ -10,22 +10,25 @@ import random
 import re
 import time
 import uuid
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from siaga_platform.config import SmtpSecurity
-from siaga_platform.delivery import repository
+from siaga_platform.db.engine import unit_of_work
+from siaga_platform.delivery import repository, service
 from siaga_platform.delivery.models import DeliveryStatus
 from siaga_platform.delivery.send import ChannelSettings, deliver
 from siaga_platform.jobs import queue
 from siaga_platform.jobs.tasks import defer_delivery
 from siaga_platform.notify.email import SmtpSettings, message_id
+from siaga_platform.notify.webhook import verify_signature
 from siaga_tenants.memberships.audience import alert_audience
 from siaga_tenants.registry.service import active_regencies
 from tests.delivery.helpers import OPERATOR, STOPPED, address_of, deliveries_of, people, tick
 from tests.fixtures.databases import ScratchDatabase
-from tests.notify.servers import SmtpServer
+from tests.notify.servers import HttpReceiver, SmtpServer, free_port
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -166,3 +169,61 @@ async def test_the_worker_delivers_from_the_queue(db: ScratchDatabase) -> None:
     assert {message_id(d.idempotency_key) for d in log} <= set(ids)
     statuses = {d.id: d.status for d in await deliveries_of(db, tenant)}
     assert {statuses[d.id] for d in log} == {"sent"}
+
+
+async def test_after_a_temporary_refusal_the_retry_delivers(db: ScratchDatabase) -> None:
+    tenant = await _firing(db)
+    first = (await deliveries_of(db, tenant))[0]
+    with SmtpServer() as server:
+        settings = channels(server.port)
+        server.handler.rcpt_answer = "451 4.3.0 Try later"
+        failed = await deliver(
+            db.session_factory, alert_audience, settings, tenant, first.id, now=NOW
+        )
+        assert failed.status == DeliveryStatus.QUEUED and failed.retry_in is not None
+        server.handler.rcpt_answer = None
+        later = NOW + timedelta(seconds=failed.retry_in + 1)
+        sent = await deliver(
+            db.session_factory, alert_audience, settings, tenant, first.id, now=later
+        )
+        assert sent.status == DeliveryStatus.SENT
+    assert len(server.handler.envelopes) == 1
+    done = next(d for d in await deliveries_of(db, tenant) if d.id == first.id)
+    assert done.attempts == 2 and done.status == "sent" and done.last_error is None
+
+
+async def test_a_signed_webhook_is_delivered(db: ScratchDatabase) -> None:
+    tenant = await _firing(db)
+    secret = "rahasia-jembatan-provinsi-" + "abcdefghij0123456789"
+    with HttpReceiver() as receiver:
+        async with unit_of_work(db.session_factory) as session:
+            await service.save_preferences(
+                session,
+                OPERATOR,
+                service.PreferenceForm(
+                    webhook_on=True, webhook_url=receiver.url, webhook_secret=secret
+                ),
+                allow_private_webhooks=True,
+                now=NOW,
+            )
+        await tick(db, tenant, [], NOW + timedelta(minutes=1))  # resolved: told on the webhook
+        settings = replace(channels(free_port()), webhook_allow_private=True)
+        webhook = [d for d in await deliveries_of(db, tenant) if d.channel == "webhook"]
+        assert len(webhook) == 1
+        outcome = await deliver(
+            db.session_factory, alert_audience, settings, tenant, webhook[0].id, now=NOW
+        )
+        assert outcome.status == DeliveryStatus.SENT
+    (request,) = receiver.requests
+    assert verify_signature(
+        secret,
+        request.headers["x-siaga-timestamp"],
+        request.body,
+        request.headers["x-siaga-signature"],
+        now=time.time(),
+    )
+    body = request.json()
+    assert (
+        body["event"] == "alert.resolved" and body["idempotency_key"] == webhook[0].idempotency_key
+    )
+    assert not re.search(r"\d{16,}", request.body.decode())
