@@ -132,6 +132,7 @@ async def test_bad_channels_are_refused_in_bahasa_and_nothing_is_saved(
     )
     assert sent.status_code == 422
     assert message in sent.text and 'class="invalid"' in sent.text
+    assert "k3y-k3y-" not in sent.text  # a secret typed is never sent back
     async with db.session_factory() as session:
         after = await repository.preference(session, OPERATOR)
         assert after is not None
@@ -173,6 +174,10 @@ async def test_the_delivery_log_is_for_platform_admins(client: httpx.AsyncClient
     assert page.status_code == 200
     assert page.text.count("Antre") >= 3  # operator, head of office, supervisor (queued)
     assert "@" not in re.sub(r"<[^>]+>", "", page.text.split("<main>")[1])  # no address
+    one = re.search(r'href="/nasional/pengiriman\?peringatan=([0-9a-f-]{36})"', page.text)
+    assert one
+    of_alert = await client.get(f"/nasional/pengiriman?peringatan={one.group(1)}")
+    assert of_alert.status_code == 200 and "Hanya pesan satu peringatan" in of_alert.text
     await client.post("/keluar", data={"csrf_token": csrf_from(page.text)})
     await sign_in(client, SUPERVISOR)
     assert (await client.get("/nasional/pengiriman")).status_code == 403

@@ -145,8 +145,12 @@ async def mark_read(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def recent_deliveries(db: AsyncSession, limit: int) -> Sequence[AlertDelivery]:
+async def recent_deliveries(
+    db: AsyncSession, limit: int, alert_id: uuid.UUID | None = None
+) -> Sequence[AlertDelivery]:
     query = select(AlertDelivery).order_by(AlertDelivery.created_at.desc()).limit(limit)
+    if alert_id is not None:
+        query = query.where(AlertDelivery.alert_id == alert_id)
     return (await db.scalars(query)).all()
 
 

@@ -258,13 +258,18 @@ async def mark_read(
 
 
 async def recent_deliveries(
-    db: AsyncSession, tenants: frozenset[uuid.UUID], limit: int = 200
+    db: AsyncSession,
+    tenants: frozenset[uuid.UUID],
+    limit: int = 200,
+    *,
+    alert_id: uuid.UUID | None = None,
 ) -> Sequence[AlertDelivery]:
-    """The delivery log across ``tenants``, newest first (for the platform's admins)."""
+    """The delivery log across ``tenants`` (or of one alert), newest first: for the platform's
+    admins, and for an alert's page (in the alert's own scope, ``tenants`` its regency)."""
     if not tenants:
         return []
     async with acting_for(db, TenantScope.read_only(tenants)):
-        return await repository.recent_deliveries(db, limit)
+        return await repository.recent_deliveries(db, limit, alert_id)
 
 
 #: A queued delivery nobody took this long after it was due has lost its job.

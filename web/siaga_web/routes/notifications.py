@@ -170,9 +170,15 @@ async def save_profile(
 
 
 @router.get("/nasional/pengiriman")
-async def delivery_log(request: Request, db: DbSession, principal: NationalViewer) -> Response:
+async def delivery_log(
+    request: Request,
+    db: DbSession,
+    principal: NationalViewer,
+    peringatan: uuid.UUID | None = None,
+) -> Response:
+    """Recent messages, or those of one alert (``?peringatan=<id>``)."""
     regencies = await _regencies(db)
-    log = await service.recent_deliveries(db, frozenset(regencies))
+    log = await service.recent_deliveries(db, frozenset(regencies), alert_id=peringatan)
     return render(
         request,
         "pages/notifications/deliveries.html",
@@ -182,5 +188,6 @@ async def delivery_log(request: Request, db: DbSession, principal: NationalViewe
             "status_labels": STATUS_LABELS,
             "channel_labels": CHANNEL_LABELS,
             "kind_labels": KIND_LABELS,
+            "alert_id": peringatan,
         },
     )
