@@ -181,3 +181,15 @@ async def test_the_delivery_log_is_for_platform_admins(client: httpx.AsyncClient
     await client.post("/keluar", data={"csrf_token": csrf_from(page.text)})
     await sign_in(client, SUPERVISOR)
     assert (await client.get("/nasional/pengiriman")).status_code == 403
+
+
+async def test_the_pages_speak_english_second(client: httpx.AsyncClient) -> None:
+    await sign_in(client, OPERATOR)
+    page = await client.get("/profil/notifikasi")
+    await client.post(
+        "/bahasa",
+        data={"lang": "en", "next": "/kotak-masuk", "csrf_token": csrf_from(page.text)},
+    )
+    inbox = await client.get("/kotak-masuk")
+    assert "Mark all as read" in inbox.text and "Inbox" in inbox.text
+    assert "Send by e-mail" in (await client.get("/profil/notifikasi")).text
