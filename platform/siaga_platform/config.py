@@ -113,6 +113,8 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     #: The Telegram Bot API; a self-hosted Bot API server or a test receiver may replace it.
     telegram_api_base: str = "https://api.telegram.org"
+    #: The platform's one Telegram bot (from @BotFather); each person gives only their chat id.
+    telegram_bot_token: SecretStr | None = None
 
     @property
     def is_production(self) -> bool:

@@ -5,6 +5,7 @@ from siaga_platform.applications import models as application_models
 from siaga_platform.audit import models as audit_models
 from siaga_platform.auth import models as auth_models
 from siaga_platform.db.base import Base
+from siaga_platform.delivery import models as delivery_models
 from siaga_platform.hardware import models as hardware_models
 from siaga_platform.letters import models as letter_models
 from siaga_platform.limits import models as limit_models
@@ -20,6 +21,7 @@ __all__ = [
     "application_models",
     "audit_models",
     "auth_models",
+    "delivery_models",
     "hardware_models",
     "letter_models",
     "limit_models",

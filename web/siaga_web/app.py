@@ -20,6 +20,7 @@ from siaga_platform.applications import importer
 from siaga_platform.auth.oidc import KeycloakOidc
 from siaga_platform.config import Settings, get_settings
 from siaga_platform.db.engine import create_engine, create_session_factory
+from siaga_platform.delivery.send import channel_settings
 from siaga_platform.errors import DomainError
 from siaga_platform.hardware.service import DeviceTokenRefused
 from siaga_platform.jobs.queue import InProcessJobs, WorkerContext, is_shared
@@ -29,6 +30,7 @@ from siaga_platform.observability.logging import configure_logging
 from siaga_platform.observability.sentry import init_sentry
 from siaga_platform.privacy.crypto import cipher_from_settings
 from siaga_platform.stock.ledger import LedgerCardStock
+from siaga_tenants.memberships.audience import alert_audience
 from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry.service import active_regencies, local_date
 from siaga_web.deps import Public, SignInRequired
@@ -46,6 +48,7 @@ from siaga_web.routes import (
     health,
     language,
     letters,
+    notifications,
     pages,
     rollup,
     signin,
@@ -146,7 +149,10 @@ async def _start_in_process_jobs(
     if is_shared(settings.database_url):
         return None
     return await InProcessJobs.start(
-        settings.database_url, WorkerContext(session_factory, active_regencies)
+        settings.database_url,
+        WorkerContext(
+            session_factory, active_regencies, alert_audience, channel_settings(settings)
+        ),
     )
 
 
@@ -244,6 +250,7 @@ def create_app(
         stock.router,
         letters.router,
         rollup.router,
+        notifications.router,
         api.router,
         applications_api.router,
         hardware_api.router,

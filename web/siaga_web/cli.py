@@ -126,6 +126,7 @@ def worker(
 
     Start as many as you like: each periodic task runs once per tick for the whole cluster.
     """
+    from siaga_platform.delivery.send import channel_settings
     from siaga_platform.jobs import queue
     from siaga_platform.observability.logging import configure_logging
     from siaga_platform.observability.sentry import init_sentry
@@ -133,6 +134,7 @@ def worker(
     # Every model mapped (the web app imports them through its routes): a flush resolves
     # foreign keys across packages, e.g. a device's tenant.
     from siaga_tenants import all_models  # noqa: F401
+    from siaga_tenants.memberships.audience import alert_audience
     from siaga_tenants.registry.service import active_regencies
 
     settings = load_settings()
@@ -151,7 +153,12 @@ def worker(
         jobs = queue.job_app(settings.database_url)
         try:
             async with jobs.open_async():
-                context = queue.WorkerContext(create_session_factory(engine), active_regencies)
+                context = queue.WorkerContext(
+                    create_session_factory(engine),
+                    active_regencies,
+                    alert_audience,
+                    channel_settings(settings),
+                )
                 await queue.run_worker(jobs, context, name=name, concurrency=concurrency)
         finally:
             await engine.dispose()

@@ -31,6 +31,7 @@ from siaga_tenants.memberships.service import (
 )
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.models import Tenant
+from siaga_web.inbox import note_unread, wants_page
 
 SESSION_ID = "sid"
 
@@ -72,6 +73,8 @@ async def optional_principal(request: Request, db: DbSession) -> Principal | Non
         return None
     request.state.principal = principal
     await enter_scope(db, default_scope(principal))
+    if not authorization and wants_page(request):
+        await note_unread(request, db, principal)
     tag_scope(tenant_code=principal.tenant_code, province_code=principal.province_code)
     sentry_sdk.set_user({"id": principal.subject})
     return principal

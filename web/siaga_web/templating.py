@@ -12,6 +12,7 @@ from fastapi import Request
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.responses import Response
 
+from siaga_platform.notify.local_time import format_local_time
 from siaga_web import i18n
 from siaga_web.csrf import csrf_token
 
@@ -58,6 +59,8 @@ def render(
         "csrf_token": "" if public_page else csrf_token(request),
         "principal": None if public_page else getattr(request.state, "principal", None),
         "public_page": public_page,
+        "waktu": format_local_time,
+        "unread": None if public_page else getattr(request.state, "unread", None),
     }
     for key, value in (context or {}).items():
         # Label tables (``labels``, ``*_labels``) hold Indonesian source strings marked N_():

@@ -22,6 +22,9 @@ from siaga_platform.tenancy.scope import TenantScope, acting_for
 #: Who the regencies are, with their own day and thresholds (the tenant registry knows; the
 #: core does not import it, so the worker passes this in).
 RegencySource = Callable[[AsyncSession, datetime], Awaitable[list[Regency]]]
+#: Called in the same transaction as a regency's changes (the inbox and the delivery rows are
+#: written with the alert they tell of, or not at all).
+AfterReconcile = Callable[[AsyncSession, uuid.UUID, list[Change]], Awaitable[None]]
 
 
 def thresholds_for(regency: Regency) -> Thresholds:
@@ -45,7 +48,11 @@ async def findings_now(
 
 
 async def evaluate_all(
-    factory: async_sessionmaker[AsyncSession], regencies_of: RegencySource, *, now: datetime
+    factory: async_sessionmaker[AsyncSession],
+    regencies_of: RegencySource,
+    *,
+    now: datetime,
+    after_reconcile: AfterReconcile | None = None,
 ) -> list[Change]:
     async with unit_of_work(factory) as db:
         regencies = await regencies_of(db, now)
@@ -59,7 +66,10 @@ async def evaluate_all(
             unit_of_work(factory) as db,
             acting_for(db, TenantScope.single(tenant_id)),
         ):
-            changes += await service.reconcile(
+            these = await service.reconcile(
                 db, tenant_id, findings, limits=thresholds_for(by_id[tenant_id]), now=now
             )
+            if these and after_reconcile is not None:
+                await after_reconcile(db, tenant_id, these)
+            changes += these
     return changes

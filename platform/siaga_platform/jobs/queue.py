@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import procrastinate
@@ -19,7 +19,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from siaga_platform.alerts.evaluate import RegencySource
-from siaga_platform.jobs.tasks import REGENCIES, SESSION_FACTORY, register
+from siaga_platform.delivery.recipients import AudienceSource
+from siaga_platform.delivery.send import ChannelSettings
+from siaga_platform.jobs.tasks import AUDIENCES, CHANNELS, REGENCIES, SESSION_FACTORY, register
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +57,17 @@ class WorkerContext:
 
     session_factory: async_sessionmaker[AsyncSession]
     regencies: RegencySource
+    #: Who is told of a regency's alerts (None: nobody, the alerts are only kept).
+    audiences: AudienceSource | None = None
+    channels: ChannelSettings = field(default_factory=ChannelSettings)
 
     def as_dict(self) -> dict[str, Any]:
-        return {SESSION_FACTORY: self.session_factory, REGENCIES: self.regencies}
+        return {
+            SESSION_FACTORY: self.session_factory,
+            REGENCIES: self.regencies,
+            AUDIENCES: self.audiences,
+            CHANNELS: self.channels,
+        }
 
 
 async def run_worker(

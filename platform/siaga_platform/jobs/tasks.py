@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from datetime import UTC, datetime
 
 import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from siaga_platform.alerts.evaluate import RegencySource, evaluate_all
+from siaga_platform.alerts.service import Change
+from siaga_platform.db.engine import unit_of_work
+from siaga_platform.delivery import service as delivery_service
+from siaga_platform.delivery.recipients import AudienceSource
+from siaga_platform.delivery.send import ChannelSettings, deliver
 from siaga_platform.hardware.watch import SWEEP_SECONDS, sweep_all
 
 log = logging.getLogger(__name__)
@@ -20,12 +26,15 @@ log = logging.getLogger(__name__)
 SWEEP_CRON = f"* * * * * */{SWEEP_SECONDS}"
 HARDWARE_SWEEP = "hardware.sweep"
 ALERTS_EVALUATE = "alerts.evaluate"
+ALERTS_DELIVER = "alerts.deliver"
 #: Alerts are evaluated every minute: with the 3-minute missed-beat threshold and the 30-s
 #: sweep, a stopped recording server is an alert within ~5 minutes.
 ALERTS_CRON = "* * * * *"
 # The keys of what the worker's context holds (``queue.WorkerContext``).
 SESSION_FACTORY = "session_factory"
 REGENCIES = "regencies"
+AUDIENCES = "audiences"
+CHANNELS = "channels"
 
 
 def session_factory_of(context: procrastinate.JobContext) -> async_sessionmaker[AsyncSession]:
@@ -55,14 +64,74 @@ async def hardware_sweep(context: procrastinate.JobContext, timestamp: int) -> N
 
 
 async def alerts_evaluate(context: procrastinate.JobContext, timestamp: int) -> None:
-    """Every regency's rules, then the alerts' lifecycle (open, remind, escalate, resolve)."""
+    """Every regency's rules, then the alerts' lifecycle (open, remind, escalate, resolve), then
+    the inbox items and one delivery job per message of each change."""
     if _stale(timestamp, 60):
         log.info("alert evaluation of %s skipped: a newer one follows", timestamp)
         return
     regencies_of: RegencySource = context.additional_context[REGENCIES]
-    changes = await evaluate_all(session_factory_of(context), regencies_of, now=datetime.now(UTC))
+    audiences: AudienceSource | None = context.additional_context.get(AUDIENCES)
+    now = datetime.now(UTC)
+    queued: list[delivery_service.Queued] = []
+
+    async def tell(db: AsyncSession, tenant_id: uuid.UUID, changes: list[Change]) -> None:
+        if audiences is None:
+            return
+        audience = await audiences(db, tenant_id)
+        if audience is not None:
+            queued.extend(await delivery_service.fan_out(db, audience, changes, now=now))
+
+    changes = await evaluate_all(
+        session_factory_of(context), regencies_of, now=now, after_reconcile=tell
+    )
     if changes:
         log.info("alerts: %s", ", ".join(f"{c.kind.value} {c.alert_id}" for c in changes))
+    if audiences is not None:
+        async with unit_of_work(session_factory_of(context)) as db:
+            queued += await delivery_service.overdue(db, now=now)
+    for item in queued:  # after the commit: a job never runs ahead of its row
+        await defer_delivery(context.app, item.tenant_id, item.delivery_id, item.idempotency_key)
+
+
+async def defer_delivery(
+    app: procrastinate.App,
+    tenant_id: uuid.UUID,
+    delivery_id: uuid.UUID,
+    key: str,
+    *,
+    in_seconds: float | None = None,
+) -> bool:
+    """One job per delivery: ``queueing_lock`` keeps a second one from being queued while the
+    first waits, ``lock`` keeps two from running at once (the row's claim does the rest).
+    False when a job for it already waits."""
+    options: dict[str, object] = {"lock": key, "queueing_lock": key}
+    if in_seconds is not None:
+        options["schedule_in"] = {"seconds": max(1, round(in_seconds))}
+    try:
+        await app.configure_task(ALERTS_DELIVER, **options).defer_async(  # type: ignore[arg-type]
+            tenant_id=str(tenant_id), delivery_id=str(delivery_id)
+        )
+    except procrastinate.exceptions.AlreadyEnqueued:
+        return False
+    return True
+
+
+async def alerts_deliver(
+    context: procrastinate.JobContext, tenant_id: str, delivery_id: str
+) -> None:
+    """Send one message; on a failure that may pass, a new job after the backoff."""
+    audiences: AudienceSource = context.additional_context[AUDIENCES]
+    channels: ChannelSettings = context.additional_context[CHANNELS]
+    tenant, delivery = uuid.UUID(tenant_id), uuid.UUID(delivery_id)
+    outcome = await deliver(
+        session_factory_of(context), audiences, channels, tenant, delivery, now=datetime.now(UTC)
+    )
+    if outcome.status is not None:
+        log.info("delivery %s: %s", delivery_id, outcome.status.value)
+    if outcome.retry_in is not None:
+        job = context.job
+        key = job.lock if job is not None and job.lock else f"delivery-{delivery_id}"
+        await defer_delivery(context.app, tenant, delivery, key, in_seconds=outcome.retry_in)
 
 
 def register(app: procrastinate.App) -> None:
@@ -76,3 +145,4 @@ def register(app: procrastinate.App) -> None:
         alerts_evaluate
     )
     app.periodic(cron=ALERTS_CRON, periodic_id="alerts")(evaluation)
+    app.task(name=ALERTS_DELIVER, pass_context=True)(alerts_deliver)

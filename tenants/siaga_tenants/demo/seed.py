@@ -104,7 +104,15 @@ async def seed_demo(session: AsyncSession) -> list[DemoUser]:
                 settings.head_of_office_name = DEMO_SIGNERS[index % len(DEMO_SIGNERS)]
     users = demo_users()
     for user in users:
-        await memberships.ensure_user(session, user.subject, user.display_name, is_demo=True)
+        # A reserved domain (.test): the development server writes their alert e-mails to
+        # var/mail/, so a newcomer sees what would be sent.
+        await memberships.ensure_user(
+            session,
+            user.subject,
+            user.display_name,
+            email=f"{user.username}@demo.siaga.test",
+            is_demo=True,
+        )
         if user.role is Role.SUPERVISOR_PROVINSI:
             await memberships.grant(session, user.subject, user.role, province_code=user.scope)
         elif user.role is Role.ADMIN_PLATFORM:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_tenants.memberships.models import Membership, User
@@ -45,3 +45,22 @@ async def demo_users(session: AsyncSession) -> Sequence[tuple[User, Membership]]
 async def count_members_of_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> int:
     rows = await session.scalars(select(Membership.id).where(Membership.tenant_id == tenant_id))
     return len(rows.all())
+
+
+async def alert_members(
+    session: AsyncSession, tenant_id: uuid.UUID, province_code: str
+) -> list[tuple[str, str, str | None]]:
+    """(subject, role, e-mail) of the regency's staff, its province's supervisors and the
+    platform's admins: everyone who may be told of the regency's alerts."""
+    rows = await session.execute(
+        select(Membership.user_subject, Membership.role, User.email)
+        .join(User, User.subject == Membership.user_subject)
+        .where(
+            or_(
+                Membership.tenant_id == tenant_id,
+                Membership.province_code == province_code,
+                Membership.role == "admin_platform",
+            )
+        )
+    )
+    return [(subject, role, email) for subject, role, email in rows]
