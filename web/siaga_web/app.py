@@ -38,6 +38,7 @@ from siaga_web.middleware import RequestIdMiddleware
 from siaga_web.openapi import build_schema
 from siaga_web.ratelimit import DeviceTokenGuard, TtlCache
 from siaga_web.routes import (
+    alerts,
     api,
     applications,
     applications_api,
@@ -244,6 +245,7 @@ def create_app(
         stock.router,
         letters.router,
         rollup.router,
+        alerts.router,
         api.router,
         applications_api.router,
         hardware_api.router,

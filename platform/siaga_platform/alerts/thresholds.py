@@ -195,8 +195,8 @@ def parse(raw: Mapping[str, str | None]) -> dict[str, int | None]:
                 "nilai bawaan.",
                 field=name,
             )
-        value = int(text)
         low, high = LIMITS[name]
+        value = int(text) if len(text) <= 9 else high + 1  # no 10,000-digit ints
         if not low <= value <= high:
             raise InvalidInput(
                 f"«{label}» harus antara {_number(low)} dan {_number(high)} {unit}.", field=name

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,3 +45,13 @@ async def demo_users(session: AsyncSession) -> Sequence[tuple[User, Membership]]
 async def count_members_of_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> int:
     rows = await session.scalars(select(Membership.id).where(Membership.tenant_id == tenant_id))
     return len(rows.all())
+
+
+async def display_names(session: AsyncSession, subjects: Collection[str]) -> dict[str, str]:
+    """The names people are shown by (who acknowledged an alert), one statement."""
+    if not subjects:
+        return {}
+    rows = await session.execute(
+        select(User.subject, User.display_name).where(User.subject.in_(sorted(set(subjects))))
+    )
+    return {subject: name for subject, name in rows}
