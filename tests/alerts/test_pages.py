@@ -130,6 +130,8 @@ async def test_the_regency_page_lists_what_the_service_produced(
     assert "Kabupaten/kota tanpa kegiatan" in resolved
     for other in ("menyala", "ditanggapi", "senyap"):
         assert "tanpa kegiatan" not in _section(page.text, other)
+    fragment = await client.get(PAGE, headers={"HX-Request": "true"})  # the live refresh
+    assert "<html" not in fragment.text and _section(fragment.text, "menyala") == firing
 
     detail = await client.get(f"{PAGE}/{alerts[Rule.LOW_COVER].id}")
     assert detail.status_code == 200

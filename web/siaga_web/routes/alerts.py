@@ -183,8 +183,8 @@ async def regency_alerts(request: Request, db: DbSession, context: Viewer) -> Re
             "resolved": resolved,
             "resolved_days": RESOLVED_DAYS,
             "names": await _names(db, subjects),
-            "can_configure": has_permission(context.principal, Permission.ALERT_SETTINGS),
         },
+        block="alert_sections",
     )
 
 
