@@ -277,6 +277,31 @@ async def test_a_supervisor_acknowledges_escalated_alerts_of_their_province_only
     assert await _reconcile(db, "62.12", [STOPPED], datetime.now(UTC) + timedelta(hours=2)) == []
 
 
+async def test_a_platform_admin_acknowledges_once_the_alert_reached_the_platform(
+    db: ScratchDatabase, client: httpx.AsyncClient
+) -> None:
+    t0 = datetime.now(UTC) - timedelta(hours=3)
+    await _reconcile(db, "62.12", [STOPPED], t0)
+    await _reconcile(db, "62.12", [STOPPED], t0 + timedelta(minutes=61))  # to the province
+    alert = (await _alerts(db, "62.12"))[Rule.RECORDING_STOPPED]
+    action = f"/provinsi/62/peringatan/{alert.id}/tanggapi"
+    await sign_in(client, demo_subject(Role.ADMIN_PLATFORM, "platform"))
+    page = await client.get("/provinsi/62/peringatan")
+    assert page.status_code == 200 and action not in page.text
+    early = await client.post(action, data={"note": "x", "csrf_token": csrf_from(page.text)})
+    assert early.status_code == 409 and "belum dieskalasi ke tingkat nasional" in early.text
+    await _reconcile(db, "62.12", [STOPPED], t0 + timedelta(minutes=122))  # to the platform
+    detail = await client.get(f"{PAGE}/{alert.id}")
+    assert f'action="{action}"' in detail.text and "admin platform (nasional)" in detail.text
+    done = await client.post(
+        action, data={"note": "pusat dihubungi", "csrf_token": csrf_from(detail.text)}
+    )
+    assert done.status_code == 303
+    assert (await _alerts(db, "62.12"))[Rule.RECORDING_STOPPED].acknowledgement_note == (
+        "pusat dihubungi"
+    )
+
+
 async def test_the_strip_on_the_regency_home_and_the_province_page(
     db: ScratchDatabase, client: httpx.AsyncClient
 ) -> None:
