@@ -107,7 +107,6 @@ def _worst_first(alerts: Sequence[Alert]) -> list[Alert]:
 def _common(zone: str) -> dict[str, Any]:
     return {
         "levels": {k: (icon, word, css) for k, (icon, word, css) in LEVELS.items()},
-        "level_labels": {k: word for k, (_icon, word, _css) in LEVELS.items()},
         "rule_labels": RULE_LABELS,
         "event_labels": EVENT_LABELS,
         "step_labels": STEP_LABELS,
