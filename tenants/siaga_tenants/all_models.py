@@ -1,6 +1,7 @@
 """Every model of every package, imported so the metadata is complete (Alembic, tests)."""
 
 from siaga_platform.alerts import models as alert_models
+from siaga_platform.alerts import thresholds as alert_thresholds
 from siaga_platform.applications import models as application_models
 from siaga_platform.audit import models as audit_models
 from siaga_platform.auth import models as auth_models
@@ -18,6 +19,7 @@ metadata = Base.metadata
 
 __all__ = [
     "alert_models",
+    "alert_thresholds",
     "application_models",
     "audit_models",
     "auth_models",

@@ -5,13 +5,16 @@ phone width, for an operator and a province supervisor."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, Response, async_playwright
 
+from siaga_platform.alerts.evaluate import evaluate_all
 from siaga_platform.auth.principal import Role
 from siaga_tenants.demo.seed import demo_subject
+from siaga_tenants.registry.service import active_regencies
 from tests.fixtures.databases import ScratchDatabase, service_missing
 from tests.fixtures.seed import seed_whole_demo
 from tests.fixtures.web import build_app, live_app
@@ -34,8 +37,16 @@ OPERATOR_PAGES = [
     "/wilayah/62.12/perangkat/uptime",
     "/wilayah/62.12/stok",
     "/wilayah/62.12/suket",
+    "/wilayah/62.12/peringatan",
+    "/wilayah/62.12/peringatan/pengaturan",
 ]
-SUPERVISOR_PAGES = ["/provinsi/62", "/provinsi/62/stok", "/provinsi/62/cetak"]
+SUPERVISOR_PAGES = [
+    "/provinsi/62",
+    "/provinsi/62/stok",
+    "/provinsi/62/cetak",
+    "/provinsi/62/peringatan",
+    "/provinsi/62/peringatan/pengaturan",
+]
 ASSETS = {"stylesheet", "script", "image", "font", "other"}
 
 
@@ -78,6 +89,7 @@ async def test_pages_keep_to_the_csp_and_htmx_works(
     db: ScratchDatabase, browser: Browser, width: int
 ) -> None:
     await seed_whole_demo(db)
+    await evaluate_all(db.session_factory, active_regencies, now=datetime.now(UTC))  # alerts
     async with live_app(build_app(db)) as base_url:
         problems: list[str] = []
         context = await browser.new_context(viewport={"width": width, "height": 900})

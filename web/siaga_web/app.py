@@ -40,6 +40,7 @@ from siaga_web.middleware import RequestIdMiddleware
 from siaga_web.openapi import build_schema
 from siaga_web.ratelimit import DeviceTokenGuard, TtlCache
 from siaga_web.routes import (
+    alerts,
     api,
     applications,
     applications_api,
@@ -251,6 +252,7 @@ def create_app(
         letters.router,
         rollup.router,
         notifications.router,
+        alerts.router,
         api.router,
         applications_api.router,
         hardware_api.router,

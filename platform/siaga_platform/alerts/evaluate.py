@@ -7,12 +7,12 @@ only regencies with a finding or an open alert get a write transaction of their 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from siaga_platform.alerts import repository, rules, service
+from siaga_platform.alerts import repository, rules, service, thresholds
 from siaga_platform.alerts.rules import Finding, Thresholds
 from siaga_platform.alerts.service import Change
 from siaga_platform.db.engine import unit_of_work
@@ -27,24 +27,39 @@ RegencySource = Callable[[AsyncSession, datetime], Awaitable[list[Regency]]]
 AfterReconcile = Callable[[AsyncSession, uuid.UUID, list[Change]], Awaitable[None]]
 
 
-def thresholds_for(regency: Regency) -> Thresholds:
-    """The thresholds in force for a regency: its own settings over the built-in defaults."""
-    return Thresholds(
-        low_cover_days=regency.low_stock_days, backlog_oldest_days=regency.prr_alert_days
-    )
+def thresholds_for(
+    regency: Regency,
+    province: Mapping[str, int] | None = None,
+    own: Mapping[str, int] | None = None,
+) -> Thresholds:
+    """The thresholds in force for a regency: its own overrides over its province's defaults
+    over its settings (low cover, backlog age) and the built-in values (thresholds.py)."""
+    return thresholds.compose(regency, province, own)
+
+
+async def limits_of(db: AsyncSession, regencies: list[Regency]) -> dict[uuid.UUID, Thresholds]:
+    """Every regency's thresholds in two statements (in a scope that reads them all)."""
+    own = await thresholds.regency_overrides(db)
+    defaults = await thresholds.province_defaults(db, {r.province_code for r in regencies})
+    return {
+        r.tenant_id: thresholds_for(r, defaults.get(r.province_code), own.get(r.tenant_id))
+        for r in regencies
+    }
 
 
 async def findings_now(
     db: AsyncSession, regencies: list[Regency], now: datetime
-) -> tuple[dict[uuid.UUID, list[Finding]], dict[uuid.UUID, int]]:
-    """(findings per regency, open alerts per regency), read across all of them at once."""
+) -> tuple[dict[uuid.UUID, list[Finding]], dict[uuid.UUID, int], dict[uuid.UUID, Thresholds]]:
+    """(findings, open alerts, thresholds) per regency, read across all of them at once."""
     async with acting_for(db, TenantScope.read_only({r.tenant_id for r in regencies})):
         rows = await read_rows(db, regencies, now=now)
         open_counts = await repository.open_counts(db)
+        limits = await limits_of(db, regencies)
     found = {
-        row.regency.tenant_id: rules.evaluate(row, thresholds_for(row.regency), now) for row in rows
+        row.regency.tenant_id: rules.evaluate(row, limits[row.regency.tenant_id], now)
+        for row in rows
     }
-    return found, open_counts
+    return found, open_counts, limits
 
 
 async def evaluate_all(
@@ -56,8 +71,7 @@ async def evaluate_all(
 ) -> list[Change]:
     async with unit_of_work(factory) as db:
         regencies = await regencies_of(db, now)
-        found, open_counts = await findings_now(db, regencies, now)
-    by_id = {r.tenant_id: r for r in regencies}
+        found, open_counts, limits = await findings_now(db, regencies, now)
     changes: list[Change] = []
     for tenant_id, findings in found.items():
         if not findings and not open_counts.get(tenant_id):
@@ -67,7 +81,7 @@ async def evaluate_all(
             acting_for(db, TenantScope.single(tenant_id)),
         ):
             these = await service.reconcile(
-                db, tenant_id, findings, limits=thresholds_for(by_id[tenant_id]), now=now
+                db, tenant_id, findings, limits=limits[tenant_id], now=now
             )
             if these and after_reconcile is not None:
                 await after_reconcile(db, tenant_id, these)

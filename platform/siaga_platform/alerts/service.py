@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from siaga_platform.alerts import repository
+from siaga_platform.alerts import access, repository
 from siaga_platform.alerts.models import Alert, AlertEvent, EventKind
 from siaga_platform.alerts.rules import Finding, Thresholds
 from siaga_platform.auth.principal import Principal
@@ -142,6 +142,7 @@ async def acknowledge(
 ) -> Alert:
     """Someone takes it in hand: reminders and escalation stop."""
     alert = await _open_alert(db, alert_id)
+    access.check_acknowledge(principal, alert)
     if alert.acknowledged:
         raise Conflict("Peringatan ini sudah ditanggapi. Muat ulang halaman untuk melihatnya.")
     alert.acknowledged_at = now
@@ -169,6 +170,7 @@ async def silence(
     if until - now > SILENCE_MAX:
         raise InvalidInput("Senyap paling lama 30 hari.", field="until")
     alert = await _open_alert(db, alert_id)
+    access.check_silence(principal, alert)
     alert.silenced_until = until
     alert.silenced_by = principal.subject
     alert.silence_reason = _clean_note(reason, field="reason", required=True)

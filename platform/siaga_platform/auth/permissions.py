@@ -25,6 +25,14 @@ class Permission(StrEnum):
     MANAGE_LETTERS = "letters:manage"
     LETTER_SETTINGS = "letters:settings"
     ACKNOWLEDGE_INCIDENTS = "hardware:acknowledge"
+    VIEW_ALERTS = "alerts:view"
+    #: Acknowledge (and, at the regency, silence) an alert; who may answer which step is the
+    #: alerts domain's rule (alerts/access.py): supervisors once it reached the province,
+    #: platform admins once it reached them.
+    ACKNOWLEDGE_ALERTS = "alerts:acknowledge"
+    #: The rules' thresholds: the head of office for the regency, the supervisor for the
+    #: province-wide defaults.
+    ALERT_SETTINGS = "alerts:settings"
 
 
 # What the staff of a regency office do in their own office.
@@ -39,6 +47,8 @@ _OFFICE_WORK = frozenset(
         Permission.MANAGE_STOCK,
         Permission.VIEW_LETTERS,
         Permission.MANAGE_LETTERS,
+        Permission.VIEW_ALERTS,
+        Permission.ACKNOWLEDGE_ALERTS,
     }
 )
 
@@ -46,7 +56,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR: frozenset({Permission.VIEW_SELF, Permission.VIEW_TENANT, *_OFFICE_WORK}),
     # The head of office signs the letters: the signer and the number format are theirs to set.
     Role.KEPALA_DINAS: frozenset(
-        {Permission.VIEW_SELF, Permission.VIEW_TENANT, Permission.LETTER_SETTINGS, *_OFFICE_WORK}
+        {
+            Permission.VIEW_SELF,
+            Permission.VIEW_TENANT,
+            Permission.LETTER_SETTINGS,
+            Permission.ALERT_SETTINGS,
+            *_OFFICE_WORK,
+        }
     ),
     # Supervisors read their province (applications masked) and change nothing there.
     Role.SUPERVISOR_PROVINSI: frozenset(
@@ -62,15 +78,25 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DECIDE_LOANS,
             # A note on a regency's incident (the supervisor changes nothing else there).
             Permission.ACKNOWLEDGE_INCIDENTS,
+            Permission.VIEW_ALERTS,
+            Permission.ACKNOWLEDGE_ALERTS,  # alerts escalated to the province
+            Permission.ALERT_SETTINGS,  # the province-wide defaults
         }
     ),
     # Platform admins run the platform; they read a regency's applications masked, like a
     # supervisor, and do not do the office's work.
     Role.ADMIN_PLATFORM: frozenset(Permission)
     - _OFFICE_WORK
-    - {Permission.DECIDE_LOANS, Permission.LETTER_SETTINGS, Permission.ACKNOWLEDGE_INCIDENTS}
+    - {
+        Permission.DECIDE_LOANS,
+        Permission.LETTER_SETTINGS,
+        Permission.ACKNOWLEDGE_INCIDENTS,
+        Permission.ALERT_SETTINGS,
+    }
     | {
         Permission.VIEW_APPLICATIONS,
+        Permission.VIEW_ALERTS,
+        Permission.ACKNOWLEDGE_ALERTS,  # alerts escalated to the platform (national)
         Permission.VIEW_HARDWARE,
         Permission.VIEW_STOCK,
         Permission.VIEW_LETTERS,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,3 +64,13 @@ async def alert_members(
         )
     )
     return [(subject, role, email) for subject, role, email in rows]
+
+
+async def display_names(session: AsyncSession, subjects: Collection[str]) -> dict[str, str]:
+    """The names people are shown by (who acknowledged an alert), one statement."""
+    if not subjects:
+        return {}
+    rows = await session.execute(
+        select(User.subject, User.display_name).where(User.subject.in_(sorted(set(subjects))))
+    )
+    return {subject: name for subject, name in rows}

@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from siaga_platform.auth.permissions import Permission
+from siaga_platform.auth.permissions import Permission, has_permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.tenancy.scope import enter_scope
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
 from siaga_web.deps import DbSession, Public, optional_principal, requires, tenant_in_reach
+from siaga_web.routes.alerts import strip
 from siaga_web.templating import render
 
 router = APIRouter(tags=["pages"])
@@ -44,5 +45,12 @@ async def regency_home(
             "province": await regions.get_province(db, tenant.province_code),
             "kecamatan": await regions.list_kecamatan(db, tenant.code),
             "settings": await tenants.get_settings(db),
+            **(
+                await strip(
+                    db, link=f"/wilayah/{code}/peringatan", tenants_in=[tenant], with_names=False
+                )
+                if has_permission(principal, Permission.VIEW_ALERTS)
+                else {}
+            ),
         },
     )

@@ -38,6 +38,7 @@ from siaga_web.charts import polyline_points
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, requires
 from siaga_web.exports import csv_response, xlsx_response
+from siaga_web.routes.alerts import strip
 from siaga_web.routes.hardware import CAUSE_LABELS
 from siaga_web.templating import render
 
@@ -190,6 +191,9 @@ async def province_page(
     }
     if request.headers.get("hx-request") != "true":
         values.update(await _actions(db, principal, view))
+        if has_permission(principal, Permission.VIEW_ALERTS):
+            link = f"/provinsi/{code}/peringatan"
+            values.update(await strip(db, link=link, tenants_in=view.tenants, with_names=True))
     return render(request, "pages/province.html", values, block="regency_table")
 
 
