@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime
 
 import procrastinate
@@ -85,7 +86,9 @@ async def alerts_evaluate(context: procrastinate.JobContext, timestamp: int) -> 
         session_factory_of(context), regencies_of, now=now, after_reconcile=tell
     )
     if changes:
-        log.info("alerts: %s", ", ".join(f"{c.kind.value} {c.alert_id}" for c in changes))
+        # Counts, not ids: 514 regencies firing at once would make one line of thousands.
+        counts = Counter(c.kind.value for c in changes)
+        log.info("alerts: %s", ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())))
     if audiences is not None:
         async with unit_of_work(session_factory_of(context)) as db:
             queued += await delivery_service.overdue(db, now=now)
