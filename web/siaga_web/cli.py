@@ -214,6 +214,25 @@ def tenants_provision(code: str = typer.Argument(..., help="Kemendagri code, e.g
     typer.echo(f"Tenant {label} {'sudah ada' if existed else 'dibuat'}.")
 
 
+def _demo_alerts(url: str) -> int:
+    """The demo's alerts, evaluated as if watched for the last 75 minutes (see the module)."""
+    from datetime import UTC, datetime
+
+    from siaga_tenants.demo.alerts import seed_demo_alerts
+
+    async def main() -> int:
+        engine = create_engine(url)
+        try:
+            return await seed_demo_alerts(create_session_factory(engine), now=datetime.now(UTC))
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except UNREACHABLE as error:
+        fail(database_down_message(error))
+
+
 @demo_app.command("seed")
 def demo_seed() -> None:
     """Build the demo province (Kalimantan Tengah); running it twice creates no duplicates."""
@@ -257,7 +276,10 @@ def demo_seed() -> None:
         return await seed_demo_letters(session, cipher, today=date.today())
 
     run_in_unit_of_work(settings.database_url, letters)
+    alerts = _demo_alerts(settings.database_url)
     typer.echo("Provinsi demo Kalimantan Tengah siap: 14 kabupaten/kota.")
+    if alerts:
+        typer.echo(f"Peringatan demo: {alerts} perubahan (sebagian sudah dieskalasi ke provinsi).")
     if added:
         typer.echo(f"Permohonan demo ditambahkan: {sum(added.values())} di {len(added)} wilayah.")
     typer.echo("Pengguna demo (pilih di halaman Masuk):")
