@@ -159,4 +159,6 @@ async def test_the_evaluator_finds_murung_raya_stopped_and_opens_each_alert_once
         await enter_scope(session, TenantScope.single(murung.tenant_id))
         rules = {a.rule: a for a in await repository.open_alerts(session)}
     assert rules[Rule.RECORDING_STOPPED].level == Level.GAWAT
+    # The struck server's site: one alert for the site (devices down, read beside the row).
+    assert rules[Rule.DEVICES_SILENT].subject_label
     assert len({c.tenant_id for c in first}) >= 1

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from siaga_platform.alerts.models import Level, Rule
-from siaga_platform.alerts.rules import Thresholds, evaluate
+from siaga_platform.alerts.rules import Extras, SiteDown, Thresholds, evaluate, evaluate_extras
 from siaga_platform.letters.figures import LetterFigures
 from siaga_platform.rollup.rows import Applications, Recording, Regency, RegencyRow
 from siaga_platform.rollup.severity import Severity
@@ -112,3 +112,25 @@ def test_no_summary_carries_a_nik() -> None:
     findings = evaluate(worst, LIMITS, NOW)
     assert len(findings) == 6
     assert not any(re.search(r"\d{16}", f.summary) for f in findings)
+
+
+def test_devices_down_per_site_ribbon_out_and_a_request_waiting_on_the_centre() -> None:
+    site = SiteDown("s1", "Kec. Murung", devices=3, since=NOW - timedelta(minutes=31))
+    fresh = SiteDown("s2", "Kantor", devices=1, since=NOW - timedelta(minutes=5))
+    extras = Extras(
+        sites_down=(site, fresh),
+        ribbon_on_hand=0,
+        oldest_pending_request=NOW - timedelta(days=15),
+    )
+    found = evaluate_extras(extras, LIMITS, NOW)
+    by_rule = {(f.rule, f.subject_key): f for f in found}
+    assert set(by_rule) == {
+        (Rule.DEVICES_SILENT, "s1"),  # one alert for the site's three devices; s2 not yet
+        (Rule.RIBBON_OUT, ""),
+        (Rule.CENTRE_REQUEST_PENDING, ""),
+    }
+    assert "3 perangkat di Kec. Murung" in by_rule[(Rule.DEVICES_SILENT, "s1")].summary
+    assert by_rule[(Rule.RIBBON_OUT, "")].level == Level.GAWAT
+    assert evaluate_extras(Extras(ribbon_on_hand=None), LIMITS, NOW) == []  # no ribbon ledger
+    quiet = Extras(oldest_pending_request=NOW - timedelta(days=14))
+    assert evaluate_extras(quiet, LIMITS, NOW) == []

@@ -7,16 +7,20 @@ only regencies with a finding or an open alert get a write transaction of their 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from siaga_platform.alerts import repository, rules, service, thresholds
-from siaga_platform.alerts.rules import Finding, Thresholds
+from siaga_platform.alerts.rules import Extras, Finding, SiteDown, Thresholds
 from siaga_platform.alerts.service import Change
 from siaga_platform.db.engine import unit_of_work
+from siaga_platform.hardware import repository as hardware
 from siaga_platform.rollup.rows import Regency, read_rows
+from siaga_platform.stock import repository as stock
+from siaga_platform.stock.models import Item
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 
 #: Who the regencies are, with their own day and thresholds (the tenant registry knows; the
@@ -47,6 +51,23 @@ async def limits_of(db: AsyncSession, regencies: list[Regency]) -> dict[uuid.UUI
     }
 
 
+async def extras_of(db: AsyncSession) -> dict[uuid.UUID, Extras]:
+    """Per regency in scope, what the rules need beyond its row: three statements in all."""
+    sites: dict[uuid.UUID, list[SiteDown]] = defaultdict(list)
+    for tenant_id, site_id, name, devices, since in await hardware.sites_with_devices_down(db):
+        sites[tenant_id].append(SiteDown(str(site_id), name, devices, since))
+    ribbons = {b.tenant_id: b.on_hand for b in await stock.balances(db, Item.RIBBON)}
+    pending = await stock.oldest_pending_requests(db)
+    return {
+        tenant_id: Extras(
+            sites_down=tuple(sites.get(tenant_id, ())),
+            ribbon_on_hand=ribbons.get(tenant_id),
+            oldest_pending_request=pending.get(tenant_id),
+        )
+        for tenant_id in sites.keys() | ribbons.keys() | pending.keys()
+    }
+
+
 async def findings_now(
     db: AsyncSession, regencies: list[Regency], now: datetime
 ) -> tuple[dict[uuid.UUID, list[Finding]], dict[uuid.UUID, int], dict[uuid.UUID, Thresholds]]:
@@ -55,8 +76,12 @@ async def findings_now(
         rows = await read_rows(db, regencies, now=now)
         open_counts = await repository.open_counts(db)
         limits = await limits_of(db, regencies)
+        extras = await extras_of(db)
     found = {
         row.regency.tenant_id: rules.evaluate(row, limits[row.regency.tenant_id], now)
+        + rules.evaluate_extras(
+            extras.get(row.regency.tenant_id, Extras()), limits[row.regency.tenant_id], now
+        )
         for row in rows
     }
     return found, open_counts, limits

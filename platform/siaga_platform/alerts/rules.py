@@ -20,6 +20,8 @@ class Thresholds:
     """Every changeable figure of the rules (the defaults are the built-in values)."""
 
     set_down_minutes: int = 60
+    device_down_minutes: int = 30
+    centre_request_days: int = 14
     low_cover_days: int = 14
     backlog_oldest_days: int = 14
     backlog_count: int = 500
@@ -37,6 +39,8 @@ class Thresholds:
 LIMITS: dict[str, tuple[int, int]] = {
     # name: (smallest, largest) a person may set
     "set_down_minutes": (5, 7 * 24 * 60),
+    "device_down_minutes": (5, 7 * 24 * 60),
+    "centre_request_days": (1, 365),
     "low_cover_days": (1, 365),
     "backlog_oldest_days": (1, 365),
     "backlog_count": (1, 1_000_000),
@@ -144,6 +148,57 @@ def evaluate(row: RegencyRow, limits: Thresholds, now: datetime) -> list[Finding
                 Level.PERHATIKAN,
                 f"Kabupaten/kota diam: {quiet} (tidak ada detak perangkat, mutasi stok, "
                 "atau perubahan status permohonan).",
+            )
+        )
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class SiteDown:
+    site_id: str
+    site_name: str
+    devices: int
+    since: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Extras:
+    """What the province-page row does not carry: devices down per site, the ribbon balance,
+    the oldest request waiting on the centre (each read in one statement for all regencies)."""
+
+    sites_down: tuple[SiteDown, ...] = ()
+    ribbon_on_hand: int | None = None  # None: the regency keeps no ribbon ledger yet
+    oldest_pending_request: datetime | None = None
+
+
+def evaluate_extras(extras: Extras, limits: Thresholds, now: datetime) -> list[Finding]:
+    found: list[Finding] = []
+    for site in extras.sites_down:  # one alert per site, not one per device
+        if _down_long_enough(site.since, now, limits.device_down_minutes):
+            found.append(
+                Finding(
+                    Rule.DEVICES_SILENT,
+                    Level.PERHATIKAN,
+                    f"{site.devices} perangkat di {site.site_name} diam atau rusak lebih dari "
+                    f"{limits.device_down_minutes} menit.",
+                    subject_key=site.site_id,
+                    subject_label=site.site_name,
+                )
+            )
+    if extras.ribbon_on_hand is not None and extras.ribbon_on_hand <= 0:
+        found.append(
+            Finding(
+                Rule.RIBBON_OUT, Level.GAWAT, "Ribbon pencetak habis: kartu tidak dapat dicetak."
+            )
+        )
+    pending = extras.oldest_pending_request
+    if pending is not None and now - pending > timedelta(days=limits.centre_request_days):
+        found.append(
+            Finding(
+                Rule.CENTRE_REQUEST_PENDING,
+                Level.PERHATIKAN,
+                f"Permintaan blanko ke pusat menunggu {(now - pending).days} hari "
+                f"(batas {limits.centre_request_days} hari).",
             )
         )
     return found

@@ -33,6 +33,8 @@ from siaga_platform.tenancy.scope import TenantScope, acting_for
 #: Each changeable threshold as people read it: (label, unit), in the form's order.
 LABELS: dict[str, tuple[str, str]] = {
     "set_down_minutes": (N_("Satu set perekaman mati lebih dari"), N_("menit")),
+    "device_down_minutes": (N_("Perangkat diam atau rusak lebih dari"), N_("menit")),
+    "centre_request_days": (N_("Permintaan ke pusat menunggu lebih dari"), N_("hari")),
     "low_cover_days": (N_("Blanko cukup untuk kurang dari"), N_("hari")),
     "backlog_oldest_days": (N_("Permohonan tertua menunggu cetak lebih dari"), N_("hari")),
     "backlog_count": (N_("Permohonan menunggu cetak lebih dari"), N_("permohonan")),

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -235,3 +235,24 @@ async def acknowledged(
         .order_by(IncidentEvent.at)
     )
     return {event.incident_id: event for event in rows}
+
+
+async def sites_with_devices_down(
+    db: AsyncSession,
+) -> Sequence[tuple[uuid.UUID, uuid.UUID, str, int, datetime | None]]:
+    """Per site of the regencies in scope with a device down (silent or faulty, as the sweep
+    and the beats logged it): (tenant, site, site name, devices down, down since the
+    earliest), one statement for all of them."""
+    rows = await db.execute(
+        select(
+            Device.tenant_id,
+            Site.id,
+            Site.name,
+            func.count(),
+            func.min(Device.logged_state_since),
+        )
+        .join(Site, and_(Site.tenant_id == Device.tenant_id, Site.id == Device.site_id))
+        .where(Device.logged_state == "down")
+        .group_by(Device.tenant_id, Site.id, Site.name)
+    )
+    return [(t, s, name, count, since) for t, s, name, count, since in rows]

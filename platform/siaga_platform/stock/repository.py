@@ -193,3 +193,16 @@ async def centre_requests(db: AsyncSession, *, open_only: bool = False) -> Seque
     if open_only:
         query = query.where(CentreRequest.status != RequestStatus.RECEIVED)
     return (await db.scalars(query.order_by(CentreRequest.created_at.desc()).limit(200))).all()
+
+
+async def oldest_pending_requests(db: AsyncSession) -> dict[uuid.UUID, datetime]:
+    """Per regency in scope, when its oldest request still waiting on the centre (submitted or
+    approved, not yet shipped) was made."""
+    rows = await db.execute(
+        select(CentreRequest.tenant_id, func.min(CentreRequest.created_at))
+        .where(
+            CentreRequest.status.in_([RequestStatus.SUBMITTED.value, RequestStatus.APPROVED.value])
+        )
+        .group_by(CentreRequest.tenant_id)
+    )
+    return {tenant_id: oldest for tenant_id, oldest in rows}
