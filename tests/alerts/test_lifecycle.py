@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from siaga_platform.alerts import repository, service
-from siaga_platform.alerts.evaluate import evaluate_all
+from siaga_platform.alerts.evaluate import evaluate_all, extras_of
 from siaga_platform.alerts.models import EventKind, Level, Rule
 from siaga_platform.alerts.rules import Finding, Thresholds
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import Conflict, InvalidInput
+from siaga_platform.letters.models import LetterExpiryCount
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.registry.service import active_regencies
 from tests.fixtures.applications import operator
@@ -162,3 +163,23 @@ async def test_the_evaluator_finds_murung_raya_stopped_and_opens_each_alert_once
     # The struck server's site: one alert for the site (devices down, read beside the row).
     assert rules[Rule.DEVICES_SILENT].subject_label
     assert len({c.tenant_id for c in first}) >= 1
+
+
+async def test_letters_expiring_count_the_next_fourteen_days_from_each_regencys_own_day(
+    db: ScratchDatabase,
+) -> None:
+    await seed(db)
+    now = datetime.now(UTC)
+    async with db.session_factory() as session:
+        regencies = await active_regencies(session, now)
+    murung = next(r for r in regencies if r.code == "62.12")
+    today = murung.today
+    async with unit_of_work(db.session_factory) as session:
+        await enter_scope(session, TenantScope.single(murung.tenant_id))
+        for offset, count in ((-1, 100), (0, 7), (13, 5), (14, 1000)):
+            session.add(LetterExpiryCount(valid_until=today + timedelta(days=offset), count=count))
+    async with db.session_factory() as session:
+        await enter_scope(session, TenantScope.read_only({r.tenant_id for r in regencies}))
+        extras = await extras_of(session, regencies)
+    # Expired yesterday: no longer in force; day 14 is outside the window.
+    assert extras[murung.tenant_id].letters_expiring == 12

@@ -9,15 +9,16 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from siaga_platform.alerts import repository, rules, service, thresholds
-from siaga_platform.alerts.rules import Extras, Finding, SiteDown, Thresholds
+from siaga_platform.alerts.rules import LETTERS_WINDOW_DAYS, Extras, Finding, SiteDown, Thresholds
 from siaga_platform.alerts.service import Change
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import repository as hardware
+from siaga_platform.letters import repository as letters
 from siaga_platform.rollup.rows import Regency, read_rows
 from siaga_platform.stock import repository as stock
 from siaga_platform.stock.models import Item
@@ -51,20 +52,31 @@ async def limits_of(db: AsyncSession, regencies: list[Regency]) -> dict[uuid.UUI
     }
 
 
-async def extras_of(db: AsyncSession) -> dict[uuid.UUID, Extras]:
-    """Per regency in scope, what the rules need beyond its row: three statements in all."""
+async def extras_of(db: AsyncSession, regencies: list[Regency]) -> dict[uuid.UUID, Extras]:
+    """Per regency in scope, what the rules need beyond its row: four statements in all."""
     sites: dict[uuid.UUID, list[SiteDown]] = defaultdict(list)
     for tenant_id, site_id, name, devices, since in await hardware.sites_with_devices_down(db):
         sites[tenant_id].append(SiteDown(str(site_id), name, devices, since))
     ribbons = {b.tenant_id: b.on_hand for b in await stock.balances(db, Item.RIBBON)}
     pending = await stock.oldest_pending_requests(db)
+    expiring: dict[uuid.UUID, int] = defaultdict(int)
+    if regencies:
+        # Each regency counts from its own day (time zones): one read spanning all of them.
+        today = {r.tenant_id: r.today for r in regencies}
+        window = timedelta(days=LETTERS_WINDOW_DAYS)
+        first, last = min(today.values()), max(today.values()) + window
+        for tenant_id, day, count in await letters.expiry_counts_between(db, first, last):
+            own = today.get(tenant_id)
+            if own is not None and own <= day < own + window:
+                expiring[tenant_id] += count
     return {
         tenant_id: Extras(
             sites_down=tuple(sites.get(tenant_id, ())),
             ribbon_on_hand=ribbons.get(tenant_id),
             oldest_pending_request=pending.get(tenant_id),
+            letters_expiring=expiring.get(tenant_id, 0),
         )
-        for tenant_id in sites.keys() | ribbons.keys() | pending.keys()
+        for tenant_id in sites.keys() | ribbons.keys() | pending.keys() | expiring.keys()
     }
 
 
@@ -76,7 +88,7 @@ async def findings_now(
         rows = await read_rows(db, regencies, now=now)
         open_counts = await repository.open_counts(db)
         limits = await limits_of(db, regencies)
-        extras = await extras_of(db)
+        extras = await extras_of(db, regencies)
     found = {
         row.regency.tenant_id: rules.evaluate(row, limits[row.regency.tenant_id], now)
         + rules.evaluate_extras(

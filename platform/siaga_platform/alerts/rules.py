@@ -36,6 +36,9 @@ class Thresholds:
         return replace(self, **{k: v for k, v in overrides.items() if k in known and v > 0})
 
 
+#: The letters rule looks this far ahead: time to renew them before they lapse.
+LETTERS_WINDOW_DAYS = 14
+
 LIMITS: dict[str, tuple[int, int]] = {
     # name: (smallest, largest) a person may set
     "set_down_minutes": (5, 7 * 24 * 60),
@@ -127,15 +130,6 @@ def evaluate(row: RegencyRow, limits: Thresholds, now: datetime) -> list[Finding
                 f"(batas {_number(limits.backlog_count)}).",
             )
         )
-    if row.letters.expiring > limits.letters_expiring:
-        found.append(
-            Finding(
-                Rule.LETTERS_EXPIRING,
-                Level.PERHATIKAN,
-                f"{_number(row.letters.expiring)} suket akan habis masa berlakunya dalam 30 hari "
-                f"(batas {_number(limits.letters_expiring)}).",
-            )
-        )
     if row.last_activity is None or now - row.last_activity > timedelta(hours=limits.silent_hours):
         quiet = (
             "belum pernah ada kegiatan tercatat"
@@ -169,6 +163,8 @@ class Extras:
     sites_down: tuple[SiteDown, ...] = ()
     ribbon_on_hand: int | None = None  # None: the regency keeps no ribbon ledger yet
     oldest_pending_request: datetime | None = None
+    #: Letters in force whose last valid day falls within the next ``LETTERS_WINDOW_DAYS``.
+    letters_expiring: int = 0
 
 
 def evaluate_extras(extras: Extras, limits: Thresholds, now: datetime) -> list[Finding]:
@@ -189,6 +185,15 @@ def evaluate_extras(extras: Extras, limits: Thresholds, now: datetime) -> list[F
         found.append(
             Finding(
                 Rule.RIBBON_OUT, Level.GAWAT, "Ribbon pencetak habis: kartu tidak dapat dicetak."
+            )
+        )
+    if extras.letters_expiring > limits.letters_expiring:
+        found.append(
+            Finding(
+                Rule.LETTERS_EXPIRING,
+                Level.PERHATIKAN,
+                f"{_number(extras.letters_expiring)} suket habis masa berlakunya dalam "
+                f"{LETTERS_WINDOW_DAYS} hari (batas {_number(limits.letters_expiring)}).",
             )
         )
     pending = extras.oldest_pending_request

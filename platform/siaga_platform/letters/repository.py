@@ -199,3 +199,20 @@ async def revoked_total(db: AsyncSession) -> int:
     return int(
         await db.scalar(select(func.count(Letter.id)).where(Letter.revoked_at.is_not(None))) or 0
     )
+
+
+async def expiry_counts_between(
+    db: AsyncSession, first: date, last: date
+) -> Sequence[tuple[uuid.UUID, date, int]]:
+    """Per tenant in scope and last valid day within [first, last]: how many letters (from
+    the counts, one statement for all regencies; each sums over its own days)."""
+    rows = await db.execute(
+        select(
+            LetterExpiryCount.tenant_id,
+            LetterExpiryCount.valid_until,
+            func.sum(LetterExpiryCount.count),
+        )
+        .where(LetterExpiryCount.valid_until >= first, LetterExpiryCount.valid_until <= last)
+        .group_by(LetterExpiryCount.tenant_id, LetterExpiryCount.valid_until)
+    )
+    return [(tenant, day, int(count or 0)) for tenant, day, count in rows]
