@@ -15,32 +15,13 @@ from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.regions.directory import CodeListDirectory
 from tests.fixtures.applications import operator
 from tests.fixtures.databases import ScratchDatabase
+from tests.fixtures.hardware import office_server
 from tests.fixtures.seed import seed
 
 
 async def _server(db: ScratchDatabase) -> tuple[object, object]:
-    await seed(db)
-    who = await operator(db)
-    async with unit_of_work(db.session_factory) as session:
-        await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
-        site = await service.create_site(
-            session,
-            who,
-            CodeListDirectory(),
-            name="Kantor",
-            kind=SiteKind.OFFICE,
-            kecamatan_code=None,
-        )
-        device, token = await service.register_device(
-            session,
-            who,
-            site_id=site.id,
-            kind=DeviceKind.RECORDING_SERVER,
-            label="Server perekaman",
-            funding=Funding.APBN,
-            recording_set="*",
-        )
-    return who, (device.id, token, site.id)
+    who, device_id, token, site_id = await office_server(db)
+    return who, (device_id, token, site_id)
 
 
 async def _beat(db: ScratchDatabase, token: str, at: datetime, status: BeatStatus) -> None:

@@ -18,41 +18,19 @@ from sqlalchemy import text
 
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import repository, service
-from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, SiteKind
+from siaga_platform.hardware.models import BeatStatus
 from siaga_platform.jobs import queue
 from siaga_platform.jobs.tasks import ALERTS_EVALUATE, HARDWARE_SWEEP
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
-from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry.service import active_regencies
-from tests.fixtures.applications import operator
 from tests.fixtures.databases import ScratchDatabase
-from tests.fixtures.seed import seed
+from tests.fixtures.hardware import office_server
 from tests.fixtures.web import build_app, live_app
 
 
 async def _silent_server(db: ScratchDatabase) -> object:
     """A recording server whose last beat was two hours ago."""
-    await seed(db)
-    who = await operator(db)
-    async with unit_of_work(db.session_factory) as session:
-        await enter_scope(session, TenantScope.single(who.tenant_id))
-        site = await service.create_site(
-            session,
-            who,
-            CodeListDirectory(),
-            name="Kantor",
-            kind=SiteKind.OFFICE,
-            kecamatan_code=None,
-        )
-        _device, token = await service.register_device(
-            session,
-            who,
-            site_id=site.id,
-            kind=DeviceKind.RECORDING_SERVER,
-            label="Server perekaman",
-            funding=Funding.APBN,
-            recording_set="*",
-        )
+    who, _device, token, _site = await office_server(db)
     at = datetime.now(UTC) - timedelta(hours=2)
     async with unit_of_work(db.session_factory) as session:
         await service.take_beats(session, [(token, service.BeatIn(at, BeatStatus.OK))], now=at)
