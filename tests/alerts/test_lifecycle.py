@@ -180,6 +180,6 @@ async def test_letters_expiring_count_the_next_fourteen_days_from_each_regencys_
             session.add(LetterExpiryCount(valid_until=today + timedelta(days=offset), count=count))
     async with db.session_factory() as session:
         await enter_scope(session, TenantScope.read_only({r.tenant_id for r in regencies}))
-        extras = await extras_of(session, regencies)
+        extras = await extras_of(session, regencies, now)
     # Expired yesterday: no longer in force; day 14 is outside the window.
     assert extras[murung.tenant_id].letters_expiring == 12

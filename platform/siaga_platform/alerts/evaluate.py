@@ -14,7 +14,14 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from siaga_platform.alerts import repository, rules, service, thresholds
-from siaga_platform.alerts.rules import LETTERS_WINDOW_DAYS, Extras, Finding, SiteDown, Thresholds
+from siaga_platform.alerts.rules import (
+    LETTERS_WINDOW_DAYS,
+    Extras,
+    Finding,
+    OpenIncident,
+    SiteDown,
+    Thresholds,
+)
 from siaga_platform.alerts.service import Change
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import repository as hardware
@@ -52,11 +59,52 @@ async def limits_of(db: AsyncSession, regencies: list[Regency]) -> dict[uuid.UUI
     }
 
 
-async def extras_of(db: AsyncSession, regencies: list[Regency]) -> dict[uuid.UUID, Extras]:
-    """Per regency in scope, what the rules need beyond its row: four statements in all."""
+async def _maintained_sites(
+    db: AsyncSession, now: datetime
+) -> dict[uuid.UUID, tuple[datetime, str, set[uuid.UUID]]]:
+    """Per site with planned maintenance now: (until, reason, the down devices it covers; an
+    empty set when the whole site is covered). Two small statements."""
+    windows = await hardware.maintenance_between(db, now, now)
+    by_device = {w.device_id: w for w in windows if w.device_id is not None}
+    covered: dict[uuid.UUID, tuple[datetime, str, set[uuid.UUID]]] = {
+        w.site_id: (w.ends_at, w.reason, set()) for w in windows if w.site_id is not None
+    }
+    for site_id, device_id in await hardware.down_devices_at_sites(db, set(by_device)):
+        if site_id in covered and not covered[site_id][2]:
+            continue  # the whole site is in maintenance
+        window = by_device[device_id]
+        until, reason, devices = covered.get(site_id, (window.ends_at, window.reason, set()))
+        devices.add(device_id)
+        covered[site_id] = (min(until, window.ends_at), reason, devices)
+    return covered
+
+
+def _site_down(
+    site_id: uuid.UUID,
+    name: str,
+    devices: int,
+    since: datetime | None,
+    maintained: dict[uuid.UUID, tuple[datetime, str, set[uuid.UUID]]],
+) -> SiteDown:
+    found = maintained.get(site_id)
+    # Silenced only when maintenance covers every device down there.
+    if found is None or (found[2] and len(found[2]) < devices):
+        return SiteDown(str(site_id), name, devices, since)
+    return SiteDown(str(site_id), name, devices, since, found[0], found[1])
+
+
+async def extras_of(
+    db: AsyncSession, regencies: list[Regency], now: datetime
+) -> dict[uuid.UUID, Extras]:
+    """Per regency in scope, what the rules need beyond its row: a few statements in all."""
     sites: dict[uuid.UUID, list[SiteDown]] = defaultdict(list)
+    maintained = await _maintained_sites(db, now)
     for tenant_id, site_id, name, devices, since in await hardware.sites_with_devices_down(db):
-        sites[tenant_id].append(SiteDown(str(site_id), name, devices, since))
+        sites[tenant_id].append(_site_down(site_id, name, devices, since, maintained))
+    incidents: dict[uuid.UUID, list[OpenIncident]] = defaultdict(list)
+    for tenant_id, incident_id, site, opened in await hardware.unacknowledged_incidents(db):
+        label = site or "Kejadian perangkat"
+        incidents[tenant_id].append(OpenIncident(str(incident_id), label, opened))
     ribbons = {b.tenant_id: b.on_hand for b in await stock.balances(db, Item.RIBBON)}
     pending = await stock.oldest_pending_requests(db)
     expiring: dict[uuid.UUID, int] = defaultdict(int)
@@ -75,8 +123,13 @@ async def extras_of(db: AsyncSession, regencies: list[Regency]) -> dict[uuid.UUI
             ribbon_on_hand=ribbons.get(tenant_id),
             oldest_pending_request=pending.get(tenant_id),
             letters_expiring=expiring.get(tenant_id, 0),
+            unacknowledged_incidents=tuple(incidents.get(tenant_id, ())),
         )
-        for tenant_id in sites.keys() | ribbons.keys() | pending.keys() | expiring.keys()
+        for tenant_id in sites.keys()
+        | ribbons.keys()
+        | pending.keys()
+        | expiring.keys()
+        | incidents.keys()
     }
 
 
@@ -88,7 +141,7 @@ async def findings_now(
         rows = await read_rows(db, regencies, now=now)
         open_counts = await repository.open_counts(db)
         limits = await limits_of(db, regencies)
-        extras = await extras_of(db, regencies)
+        extras = await extras_of(db, regencies, now)
     found = {
         row.regency.tenant_id: rules.evaluate(row, limits[row.regency.tenant_id], now)
         + rules.evaluate_extras(

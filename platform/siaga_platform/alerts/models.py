@@ -14,6 +14,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKeyConstraint, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from siaga_platform.applications.statuses import N_
 from siaga_platform.db.base import AppendOnly, Base, new_id, utcnow
 from siaga_platform.tenancy.models import TenantScoped
 
@@ -35,6 +36,24 @@ class Rule(StrEnum):
     BACKLOG_COUNT = "backlog_count"  # too many waiting to print
     LETTERS_EXPIRING = "letters_expiring"  # many substitute letters expire within 14 days
     REGENCY_SILENT = "regency_silent"  # no heartbeat, ledger entry or application move at all
+    INCIDENT_UNACKNOWLEDGED = "incident_unacknowledged"  # the province has not taken it in hand
+
+
+#: Each rule as people read it: the pages (translated) and the messages (Bahasa Indonesia).
+RULE_TITLES: dict[Rule, str] = {
+    Rule.RECORDING_STOPPED: N_("Perekaman berhenti"),
+    Rule.RECORDING_SET_DOWN: N_("Set perekaman mati"),
+    Rule.DEVICES_SILENT: N_("Perangkat diam atau rusak"),
+    Rule.CARDS_OUT: N_("Blanko habis"),
+    Rule.RIBBON_OUT: N_("Ribbon habis"),
+    Rule.LOW_COVER: N_("Blanko hampir habis"),
+    Rule.CENTRE_REQUEST_PENDING: N_("Permintaan ke pusat tertunda"),
+    Rule.BACKLOG_OLDEST: N_("Permohonan menunggu cetak terlalu lama"),
+    Rule.BACKLOG_COUNT: N_("Terlalu banyak permohonan menunggu cetak"),
+    Rule.LETTERS_EXPIRING: N_("Banyak suket segera habis masa berlakunya"),
+    Rule.REGENCY_SILENT: N_("Kabupaten/kota tanpa kegiatan"),
+    Rule.INCIDENT_UNACKNOWLEDGED: N_("Kejadian perangkat belum ditanggapi provinsi"),
+}
 
 
 class EventKind(StrEnum):

@@ -28,6 +28,8 @@ class Thresholds:
     letters_expiring: int = 50
     silent_hours: int = 24
     #: Unacknowledged alerts climb: to the province after this, to the platform after as much again.
+    #: A hardware incident the province has not acknowledged after this goes to the province.
+    incident_ack_hours: int = 4
     escalate_after_minutes: int = 60
     remind_every_minutes: int = 240
 
@@ -49,6 +51,7 @@ LIMITS: dict[str, tuple[int, int]] = {
     "backlog_count": (1, 1_000_000),
     "letters_expiring": (1, 1_000_000),
     "silent_hours": (1, 24 * 14),
+    "incident_ack_hours": (1, 14 * 24),
     "escalate_after_minutes": (5, 7 * 24 * 60),
     "remind_every_minutes": (15, 7 * 24 * 60),
 }
@@ -61,6 +64,11 @@ class Finding:
     summary: str
     subject_key: str = ""
     subject_label: str = ""
+    #: Opened already silenced until then (planned maintenance of the subject), with why.
+    silence_until: datetime | None = None
+    silence_reason: str = ""
+    #: Who is told first: 0 the regency's staff; 1 the province (its own inaction is the alert).
+    first_step: int = 0
 
     @property
     def key(self) -> tuple[Rule, str]:
@@ -153,6 +161,18 @@ class SiteDown:
     site_name: str
     devices: int
     since: datetime | None
+    #: Every down device of the site is in planned maintenance until then (None: not so).
+    maintenance_until: datetime | None = None
+    maintenance_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenIncident:
+    """A hardware incident still open that no province supervisor has acknowledged."""
+
+    incident_id: str
+    title: str
+    opened_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +185,7 @@ class Extras:
     oldest_pending_request: datetime | None = None
     #: Letters in force whose last valid day falls within the next ``LETTERS_WINDOW_DAYS``.
     letters_expiring: int = 0
+    unacknowledged_incidents: tuple[OpenIncident, ...] = ()
 
 
 def evaluate_extras(extras: Extras, limits: Thresholds, now: datetime) -> list[Finding]:
@@ -179,6 +200,21 @@ def evaluate_extras(extras: Extras, limits: Thresholds, now: datetime) -> list[F
                     f"{limits.device_down_minutes} menit.",
                     subject_key=site.site_id,
                     subject_label=site.site_name,
+                    silence_until=site.maintenance_until,
+                    silence_reason=f"Perawatan terencana: {site.maintenance_reason}",
+                )
+            )
+    for incident in extras.unacknowledged_incidents:
+        if now - incident.opened_at >= timedelta(hours=limits.incident_ack_hours):
+            found.append(
+                Finding(
+                    Rule.INCIDENT_UNACKNOWLEDGED,
+                    Level.PERHATIKAN,
+                    f"Kejadian perangkat terbuka lebih dari {limits.incident_ack_hours} jam "
+                    "tanpa tanggapan supervisor provinsi.",
+                    subject_key=incident.incident_id,
+                    subject_label=incident.title[:160],
+                    first_step=1,
                 )
             )
     if extras.ribbon_on_hand is not None and extras.ribbon_on_hand <= 0:

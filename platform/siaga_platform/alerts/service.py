@@ -21,6 +21,8 @@ from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import Conflict, InvalidInput, NotFound
 
 SYSTEM = "system:alerts"
+#: The actor of a silence set because the subject is in planned maintenance.
+MAINTENANCE = "system:maintenance"
 NOTE_MAX = 500
 SILENCE_MAX = timedelta(days=30)
 #: The last step: the platform's admins (national). 0 regency staff, 1 province supervisors.
@@ -77,17 +79,22 @@ async def reconcile(
                 summary=finding.summary,
                 opened_at=now,
                 last_seen_at=now,
+                escalation_step=finding.first_step,
+                escalated_at=now if finding.first_step else None,
             )
             db.add(alert)
             await db.flush()
             db.add(_event(alert, EventKind.OPENED, now, SYSTEM, finding.summary))
-            changes.append(Change(alert.id, tenant_id, EventKind.OPENED, 0))
+            if _maintenance_silence(db, alert, finding, now):
+                continue  # on the page as silenced, told to nobody
+            changes.append(Change(alert.id, tenant_id, EventKind.OPENED, alert.escalation_step))
             continue
         alert.last_seen_at = now
         alert.summary = finding.summary
         if alert.level != finding.level:
             alert.level = finding.level
             db.add(_event(alert, EventKind.LEVEL_CHANGED, now, SYSTEM, finding.summary))
+        _maintenance_silence(db, alert, finding, now)
         changes.extend(_climb(db, alert, limits, now))
     for key, alert in open_by_key.items():
         if key not in wanted:
@@ -96,6 +103,20 @@ async def reconcile(
             changes.append(Change(alert.id, tenant_id, EventKind.RESOLVED, alert.escalation_step))
     await db.flush()
     return changes
+
+
+def _maintenance_silence(db: AsyncSession, alert: Alert, finding: Finding, now: datetime) -> bool:
+    """Planned maintenance of the subject silences its alert until the window ends (audited
+    like a silence by hand; a longer silence someone set stays). True: the alert is silent."""
+    until = finding.silence_until
+    if until is None or until <= now:
+        return alert.silenced(now)
+    if alert.silenced_until is None or alert.silenced_until < until:
+        alert.silenced_until = until
+        alert.silenced_by = MAINTENANCE
+        alert.silence_reason = finding.silence_reason[:NOTE_MAX]
+        db.add(_event(alert, EventKind.SILENCED, now, MAINTENANCE, alert.silence_reason))
+    return True
 
 
 def _climb(db: AsyncSession, alert: Alert, limits: Thresholds, now: datetime) -> list[Change]:

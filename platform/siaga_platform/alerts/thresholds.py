@@ -40,6 +40,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "backlog_count": (N_("Permohonan menunggu cetak lebih dari"), N_("permohonan")),
     "letters_expiring": (N_("Suket segera habis masa berlakunya lebih dari"), N_("suket")),
     "silent_hours": (N_("Kabupaten/kota tanpa kegiatan selama"), N_("jam")),
+    "incident_ack_hours": (N_("Kejadian perangkat belum ditanggapi provinsi selama"), N_("jam")),
     "escalate_after_minutes": (N_("Eskalasi bila belum ditanggapi setelah"), N_("menit")),
     "remind_every_minutes": (N_("Pengingat diulang setiap"), N_("menit")),
 }

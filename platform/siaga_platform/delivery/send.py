@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from siaga_platform.alerts import repository as alerts
-from siaga_platform.alerts.models import Alert
+from siaga_platform.alerts.models import RULE_TITLES, Alert, Rule
 from siaga_platform.config import Settings
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.delivery import repository
@@ -44,19 +44,6 @@ MAX_ATTEMPTS = 6
 #: How long a worker holds a delivery it is sending (the channels time out well before).
 LEASE = timedelta(minutes=5)
 
-RULE_TITLE = {
-    "recording_stopped": "Perekaman berhenti",
-    "recording_set_down": "Satu set perekaman mati",
-    "devices_silent": "Perangkat tidak melapor",
-    "cards_out": "Blanko KTP-el habis",
-    "ribbon_out": "Ribbon printer habis",
-    "low_cover": "Stok blanko menipis",
-    "centre_request_pending": "Permintaan blanko ke pusat tertunda",
-    "backlog_oldest": "Antrean cetak terlalu lama",
-    "backlog_count": "Antrean cetak menumpuk",
-    "letters_expiring": "Banyak surat keterangan segera habis berlaku",
-    "regency_silent": "Wilayah tidak ada aktivitas",
-}
 KIND_PREFIX = {
     InboxKind.OPENED: "",
     InboxKind.REMINDED: "Pengingat: ",
@@ -102,7 +89,7 @@ def compose(
     alert: Alert, audience: Audience, kind: InboxKind, step: int, key: str, base_url: str
 ) -> Notice:
     """The message of one alert change: rule, level, summary, regency, time, link."""
-    title = RULE_TITLE.get(alert.rule, "Peringatan")
+    title = RULE_TITLES.get(Rule(alert.rule), "Peringatan")
     subject = f"{KIND_PREFIX[kind]}{title}, {audience.name}"
     lines = [alert.summary]
     if alert.subject_label:

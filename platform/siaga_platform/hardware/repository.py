@@ -181,6 +181,43 @@ async def maintenance_between(
     return rows.all()
 
 
+async def unacknowledged_incidents(
+    db: AsyncSession,
+) -> Sequence[tuple[uuid.UUID, uuid.UUID, str | None, datetime]]:
+    """Open incidents of the regencies in scope that no province supervisor acknowledged:
+    (tenant, incident, its site's name, opened at). The title stays out: typed by hand, it
+    may hold a person's name, and this goes into messages."""
+    acknowledged = (
+        select(IncidentEvent.id)
+        .where(
+            IncidentEvent.tenant_id == Incident.tenant_id,
+            IncidentEvent.incident_id == Incident.id,
+            IncidentEvent.kind == "acknowledged",
+        )
+        .exists()
+    )
+    rows = await db.execute(
+        select(Incident.tenant_id, Incident.id, Site.name, Incident.opened_at)
+        .outerjoin(Site, and_(Site.tenant_id == Incident.tenant_id, Site.id == Incident.site_id))
+        .where(Incident.closed_at.is_(None), ~acknowledged)
+    )
+    return [(tenant, incident, site, opened) for tenant, incident, site, opened in rows]
+
+
+async def down_devices_at_sites(
+    db: AsyncSession, device_ids: set[uuid.UUID]
+) -> Sequence[tuple[uuid.UUID, uuid.UUID]]:
+    """(site, device) for those of ``device_ids`` that are down now (in scope)."""
+    if not device_ids:
+        return []
+    rows = await db.execute(
+        select(Device.site_id, Device.id).where(
+            Device.id.in_(device_ids), Device.logged_state == "down"
+        )
+    )
+    return [(site, device) for site, device in rows]
+
+
 async def state_changes(
     db: AsyncSession, device_id: uuid.UUID, start: datetime, end: datetime
 ) -> list[tuple[datetime, str]]:

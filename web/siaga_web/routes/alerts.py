@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.alerts import access, repository, service, thresholds
-from siaga_platform.alerts.models import Alert, EventKind, Level, Rule
+from siaga_platform.alerts.models import RULE_TITLES, Alert, EventKind, Level
 from siaga_platform.applications.statuses import N_
 from siaga_platform.auth.permissions import Permission, has_permission
 from siaga_platform.auth.principal import Principal
@@ -49,19 +49,7 @@ LEVELS = {
     Level.GAWAT: ("✖", N_("Gawat"), "bad"),
     Level.PERHATIKAN: ("▲", N_("Perhatikan"), "warn"),
 }
-RULE_LABELS = {
-    Rule.RECORDING_STOPPED: N_("Perekaman berhenti"),
-    Rule.RECORDING_SET_DOWN: N_("Set perekaman mati"),
-    Rule.DEVICES_SILENT: N_("Perangkat diam atau rusak"),
-    Rule.CARDS_OUT: N_("Blanko habis"),
-    Rule.RIBBON_OUT: N_("Ribbon habis"),
-    Rule.LOW_COVER: N_("Blanko hampir habis"),
-    Rule.CENTRE_REQUEST_PENDING: N_("Permintaan ke pusat tertunda"),
-    Rule.BACKLOG_OLDEST: N_("Permohonan menunggu cetak terlalu lama"),
-    Rule.BACKLOG_COUNT: N_("Terlalu banyak permohonan menunggu cetak"),
-    Rule.LETTERS_EXPIRING: N_("Banyak suket segera habis masa berlakunya"),
-    Rule.REGENCY_SILENT: N_("Kabupaten/kota tanpa kegiatan"),
-}
+RULE_LABELS = RULE_TITLES
 EVENT_LABELS = {
     EventKind.OPENED: N_("Dibuka"),
     EventKind.LEVEL_CHANGED: N_("Tingkat berubah"),

@@ -11,12 +11,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from siaga_platform.alerts.models import RULE_TITLES
 from siaga_platform.applications.statuses import N_
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.delivery import service
 from siaga_platform.delivery.models import Channel, NotifyPreference
-from siaga_platform.delivery.send import RULE_TITLE
 from siaga_platform.errors import InvalidInput
 from siaga_tenants.memberships import repository as memberships
 from siaga_tenants.registry import repository as tenants
@@ -58,7 +58,7 @@ async def inbox_page(request: Request, db: DbSession, principal: Self) -> Respon
         {
             "lines": lines,
             "regencies": await _regencies(db) if lines else {},
-            "rule_titles": RULE_TITLE,
+            "rule_titles": RULE_TITLES,
             "kind_labels": KIND_LABELS,
         },
     )
