@@ -27,6 +27,7 @@ from siaga_platform.notify.webhook import verify_signature
 from siaga_tenants.memberships.audience import alert_audience
 from siaga_tenants.registry.service import active_regencies
 from tests.delivery.helpers import OPERATOR, STOPPED, address_of, deliveries_of, people, tick
+from tests.fixtures.applications import CIPHER
 from tests.fixtures.databases import ScratchDatabase
 from tests.notify.servers import HttpReceiver, SmtpServer, free_port
 
@@ -41,7 +42,7 @@ def channels(port: int) -> ChannelSettings:
         security=SmtpSecurity.NONE,
         timeout_seconds=5,
     )
-    return ChannelSettings(base_url="https://siaga.example.go.id", smtp=smtp)
+    return ChannelSettings(base_url="https://siaga.example.go.id", smtp=smtp, cipher=CIPHER)
 
 
 async def _send_all(
@@ -204,8 +205,13 @@ async def test_a_signed_webhook_is_delivered(db: ScratchDatabase) -> None:
                     webhook_on=True, webhook_url=receiver.url, webhook_secret=secret
                 ),
                 allow_private_webhooks=True,
+                cipher=CIPHER,
                 now=NOW,
             )
+        async with db.session_factory() as session:
+            stored = await service.preference_of(session, OPERATOR)
+        assert stored is not None and stored.webhook_secret is not None
+        assert stored.webhook_secret.startswith("sealed:") and secret not in stored.webhook_secret
         await tick(db, tenant, [], NOW + timedelta(minutes=1))  # resolved: told on the webhook
         settings = replace(channels(free_port()), webhook_allow_private=True)
         webhook = [d for d in await deliveries_of(db, tenant) if d.channel == "webhook"]

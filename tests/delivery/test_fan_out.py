@@ -23,6 +23,7 @@ from tests.delivery.helpers import (
     reconcile,
     tick,
 )
+from tests.fixtures.applications import CIPHER
 from tests.fixtures.databases import ScratchDatabase
 
 
@@ -83,6 +84,7 @@ async def test_channels_follow_the_profile(db: ScratchDatabase) -> None:
                 email_on=False, telegram_on=True, telegram_chat_id="-1001234567"
             ),
             allow_private_webhooks=True,
+            cipher=CIPHER,
             now=T0,
         )
     await tick(db, tenant, [STOPPED], T0)

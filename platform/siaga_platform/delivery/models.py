@@ -46,7 +46,8 @@ class NotifyPreference(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     webhook_on: Mapped[bool] = mapped_column(default=False)
     webhook_url: Mapped[str | None] = mapped_column(String(2000))
-    webhook_secret: Mapped[str | None] = mapped_column(String(200))
+    #: Sealed with the field keys (``FieldCipher.seal``), never as typed.
+    webhook_secret: Mapped[str | None] = mapped_column(String(400))
     telegram_on: Mapped[bool] = mapped_column(default=False)
     #: The chat the platform's bot (SIAGA_TELEGRAM_BOT_TOKEN) writes to.
     telegram_chat_id: Mapped[str | None] = mapped_column(String(40))

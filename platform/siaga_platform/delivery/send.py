@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from siaga_platform.alerts import repository as alerts
@@ -30,11 +31,13 @@ from siaga_platform.delivery.models import (
     NotifyPreference,
 )
 from siaga_platform.delivery.recipients import Audience, AudienceSource
+from siaga_platform.delivery.service import WEBHOOK_SECRET
 from siaga_platform.notify.email import SmtpSettings, send_email, smtp_settings
 from siaga_platform.notify.failures import DeliveryFailed, retry_delay
 from siaga_platform.notify.message import Level, Notice, compose_notice
 from siaga_platform.notify.telegram import send_telegram
 from siaga_platform.notify.webhook import send_webhook
+from siaga_platform.privacy.crypto import FieldCipher, KeyConfigError, cipher_from_settings
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,8 @@ class ChannelSettings:
     webhook_allow_private: bool = False
     telegram_api_base: str = "https://api.telegram.org"
     telegram_bot_token: str | None = None
+    #: Opens the webhook secrets sealed on the profile page (the field keys).
+    cipher: FieldCipher | None = None
 
 
 def channel_settings(settings: Settings) -> ChannelSettings:
@@ -72,6 +77,7 @@ def channel_settings(settings: Settings) -> ChannelSettings:
         webhook_allow_private=settings.webhook_allow_private,
         telegram_api_base=settings.telegram_api_base,
         telegram_bot_token=(token.get_secret_value() if token is not None else "") or None,
+        cipher=cipher_from_settings(settings),
     )
 
 
@@ -117,6 +123,20 @@ def compose(
     )
 
 
+def _webhook_secret(settings: ChannelSettings, preference: NotifyPreference) -> str:
+    sealed = preference.webhook_secret or ""
+    try:
+        if settings.cipher is None:
+            raise KeyConfigError("no field keys")
+        return settings.cipher.unseal(sealed, owner=preference.subject, field=WEBHOOK_SECRET)
+    except (KeyConfigError, InvalidTag, ValueError) as error:
+        raise DeliveryFailed(
+            "Kunci rahasia webhook tidak dapat dibuka (kunci enkripsi berganti?): isi ulang "
+            "kunci rahasia di halaman profil.",
+            retryable=False,
+        ) from error
+
+
 async def _send(
     settings: ChannelSettings, channel: Channel, preference: NotifyPreference, notice: Notice
 ) -> None:
@@ -132,7 +152,7 @@ async def _send(
             raise off
         await send_webhook(
             preference.webhook_url,
-            preference.webhook_secret,
+            _webhook_secret(settings, preference),
             notice,
             allow_private=settings.webhook_allow_private,
         )

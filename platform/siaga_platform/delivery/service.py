@@ -26,6 +26,7 @@ from siaga_platform.delivery.models import (
 from siaga_platform.delivery.recipients import Audience
 from siaga_platform.errors import InvalidInput, NotFound
 from siaga_platform.notify import validation
+from siaga_platform.privacy.crypto import FieldCipher
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 
 #: The changes people are told of (a level change or an acknowledgement is on the timeline).
@@ -35,6 +36,10 @@ TOLD = {
     EventKind.REMINDED: InboxKind.REMINDED,
     EventKind.RESOLVED: InboxKind.RESOLVED,
 }
+
+
+#: The field a webhook secret is sealed for (with its owner's subject).
+WEBHOOK_SECRET = "webhook_secret"  # noqa: S105 - a field name, not a secret
 
 
 def person_key(subject: str) -> str:
@@ -159,11 +164,13 @@ async def save_preferences(
     form: PreferenceForm,
     *,
     allow_private_webhooks: bool,
+    cipher: FieldCipher,
     now: datetime,
 ) -> NotifyPreference:
     """Check every field first (``InvalidInput`` naming it, nothing saved), then save.
 
-    An empty webhook secret keeps the one saved before (the form never shows it again).
+    An empty webhook secret keeps the one saved before (the form never shows it again); a
+    secret is stored sealed with the field keys, never as typed.
     Saving a channel clears its failing flag: the person has just looked at it.
     """
     existing = await repository.preference(db, subject, for_update=True)
@@ -185,7 +192,8 @@ async def save_preferences(
                 field="webhook_secret",
             )
     if form.webhook_secret:
-        secret = validation.validate_webhook_secret(form.webhook_secret, field="webhook_secret")
+        typed = validation.validate_webhook_secret(form.webhook_secret, field="webhook_secret")
+        secret = cipher.seal(typed, owner=subject, field=WEBHOOK_SECRET)
     chat = form.telegram_chat_id.strip() or None
     if chat is not None or form.telegram_on:
         chat = validation.validate_telegram_chat_id(form.telegram_chat_id, field="telegram_chat_id")

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from siaga_platform.config import Settings
 
 _NONCE_BYTES = 12
+SEALED_PREFIX = "sealed:"
 
 
 class KeyConfigError(ValueError):
@@ -93,11 +94,29 @@ class FieldCipher:
         return nonce + sealed
 
     def decrypt(self, blob: bytes, *, key_id: str, tenant_id: uuid.UUID, field: str) -> str:
+        return self._open(blob, key_id, _aad(tenant_id, field))
+
+    def _open(self, blob: bytes, key_id: str, aad: bytes) -> str:
         aead = self._aead.get(key_id)
         if aead is None:
             raise KeyConfigError(f"no key '{key_id}' in SIAGA_FIELD_KEYS (was it rotated out?)")
-        plain = aead.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], _aad(tenant_id, field))
-        return plain.decode("utf-8")
+        return aead.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], aad).decode("utf-8")
+
+    def seal(self, plaintext: str, *, owner: str, field: str) -> str:
+        """A secret that is not a tenant's (a person's webhook key) as text for one column:
+        ``sealed:<key id>:<base64>``, bound to its owner and field like ``encrypt``."""
+        nonce = os.urandom(_NONCE_BYTES)
+        aad = f"{owner}:{field}".encode()
+        sealed = self._aead[self._keyring.current_id].encrypt(nonce, plaintext.encode(), aad)
+        encoded = base64.b64encode(nonce + sealed).decode()
+        return f"{SEALED_PREFIX}{self._keyring.current_id}:{encoded}"
+
+    def unseal(self, value: str, *, owner: str, field: str) -> str:
+        if not value.startswith(SEALED_PREFIX):
+            raise KeyConfigError("not a sealed value")
+        key_id, _, encoded = value.removeprefix(SEALED_PREFIX).partition(":")
+        blob = base64.b64decode(encoded)
+        return self._open(blob, key_id, f"{owner}:{field}".encode())
 
     def search_hash(self, value: str, *, tenant_id: uuid.UUID, field: str) -> str:
         """Keyed hash for exact lookups, per tenant (equal NIKs differ across tenants)."""

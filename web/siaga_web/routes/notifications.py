@@ -159,6 +159,7 @@ async def save_profile(
                 principal.subject,
                 form,
                 allow_private_webhooks=request.app.state.settings.webhook_allow_private,
+                cipher=request.app.state.cipher,
                 now=_now(),
             )
     except InvalidInput as refused:
