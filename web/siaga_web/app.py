@@ -30,7 +30,7 @@ from siaga_platform.observability.logging import configure_logging
 from siaga_platform.observability.sentry import init_sentry
 from siaga_platform.privacy.crypto import cipher_from_settings
 from siaga_platform.stock.ledger import LedgerCardStock
-from siaga_tenants.memberships.audience import alert_audience
+from siaga_tenants.memberships.audience import alert_audience, digest_provinces
 from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry.service import active_regencies, local_date
 from siaga_web.deps import Public, SignInRequired
@@ -152,7 +152,11 @@ async def _start_in_process_jobs(
     return await InProcessJobs.start(
         settings.database_url,
         WorkerContext(
-            session_factory, active_regencies, alert_audience, channel_settings(settings)
+            session_factory,
+            active_regencies,
+            alert_audience,
+            channel_settings(settings),
+            digest_provinces,
         ),
     )
 

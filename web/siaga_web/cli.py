@@ -134,7 +134,7 @@ def worker(
     # Every model mapped (the web app imports them through its routes): a flush resolves
     # foreign keys across packages, e.g. a device's tenant.
     from siaga_tenants import all_models  # noqa: F401
-    from siaga_tenants.memberships.audience import alert_audience
+    from siaga_tenants.memberships.audience import alert_audience, digest_provinces
     from siaga_tenants.registry.service import active_regencies
 
     settings = load_settings()
@@ -158,6 +158,7 @@ def worker(
                     active_regencies,
                     alert_audience,
                     channel_settings(settings),
+                    digest_provinces,
                 )
                 await queue.run_worker(jobs, context, name=name, concurrency=concurrency)
         finally:

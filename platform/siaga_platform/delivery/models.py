@@ -9,10 +9,10 @@ data, so it is not a tenant table (a supervisor's one e-mail address serves ever
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKeyConstraint, Index, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from siaga_platform.db.base import Base, new_id, utcnow
@@ -128,6 +128,27 @@ class AlertDelivery(TenantScoped, Base):
     status: Mapped[DeliveryStatus] = mapped_column(String(8), default=DeliveryStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     #: Why the last try failed, from the channel (never an address, a token or the message).
+    last_error: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+
+
+class DigestDelivery(Base):
+    """One morning digest to one supervisor on one channel: the claim that makes it once per
+    province and day however many workers run, then the log (sent, or failed with why).
+
+    Keyed by province like the province's alert defaults: a digest is no one regency's data.
+    """
+
+    __tablename__ = "digest_deliveries"
+
+    province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)  # the province's own day
+    recipient: Mapped[str] = mapped_column(String(255), primary_key=True)
+    channel: Mapped[Channel] = mapped_column(String(12), primary_key=True)
+    status: Mapped[DeliveryStatus] = mapped_column(String(8), default=DeliveryStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(400))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime | None]

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Uuid, and_, column, func, select, table, update
+from sqlalchemy import Uuid, and_, column, func, or_, select, table, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.alerts.models import Alert
-from siaga_platform.delivery.models import AlertDelivery, InboxItem, NotifyPreference
+from siaga_platform.delivery.models import (
+    AlertDelivery,
+    DeliveryStatus,
+    DigestDelivery,
+    InboxItem,
+    NotifyPreference,
+)
 
 
 def _insert(db: AsyncSession) -> Any:
@@ -40,6 +46,38 @@ async def add_preferences_if_absent(db: AsyncSession, rows: list[dict[str, Any]]
     if rows:
         statement = _insert(db)(NotifyPreference).on_conflict_do_nothing(index_elements=["subject"])
         await db.execute(statement, rows)
+
+
+async def add_digest_rows_if_absent(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        statement = _insert(db)(DigestDelivery).on_conflict_do_nothing(
+            index_elements=["province_code", "day", "recipient", "channel"]
+        )
+        await db.execute(statement, rows)
+
+
+async def digest_rows_due(
+    db: AsyncSession, province_code: str, day: date, now: datetime
+) -> Sequence[DigestDelivery]:
+    """The province's digest rows of ``day`` still waiting to be sent and due now."""
+    rows = await db.scalars(
+        select(DigestDelivery).where(
+            DigestDelivery.province_code == province_code,
+            DigestDelivery.day == day,
+            DigestDelivery.status == DeliveryStatus.QUEUED,
+            or_(DigestDelivery.next_attempt_at.is_(None), DigestDelivery.next_attempt_at <= now),
+        )
+    )
+    return rows.all()
+
+
+async def digest_row(
+    db: AsyncSession, province_code: str, day: date, recipient: str, channel: str
+) -> DigestDelivery | None:
+    """One digest row, locked for the one who sends it."""
+    return await db.get(
+        DigestDelivery, (province_code, day, recipient, channel), with_for_update=True
+    )
 
 
 async def add_inbox_items_if_absent(db: AsyncSession, rows: list[dict[str, Any]]) -> None:

@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -137,7 +139,7 @@ def _webhook_secret(settings: ChannelSettings, preference: NotifyPreference) -> 
         ) from error
 
 
-async def _send(
+async def send_on_channel(
     settings: ChannelSettings, channel: Channel, preference: NotifyPreference, notice: Notice
 ) -> None:
     off = DeliveryFailed("Saluran ini dimatikan atau alamatnya kosong di profil.", retryable=False)
@@ -210,23 +212,41 @@ async def deliver(
     if isinstance(claimed, float):
         return Outcome(None, retry_in=claimed)
     delivery, alert, audience, preference = claimed
-    channel, kind = Channel(delivery.channel), InboxKind(delivery.kind)
-    failure: DeliveryFailed | None = None
-    try:
-        notice = compose(
+    kind = InboxKind(delivery.kind)
+    failure = await try_to_send(
+        settings,
+        Channel(delivery.channel),
+        preference,
+        lambda: compose(
             alert, audience, kind, delivery.step, delivery.idempotency_key, settings.base_url
-        )
-        if preference is None:
-            raise DeliveryFailed("Penerima belum memiliki pengaturan saluran.", retryable=False)
-        await _send(settings, channel, preference, notice)
-    except DeliveryFailed as error:
-        failure = error
-    except Exception as error:  # a bug must not leave the lease to stand in for a retry
-        log.exception("delivery %s: unexpected failure", delivery_id)
-        failure = DeliveryFailed(f"Kesalahan tak terduga ({type(error).__name__}).", retryable=True)
+        ),
+        what=f"delivery {delivery_id}",
+    )
     # Jitter only spreads retries; it guards nothing.
     jitter = rng or random.Random()  # noqa: S311
     return await _record(factory, tenant_id, delivery_id, failure, now, jitter)
+
+
+async def try_to_send(
+    settings: ChannelSettings,
+    channel: Channel,
+    preference: NotifyPreference | None,
+    notice_of: Callable[[], Notice],
+    *,
+    what: str,
+) -> DeliveryFailed | None:
+    """One try of one message: None when it went, else why not (never raises)."""
+    try:
+        notice = notice_of()
+        if preference is None:
+            raise DeliveryFailed("Penerima belum memiliki pengaturan saluran.", retryable=False)
+        await send_on_channel(settings, channel, preference, notice)
+    except DeliveryFailed as error:
+        return error
+    except Exception as error:  # a bug must not leave the lease to stand in for a retry
+        log.exception("%s: unexpected failure", what)
+        return DeliveryFailed(f"Kesalahan tak terduga ({type(error).__name__}).", retryable=True)
+    return None
 
 
 async def _record(
@@ -243,23 +263,46 @@ async def _record(
         assert delivery is not None
         preference = await repository.preference(db, delivery.recipient, for_update=True)
         channel = Channel(delivery.channel)
-        if failure is None:
-            delivery.status = DeliveryStatus.SENT
-            delivery.sent_at = started
-            delivery.next_attempt_at = None
-            delivery.last_error = None
-            if preference is not None:
-                setattr(preference, f"{channel.value}_failing_since", None)
-            return Outcome(DeliveryStatus.SENT)
-        delivery.last_error = failure.reason[:400]
-        if preference is not None:
-            if preference.failing_since(channel) is None:
-                setattr(preference, f"{channel.value}_failing_since", started)
-            preference.last_failure = f"{channel.value}: {failure.reason}"[:400]
-        if failure.retryable and delivery.attempts < MAX_ATTEMPTS:
-            wait = retry_delay(failure, delivery.attempts, rng=rng)
-            delivery.next_attempt_at = started + timedelta(seconds=wait)
-            return Outcome(DeliveryStatus.QUEUED, retry_in=wait)
-        delivery.status = DeliveryStatus.FAILED
+        return record_outcome(delivery, preference, channel, failure, started, rng)
+
+
+class Attempted(Protocol):
+    """A delivery row of any kind (an alert's message, a morning digest)."""
+
+    status: DeliveryStatus
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+
+
+def record_outcome(
+    delivery: Attempted,
+    preference: NotifyPreference | None,
+    channel: Channel,
+    failure: DeliveryFailed | None,
+    started: datetime,
+    rng: random.Random,
+) -> Outcome:
+    """Sent, or failed with why: retried after the backoff while it may pass, and the person's
+    channel flagged as failing until a message goes through (the profile page shows it)."""
+    if failure is None:
+        delivery.status = DeliveryStatus.SENT
+        delivery.sent_at = started
         delivery.next_attempt_at = None
-        return Outcome(DeliveryStatus.FAILED)
+        delivery.last_error = None
+        if preference is not None:
+            setattr(preference, f"{channel.value}_failing_since", None)
+        return Outcome(DeliveryStatus.SENT)
+    delivery.last_error = failure.reason[:400]
+    if preference is not None:
+        if preference.failing_since(channel) is None:
+            setattr(preference, f"{channel.value}_failing_since", started)
+        preference.last_failure = f"{channel.value}: {failure.reason}"[:400]
+    if failure.retryable and delivery.attempts < MAX_ATTEMPTS:
+        wait = retry_delay(failure, delivery.attempts, rng=rng)
+        delivery.next_attempt_at = started + timedelta(seconds=wait)
+        return Outcome(DeliveryStatus.QUEUED, retry_in=wait)
+    delivery.status = DeliveryStatus.FAILED
+    delivery.next_attempt_at = None
+    return Outcome(DeliveryStatus.FAILED)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import procrastinate
@@ -18,10 +20,19 @@ from procrastinate.testing import InMemoryConnector
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from siaga_platform.alerts.digest import ProvinceSource
 from siaga_platform.alerts.evaluate import RegencySource
 from siaga_platform.delivery.recipients import AudienceSource
 from siaga_platform.delivery.send import ChannelSettings
-from siaga_platform.jobs.tasks import AUDIENCES, CHANNELS, REGENCIES, SESSION_FACTORY, register
+from siaga_platform.jobs.tasks import (
+    AUDIENCES,
+    CHANNELS,
+    CLOCK,
+    PROVINCES,
+    REGENCIES,
+    SESSION_FACTORY,
+    register,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +71,10 @@ class WorkerContext:
     #: Who is told of a regency's alerts (None: nobody, the alerts are only kept).
     audiences: AudienceSource | None = None
     channels: ChannelSettings = field(default_factory=ChannelSettings)
+    #: The provinces and their supervisors, for the morning digest (None: no digest).
+    provinces: ProvinceSource | None = None
+    #: What time the tasks take it to be (None: the wall clock; tests pass their own).
+    clock: Callable[[], datetime] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +82,8 @@ class WorkerContext:
             REGENCIES: self.regencies,
             AUDIENCES: self.audiences,
             CHANNELS: self.channels,
+            PROVINCES: self.provinces,
+            CLOCK: self.clock,
         }
 
 

@@ -7,15 +7,19 @@ import logging
 import time
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 
 import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from siaga_platform.alerts.digest import ProvinceSource, digest_day
 from siaga_platform.alerts.evaluate import RegencySource, evaluate_all
 from siaga_platform.alerts.service import Change
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.delivery import service as delivery_service
+from siaga_platform.delivery.digest import DigestJob, queue_digest, send_digest
+from siaga_platform.delivery.models import Channel
 from siaga_platform.delivery.recipients import AudienceSource
 from siaga_platform.delivery.send import ChannelSettings, deliver
 from siaga_platform.hardware.watch import SWEEP_SECONDS, sweep_all
@@ -28,6 +32,12 @@ SWEEP_CRON = f"* * * * * */{SWEEP_SECONDS}"
 HARDWARE_SWEEP = "hardware.sweep"
 ALERTS_EVALUATE = "alerts.evaluate"
 ALERTS_DELIVER = "alerts.deliver"
+ALERTS_DIGEST = "alerts.digest"
+ALERTS_DIGEST_SEND = "alerts.digest_send"
+#: The morning digest is looked for every 5 minutes: a province's 07:00 falls into one tick,
+#: and a tick missed (a worker restarting) is made up by the next, until noon.
+DIGEST_CRON = "*/5 * * * *"
+DIGEST_PERIOD_SECONDS = 300
 #: Alerts are evaluated every minute: with the 3-minute missed-beat threshold and the 30-s
 #: sweep, a stopped recording server is an alert within ~5 minutes.
 ALERTS_CRON = "* * * * *"
@@ -36,11 +46,19 @@ SESSION_FACTORY = "session_factory"
 REGENCIES = "regencies"
 AUDIENCES = "audiences"
 CHANNELS = "channels"
+PROVINCES = "provinces"
+CLOCK = "clock"
 
 
 def session_factory_of(context: procrastinate.JobContext) -> async_sessionmaker[AsyncSession]:
     factory: async_sessionmaker[AsyncSession] = context.additional_context[SESSION_FACTORY]
     return factory
+
+
+def now_of(context: procrastinate.JobContext) -> datetime:
+    """The worker's clock: the wall clock, or a test's (``WorkerContext.clock``)."""
+    clock: Callable[[], datetime] | None = context.additional_context.get(CLOCK)
+    return clock() if clock is not None else datetime.now(UTC)
 
 
 def _stale(timestamp: int, period_seconds: int) -> bool:
@@ -54,7 +72,7 @@ async def hardware_sweep(context: procrastinate.JobContext, timestamp: int) -> N
     if _stale(timestamp, SWEEP_SECONDS):
         log.info("hardware sweep of %s skipped: a newer one follows", timestamp)
         return
-    report = await sweep_all(session_factory_of(context), now=datetime.now(UTC))
+    report = await sweep_all(session_factory_of(context), now=now_of(context))
     if report.changes or report.opened or report.closed:
         log.info(
             "hardware sweep: %s state changes, %s incidents opened, %s closed",
@@ -72,7 +90,7 @@ async def alerts_evaluate(context: procrastinate.JobContext, timestamp: int) -> 
         return
     regencies_of: RegencySource = context.additional_context[REGENCIES]
     audiences: AudienceSource | None = context.additional_context.get(AUDIENCES)
-    now = datetime.now(UTC)
+    now = now_of(context)
     queued: list[delivery_service.Queued] = []
 
     async def tell(db: AsyncSession, tenant_id: uuid.UUID, changes: list[Change]) -> None:
@@ -127,7 +145,7 @@ async def alerts_deliver(
     channels: ChannelSettings = context.additional_context[CHANNELS]
     tenant, delivery = uuid.UUID(tenant_id), uuid.UUID(delivery_id)
     outcome = await deliver(
-        session_factory_of(context), audiences, channels, tenant, delivery, now=datetime.now(UTC)
+        session_factory_of(context), audiences, channels, tenant, delivery, now=now_of(context)
     )
     if outcome.status is not None:
         log.info("delivery %s: %s", delivery_id, outcome.status.value)
@@ -135,6 +153,57 @@ async def alerts_deliver(
         job = context.job
         key = job.lock if job is not None and job.lock else f"delivery-{delivery_id}"
         await defer_delivery(context.app, tenant, delivery, key, in_seconds=outcome.retry_in)
+
+
+async def alerts_digest(context: procrastinate.JobContext, timestamp: int) -> None:
+    """Every province whose morning it is: its digest rows (once per day), one job each."""
+    provinces_of: ProvinceSource | None = context.additional_context.get(PROVINCES)
+    if provinces_of is None or _stale(timestamp, DIGEST_PERIOD_SECONDS):
+        return
+    now = now_of(context)
+    due: list[DigestJob] = []
+    async with unit_of_work(session_factory_of(context)) as db:
+        for province in await provinces_of(db, now):
+            day = digest_day(province.zone, now)
+            if day is not None:
+                due += await queue_digest(db, province, day, now=now)
+    for job in due:  # after the commit, like the alerts' deliveries
+        await defer_digest(context.app, job)
+
+
+async def defer_digest(
+    app: procrastinate.App, job: DigestJob, *, in_seconds: float | None = None
+) -> bool:
+    options: dict[str, object] = {"lock": job.key, "queueing_lock": job.key}
+    if in_seconds is not None:
+        options["schedule_in"] = {"seconds": max(1, round(in_seconds))}
+    try:
+        await app.configure_task(ALERTS_DIGEST_SEND, **options).defer_async(  # type: ignore[arg-type]
+            province_code=job.province_code,
+            day=job.day.isoformat(),
+            recipient=job.recipient,
+            channel=job.channel.value,
+        )
+    except procrastinate.exceptions.AlreadyEnqueued:
+        return False
+    return True
+
+
+async def alerts_digest_send(
+    context: procrastinate.JobContext, province_code: str, day: str, recipient: str, channel: str
+) -> None:
+    job = DigestJob(province_code, date.fromisoformat(day), recipient, Channel(channel))
+    outcome = await send_digest(
+        session_factory_of(context),
+        context.additional_context[PROVINCES],
+        context.additional_context[CHANNELS],
+        job,
+        now=now_of(context),
+    )
+    if outcome.status is not None:
+        log.info("digest %s: %s", job.key, outcome.status.value)
+    if outcome.retry_in is not None:
+        await defer_digest(context.app, job, in_seconds=outcome.retry_in)
 
 
 def register(app: procrastinate.App) -> None:
@@ -149,3 +218,8 @@ def register(app: procrastinate.App) -> None:
     )
     app.periodic(cron=ALERTS_CRON, periodic_id="alerts")(evaluation)
     app.task(name=ALERTS_DELIVER, pass_context=True)(alerts_deliver)
+    digest = app.task(name=ALERTS_DIGEST, pass_context=True, queueing_lock=ALERTS_DIGEST)(
+        alerts_digest
+    )
+    app.periodic(cron=DIGEST_CRON, periodic_id="digest")(digest)
+    app.task(name=ALERTS_DIGEST_SEND, pass_context=True)(alerts_digest_send)

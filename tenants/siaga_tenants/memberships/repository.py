@@ -66,6 +66,24 @@ async def alert_members(
     return [(subject, role, email) for subject, role, email in rows]
 
 
+async def province_supervisors(
+    session: AsyncSession, province_codes: Collection[str]
+) -> list[tuple[str, str, str | None]]:
+    """(province, subject, e-mail) of the supervisors of ``province_codes``, one statement."""
+    if not province_codes:
+        return []
+    rows = await session.execute(
+        select(Membership.province_code, Membership.user_subject, User.email)
+        .join(User, User.subject == Membership.user_subject)
+        .where(
+            Membership.role == "supervisor_provinsi",
+            Membership.province_code.in_(sorted(set(province_codes))),
+        )
+        .order_by(Membership.user_subject)
+    )
+    return [(code, subject, email) for code, subject, email in rows if code is not None]
+
+
 async def display_names(session: AsyncSession, subjects: Collection[str]) -> dict[str, str]:
     """The names people are shown by (who acknowledged an alert), one statement."""
     if not subjects:
