@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import Connection, create_engine, pool
 
 from siaga_platform.config import get_settings
 from siaga_platform.db.engine import ensure_sqlite_dir, sync_url
@@ -59,15 +59,20 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
-        connection=connection,  # type: ignore[arg-type]
+        connection=connection,
         target_metadata=metadata,
         render_as_batch=True,
         compare_type=True,
         include_object=include_object,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # A migration waiting on a busy table's lock would queue every request behind
+            # it: give up after the setting's seconds instead (run the deploy step again).
+            seconds = int(get_settings().migration_lock_timeout_seconds)
+            context.execute(f"SET LOCAL lock_timeout = '{seconds}s'")
         context.run_migrations()
 
 

@@ -1,5 +1,6 @@
 """The morning digest's rows: one per (province, day, supervisor, channel), the claim that
-sends it once and its log (keyed by province, like the province's alert defaults).
+sends it once and its log (keyed by province, like the province's alert defaults); and the
+app's role may read the schema's revision (the readiness check and `siaga serve` compare it).
 
 Revision ID: 0018
 Revises: 0017
@@ -45,7 +46,11 @@ def upgrade() -> None:
     )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON digest_deliveries TO {APP_ROLE}")
+        # `siaga serve` and /readyz compare the database's revision with the code's head.
+        op.execute(f"GRANT SELECT ON alembic_version TO {APP_ROLE}")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"REVOKE SELECT ON alembic_version FROM {APP_ROLE}")
     op.drop_table("digest_deliveries")

@@ -47,6 +47,11 @@ SECRET_MIN_LENGTH = 32
 SECRET_MIN_DISTINCT = 16
 
 
+class LogFormat(StrEnum):
+    TEXT = "text"  # one readable line (development)
+    JSON = "json"  # one JSON object per line (production: a log collector reads it)
+
+
 class SmtpSecurity(StrEnum):
     NONE = "none"
     STARTTLS = "starttls"
@@ -97,6 +102,20 @@ class Settings(BaseSettings):
 
     default_language: str = "id"
 
+    #: ``text`` or ``json``; unset: json in production, text in development.
+    log_format: LogFormat | None = None
+    #: ``/metrics`` (Prometheus) answers only with ``Authorization: Bearer <this token>``,
+    #: unless ``metrics_public`` is set (a scraper inside a closed network). Neither: 404.
+    metrics_token: SecretStr | None = None
+    metrics_public: bool = False
+    #: How long a migration waits for a table lock before giving up (a busy table must not
+    #: queue every request behind the migration's lock): seconds; run the step again later.
+    migration_lock_timeout_seconds: int = Field(default=10, ge=1, le=600)
+    #: A folder of secret files, one per setting, named like the variable
+    #: (``SIAGA_SECRET_KEY``, ``SIAGA_FIELD_KEYS``…): container secrets (/run/secrets).
+    #: An environment variable of the same name wins over its file.
+    secrets_dir: str | None = None
+
     #: The mail server of the alert e-mails. Unset in development: each message is written to
     #: ``var/mail/`` as an ``.eml`` file instead (production then refuses to send e-mail).
     smtp_host: str | None = None
@@ -115,6 +134,12 @@ class Settings(BaseSettings):
     telegram_api_base: str = "https://api.telegram.org"
     #: The platform's one Telegram bot (from @BotFather); each person gives only their chat id.
     telegram_bot_token: SecretStr | None = None
+
+    @property
+    def effective_log_format(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        return LogFormat.JSON if self.is_production else LogFormat.TEXT
 
     @property
     def is_production(self) -> bool:
@@ -178,6 +203,12 @@ class Settings(BaseSettings):
         return self
 
 
+class _SecretsDir(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SIAGA_", env_file=".env", extra="ignore")
+
+    secrets_dir: str | None = None
+
+
 def settings_error_line(error: Exception) -> str:
     """The one line to show for invalid settings (pydantic wraps our message)."""
     from pydantic import ValidationError
@@ -224,4 +255,15 @@ def refuse_unknown_names(environment: Mapping[str, str], env_file: Path | None) 
 def get_settings() -> Settings:
     """The settings of this process, after refusing unknown ``SIAGA_*`` names."""
     refuse_unknown_names(os.environ, Path(".env"))
-    return Settings()
+    return read_settings()
+
+
+def read_settings() -> Settings:
+    """The environment and ``.env``, then the secret files of ``SIAGA_SECRETS_DIR``."""
+    where = _SecretsDir().secrets_dir  # read first: the checks need the secrets in place
+    if where is None:
+        return Settings()
+    folder = Path(where)
+    if not folder.is_dir():
+        raise SettingsRefused(f"SIAGA_SECRETS_DIR {folder} is not a folder")
+    return Settings(_secrets_dir=folder)

@@ -169,7 +169,7 @@ def create_app(
     sentry_transport: type[Transport] | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging()
+    configure_logging(fmt=settings.effective_log_format)
     init_sentry(settings, transport=sentry_transport)
     engine = engine or create_engine(
         settings.database_url,

@@ -13,7 +13,6 @@ from typing import NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,15 +82,25 @@ def run_in_unit_of_work(url: str, work: Callable[[AsyncSession], Awaitable[T]]) 
         fail(database_down_message(error))
 
 
-def _schema_is_current(url: str) -> bool:
-    async def check() -> bool:
+def _schema_verdict(url: str) -> str:
+    """One line when the database is not ready for this code, else ``""``."""
+    from siaga_web.schema_state import schema_state
+
+    async def check() -> str:
         engine = create_engine(url)
         try:
             async with engine.connect() as connection:
-                tables = await connection.run_sync(lambda sync: sa_inspect(sync).get_table_names())
-                return "alembic_version" in tables and "tenants" in tables
+                state = await schema_state(connection)
         finally:
             await engine.dispose()
+        if state.verdict != "behind":
+            return ""
+        if state.current is None:
+            return "database belum disiapkan: jalankan `siaga db upgrade` dahulu."
+        return (
+            f"database pada migrasi {state.current}, kode ini memerlukan {state.head}: "
+            "jalankan `siaga db upgrade` dahulu."
+        )
 
     try:
         return asyncio.run(check())
@@ -109,11 +118,22 @@ def serve(
     from siaga_web.server import serve as run_server
 
     settings = load_settings()
-    if not _schema_is_current(settings.database_url):
-        fail("database belum disiapkan: jalankan `siaga db upgrade` dahulu.")
+    if refused := _schema_verdict(settings.database_url):
+        fail(refused)
+    from siaga_platform.observability.logging import configure_logging
+
+    configure_logging(fmt=settings.effective_log_format)
     typer.echo(f"Siaga berjalan di http://{host}:{port}  (Ctrl+C untuk berhenti)")
     run_server(
-        host, port, trusted_proxies=settings.trusted_proxies, workers=workers, log_level="info"
+        host,
+        port,
+        trusted_proxies=settings.trusted_proxies,
+        workers=workers,
+        log_level="info",
+        # Our handler (text or JSON, scrubbed) writes uvicorn's lines too; the access line
+        # is the request middleware's, with the route template, tenant and duration.
+        log_config=None,
+        access_log=False,
     )
 
 
@@ -121,8 +141,11 @@ def serve(
 def worker(
     concurrency: int = typer.Option(2, help="Jobs run at once by this worker."),
     name: str = typer.Option("siaga-worker", help="The worker's name in logs and job rows."),
+    metrics_port: int = typer.Option(
+        0, help="Serve this worker's Prometheus metrics on this port (0: none)."
+    ),
 ) -> None:
-    """Run the background work (the hardware sweep every 30 s) from the PostgreSQL job queue.
+    """Run the background work (hardware sweep, alerts, digest) from the PostgreSQL job queue.
 
     Start as many as you like: each periodic task runs once per tick for the whole cluster.
     """
@@ -143,10 +166,16 @@ def worker(
             "`siaga worker` memerlukan PostgreSQL (SIAGA_DATABASE_URL). Dengan SQLite, "
             "`siaga serve` menjalankan pekerjaan yang sama di dalam prosesnya sendiri."
         )
-    if not _schema_is_current(settings.database_url):
-        fail("database belum disiapkan: jalankan `siaga db upgrade` dahulu.")
-    configure_logging()
+    if refused := _schema_verdict(settings.database_url):
+        fail(refused)
+    configure_logging(fmt=settings.effective_log_format)
     init_sentry(settings)
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        from siaga_platform.observability.metrics import REGISTRY
+
+        start_http_server(metrics_port, registry=REGISTRY)
 
     async def main() -> None:
         engine = create_engine(settings.database_url)
@@ -175,14 +204,13 @@ def worker(
 def db_upgrade() -> None:
     """Bring the schema to the newest revision and load the region codes (idempotent)."""
     from alembic import command
-    from alembic.config import Config
 
     from siaga_tenants.regions.service import load_reference_data
+    from siaga_web.schema_state import alembic_config
 
     settings = load_settings()
     url = settings.migration_database_url or settings.database_url
-    config = Config(str(REPO_ROOT / "alembic.ini"))
-    config.attributes["database_url"] = url
+    config = alembic_config(url)
     try:
         command.upgrade(config, "head")
     except UNREACHABLE as error:

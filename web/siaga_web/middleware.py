@@ -1,13 +1,34 @@
-"""Pure ASGI middleware: a request id on every request (logs, audit entries, error reports)."""
+"""Pure ASGI middleware: a request id on every request (logs, audit entries, error reports),
+and one access line and one latency observation per request, by route template."""
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from siaga_platform.observability.metrics import REQUEST_SECONDS
 from siaga_platform.observability.request_context import reset_request_id, set_request_id
+
+access = logging.getLogger("siaga.access")
+
+
+def route_template(scope: Scope) -> str:
+    """``/wilayah/{code}/stok``, never the path itself (ids would make a label per request)."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) and path else "unmatched"
+
+
+def tenant_of(scope: Scope) -> str | None:
+    """The signed-in person's regency code, once the dependencies resolved them."""
+    principal = scope.get("state", {}).get("principal")
+    code = getattr(principal, "tenant_code", None) or getattr(principal, "province_code", None)
+    return str(code) if code else None
+
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -23,9 +44,13 @@ class RequestIdMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
         token = set_request_id(request_id)
+        started = time.perf_counter()
+        status = 500  # what the client sees if the app fails before answering
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"].append((b"x-request-id", request_id.encode()))
             await send(message)
@@ -33,4 +58,21 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            elapsed = time.perf_counter() - started
+            route = route_template(scope)
+            REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(elapsed)
+            access.info(
+                "%s %s %s %.0f ms",
+                scope["method"],
+                route,
+                status,
+                elapsed * 1000,
+                extra={
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 1),
+                    "tenant": tenant_of(scope),
+                },
+            )
             reset_request_id(token)

@@ -39,6 +39,7 @@ from siaga_platform.notify.failures import DeliveryFailed, retry_delay
 from siaga_platform.notify.message import Level, Notice, compose_notice
 from siaga_platform.notify.telegram import send_telegram
 from siaga_platform.notify.webhook import send_webhook
+from siaga_platform.observability.metrics import DELIVERIES
 from siaga_platform.privacy.crypto import FieldCipher, KeyConfigError, cipher_from_settings
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 
@@ -286,6 +287,20 @@ def record_outcome(
 ) -> Outcome:
     """Sent, or failed with why: retried after the backoff while it may pass, and the person's
     channel flagged as failing until a message goes through (the profile page shows it)."""
+    outcome = _outcome(delivery, preference, channel, failure, started, rng)
+    if outcome.status is not None:
+        DELIVERIES.labels(channel.value, outcome.status.value).inc()
+    return outcome
+
+
+def _outcome(
+    delivery: Attempted,
+    preference: NotifyPreference | None,
+    channel: Channel,
+    failure: DeliveryFailed | None,
+    started: datetime,
+    rng: random.Random,
+) -> Outcome:
     if failure is None:
         delivery.status = DeliveryStatus.SENT
         delivery.sent_at = started

@@ -22,13 +22,15 @@ from siaga_platform.delivery.digest import DigestJob, queue_digest, send_digest
 from siaga_platform.delivery.models import Channel
 from siaga_platform.delivery.recipients import AudienceSource
 from siaga_platform.delivery.send import ChannelSettings, deliver
-from siaga_platform.hardware.watch import SWEEP_SECONDS, sweep_all
+from siaga_platform.hardware.watch import SWEEP_SECONDS as SWEEP_PERIOD_SECONDS
+from siaga_platform.hardware.watch import sweep_all
+from siaga_platform.observability.metrics import ALERT_EVALUATION_SECONDS, SWEEP_SECONDS
 
 log = logging.getLogger(__name__)
 
 
-#: The hardware sweep every ``SWEEP_SECONDS`` (cron's optional sixth column is seconds).
-SWEEP_CRON = f"* * * * * */{SWEEP_SECONDS}"
+#: The hardware sweep every ``SWEEP_PERIOD_SECONDS`` (cron's optional sixth column is seconds).
+SWEEP_CRON = f"* * * * * */{SWEEP_PERIOD_SECONDS}"
 HARDWARE_SWEEP = "hardware.sweep"
 ALERTS_EVALUATE = "alerts.evaluate"
 ALERTS_DELIVER = "alerts.deliver"
@@ -69,10 +71,11 @@ def _stale(timestamp: int, period_seconds: int) -> bool:
 
 async def hardware_sweep(context: procrastinate.JobContext, timestamp: int) -> None:
     """Silent devices marked down, their incidents opened, stale uptimes refreshed."""
-    if _stale(timestamp, SWEEP_SECONDS):
+    if _stale(timestamp, SWEEP_PERIOD_SECONDS):
         log.info("hardware sweep of %s skipped: a newer one follows", timestamp)
         return
-    report = await sweep_all(session_factory_of(context), now=now_of(context))
+    with SWEEP_SECONDS.time():
+        report = await sweep_all(session_factory_of(context), now=now_of(context))
     if report.changes or report.opened or report.closed:
         log.info(
             "hardware sweep: %s state changes, %s incidents opened, %s closed",
@@ -100,9 +103,10 @@ async def alerts_evaluate(context: procrastinate.JobContext, timestamp: int) -> 
         if audience is not None:
             queued.extend(await delivery_service.fan_out(db, audience, changes, now=now))
 
-    changes = await evaluate_all(
-        session_factory_of(context), regencies_of, now=now, after_reconcile=tell
-    )
+    with ALERT_EVALUATION_SECONDS.time():
+        changes = await evaluate_all(
+            session_factory_of(context), regencies_of, now=now, after_reconcile=tell
+        )
     if changes:
         # Counts, not ids: 514 regencies firing at once would make one line of thousands.
         counts = Counter(c.kind.value for c in changes)

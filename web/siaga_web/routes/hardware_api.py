@@ -13,10 +13,11 @@ from pydantic import BaseModel, Field
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.db.retry import retry_transient
-from siaga_platform.errors import NotFound
+from siaga_platform.errors import DomainError, NotFound
 from siaga_platform.hardware import repository, service
 from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, SiteKind
 from siaga_platform.hardware.state import derive_state
+from siaga_platform.observability.metrics import count_beats
 from siaga_web.csrf import verify_csrf_unless_bearer
 from siaga_web.deps import DbSession, in_own_scope, requires
 from siaga_web.ratelimit import api_rate_limit, device_token_guard
@@ -88,9 +89,14 @@ async def heartbeat(
 ) -> BeatAnswer:
     """One heartbeat of the device whose token is in ``X-Device-Token``. Idempotent."""
     beat = service.BeatIn(body.taken_at, body.status, body.readings)
-    result = await retry_transient(
-        db, lambda: service.take_beats(db, [(x_device_token, beat)], now=datetime.now(UTC))
-    )
+    try:
+        result = await retry_transient(
+            db, lambda: service.take_beats(db, [(x_device_token, beat)], now=datetime.now(UTC))
+        )
+    except DomainError:
+        count_beats(0, 0, 1)
+        raise
+    count_beats(result.accepted, result.duplicates, 0)
     return BeatAnswer(accepted=result.accepted, duplicates=result.duplicates)
 
 
@@ -108,9 +114,14 @@ async def heartbeat_batch(db: DbSession, body: Batch) -> BatchAnswer:
         for item in body.heartbeats
     ]
     # A deadlock's victim is run again, not answered 500 (the agent would only resend it).
-    result = await retry_transient(
-        db, lambda: service.take_beats(db, sent, now=datetime.now(UTC), batch=True)
-    )
+    try:
+        result = await retry_transient(
+            db, lambda: service.take_beats(db, sent, now=datetime.now(UTC), batch=True)
+        )
+    except DomainError:
+        count_beats(0, 0, len(sent))
+        raise
+    count_beats(result.accepted, result.duplicates, len(result.refused))
     return BatchAnswer(
         accepted=result.accepted,
         duplicates=result.duplicates,
