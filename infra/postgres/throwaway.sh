@@ -48,7 +48,7 @@ start)
   run_server "$dir" "$port"
   echo "$port" >"$dir/port"
   psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres \
-    -v owner_password=siaga_owner -v app_password=siaga_web -f "$here/bootstrap.sql" >/dev/null
+    -v owner_password=siaga_owner -v app_password=siaga_web -v backup_password=siaga_backup -f "$here/bootstrap.sql" >/dev/null
   echo "export SIAGA_TEST_POSTGRES_ADMIN_URL=postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
   echo "export SIAGA_TEST_POSTGRES_PORT=$port"
   ;;

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     #: Migrations run as the schema owner on PostgreSQL; defaults to ``database_url``.
     migration_database_url: str | None = None
+    #: `siaga backup` reads as this role (``siaga_backup``: BYPASSRLS, reads only); defaults
+    #: to the migration URL (which on PostgreSQL cannot read past row-level security).
+    backup_database_url: str | None = None
     #: PostgreSQL connections each worker keeps open: about the requests it serves at once
     #: (beyond it, up to as many again are opened and closed per request).
     database_pool_size: int = Field(default=10, ge=1, le=100)
