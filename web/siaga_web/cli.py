@@ -36,12 +36,14 @@ demo_app = typer.Typer(help="The demo province (Kalimantan Tengah).", no_args_is
 keycloak_app = typer.Typer(help="The government Keycloak (SSO).", no_args_is_help=True)
 users_app = typer.Typer(help="People and their memberships.", no_args_is_help=True)
 hardware_app = typer.Typer(help="Recording hardware.", no_args_is_help=True)
+keys_app = typer.Typer(help="The keys that protect personal data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keycloak_app, name="keycloak")
 app.add_typer(users_app, name="users")
 app.add_typer(hardware_app, name="hardware")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(demo_app, name="demo")
+app.add_typer(keys_app, name="keys")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -239,6 +241,44 @@ def restore(
     except BackupFailed as error:
         fail(str(error))
     typer.echo(f"Dipulihkan dari {source}. Jalankan `siaga db upgrade` bila kodenya lebih baru.")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    batch: int = typer.Option(500, min=1, max=10_000, help="Rows per short transaction."),
+) -> None:
+    """Encrypt every NIK and name again under the first key of SIAGA_FIELD_KEYS (put the new
+    key first, keep the old ones after it); webhook secrets too. Resumable; the app serves."""
+    from siaga_platform.privacy.crypto import cipher_from_settings
+    from siaga_platform.privacy.rotation import RotationReport, rotate_field_keys
+    from siaga_tenants import all_models  # noqa: F401 - every model mapped for the flush
+    from siaga_tenants.registry import repository as tenants
+
+    settings = load_settings()
+    cipher = cipher_from_settings(settings)
+
+    def shown(report: RotationReport) -> None:
+        typer.echo(f"  {report.applications} permohonan dienkripsi ulang…")
+
+    async def main() -> RotationReport:
+        engine = create_engine(settings.database_url)
+        factory = create_session_factory(engine)
+        try:
+            async with factory() as session:
+                ids = [t.id for t in await tenants.list_all(session)]
+            return await rotate_field_keys(factory, cipher, ids, batch_size=batch, progress=shown)
+        finally:
+            await engine.dispose()
+
+    try:
+        report = asyncio.run(main())
+    except UNREACHABLE as error:
+        fail(database_down_message(error))
+    typer.echo(
+        f"Selesai: {report.applications} permohonan dan {report.webhook_secrets} kunci webhook "
+        f"kini memakai kunci {cipher.current_key_id}. Kunci lama boleh dilepas dari "
+        "SIAGA_FIELD_KEYS setelah cadangan yang memakainya tidak diperlukan lagi."
+    )
 
 
 @db_app.command("upgrade")
