@@ -6,7 +6,7 @@ HTMX := web/siaga_web/static/vendor/htmx.min.js
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run run-sso test install install-dev assets system-packages lint typecheck bench clean messages
+.PHONY: run run-sso test install install-dev assets system-packages lint typecheck bench clean messages lock
 
 run: install assets ## install, migrate SQLite, seed the demo province, serve
 	$(BIN)/siaga db upgrade
@@ -26,13 +26,21 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# requirements.lock pins every version CI tested (constraints: only what is needed is installed).
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[sqlite]'
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@ $(VENV)/.installed
+
+lock: ## pin the newest versions pyproject.toml allows into requirements.lock (then make test)
+	rm -rf var/lock-venv && $(PYTHON) -m venv var/lock-venv
+	var/lock-venv/bin/pip install --quiet --upgrade pip
+	var/lock-venv/bin/pip install --quiet -e '.[dev]'
+	{ sed -n '1,3p' requirements.lock; var/lock-venv/bin/pip freeze --exclude-editable; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock && rm -rf var/lock-venv
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

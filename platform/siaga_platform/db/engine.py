@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -116,6 +118,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # hash): never in an exception's text, hence never in a log line or an error report.
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
+        if importlib.util.find_spec("aiosqlite") is None:
+            raise RuntimeError(
+                "SQLite needs the aiosqlite package: pip install -e '.[sqlite]' (make run does), "
+                "or point SIAGA_DATABASE_URL at PostgreSQL"
+            )
         for postgresql_only in ("pool_size", "max_overflow", "pool_pre_ping", "pool_use_lifo"):
             kwargs.pop(postgresql_only, None)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
