@@ -199,3 +199,23 @@ async def test_only_platform_admins_provision_tenants_over_the_api(
     assert made.status_code == 201 and made.json()["timezone"] == "WITA"
     unknown = await client.post("/api/v1/tenants", json={"code": "99.99"}, headers=headers)
     assert unknown.status_code == 404 and unknown.json()["field"] == "code"
+
+
+async def test_the_demo_sign_in_groups_people_by_role_and_regency(
+    client: httpx.AsyncClient,
+) -> None:
+    import re
+
+    page = (await client.get("/masuk")).text
+    headings = re.findall(r"<h2>([^<]+)</h2>", page)
+    places = [h for h in headings if re.search(r"\(\d\d\.\d\d\)$", h)]
+    codes = [re.search(r"\((\d\d\.\d\d)\)$", h).group(1) for h in places]  # type: ignore[union-attr]
+    assert "Kabupaten Murung Raya (62.12)" in places
+    assert codes == sorted(codes)  # regencies in code order, one heading each
+    assert len(codes) == len(set(codes))
+    murung = page.split("Kabupaten Murung Raya (62.12)")[1].split("<h2>")[0]
+    roles = re.findall(r"<small>([^<]+)</small>", murung)
+    assert roles and roles == sorted(roles, key=["Kepala dinas", "Operator"].index)
+    wide = re.findall(r"<small>([^<]+)</small>", page.split(headings[0])[1].split("<h2>")[0])
+    assert wide[0] == "Admin platform" and "Supervisor provinsi" in wide
+    assert "kepala_dinas" not in page and "supervisor_provinsi" not in page

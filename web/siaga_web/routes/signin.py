@@ -6,14 +6,16 @@ membership of the local table.
 from __future__ import annotations
 
 import contextlib
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from siaga_platform.applications.statuses import N_
 from siaga_platform.auth import service as auth_sessions
 from siaga_platform.auth.oidc import KeycloakOidc, SsoUnavailable, TokenRefused
-from siaga_platform.auth.principal import TENANT_ROLES, Principal
+from siaga_platform.auth.principal import TENANT_ROLES, Principal, Role
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import Forbidden, NotFound
 from siaga_tenants.memberships import repository as memberships
@@ -23,6 +25,7 @@ from siaga_tenants.memberships.service import (
     principal_from_claims,
     resolve_principal,
 )
+from siaga_tenants.registry import repository as tenants
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import SESSION_ID, DbSession, Public
 from siaga_web.ratelimit import SIGN_IN, per_client
@@ -30,6 +33,44 @@ from siaga_web.templating import render
 
 router = APIRouter(tags=["sign-in"])
 LOGIN_STATE = "login_state"
+
+#: The roles as people read them, widest first (the order of the demo sign-in).
+ROLE_LABELS = {
+    Role.ADMIN_PLATFORM: N_("Admin platform"),
+    Role.SUPERVISOR_PROVINSI: N_("Supervisor provinsi"),
+    Role.KEPALA_DINAS: N_("Kepala dinas"),
+    Role.OPERATOR: N_("Operator"),
+}
+_ROLE_ORDER = {role: index for index, role in enumerate(ROLE_LABELS)}
+
+
+def _by_role(pair: tuple[Any, Any]) -> tuple[int, str, str]:
+    user, membership = pair
+    return (
+        _ROLE_ORDER.get(Role(membership.role), 9),
+        membership.province_code or "",
+        user.display_name,
+    )
+
+
+async def _demo_groups(
+    db: AsyncSession,
+) -> tuple[list[tuple[Any, Any]], list[tuple[str, list[tuple[Any, Any]]]]]:
+    """The demo users: the platform's and provinces' people, then one group per regency in
+    code order (head of office before operators), never the database's order."""
+    pairs = await memberships.demo_users(db)
+    wide = sorted((p for p in pairs if p[1].role not in TENANT_ROLES), key=_by_role)
+    regencies = {t.id: (t.code, t.name) for t in await tenants.directory(db)}
+    local: dict[tuple[str, str], list[tuple[Any, Any]]] = {}
+    for pair in pairs:
+        if pair[1].role in TENANT_ROLES:
+            place = regencies.get(pair[1].tenant_id, ("", ""))
+            local.setdefault(place, []).append(pair)
+    groups = [
+        (f"{name} ({code})" if code else "", sorted(members, key=_by_role))
+        for (code, name), members in sorted(local.items())
+    ]
+    return wide, groups
 
 
 def _oidc(request: Request) -> KeycloakOidc:
@@ -49,9 +90,7 @@ async def _begin_session(request: Request, session_id: str, principal: Principal
 @router.get("/masuk", dependencies=[Public])
 async def sign_in_page(request: Request, db: DbSession) -> Response:
     settings = request.app.state.settings
-    demo_users = await memberships.demo_users(db) if settings.dev_sign_in_enabled else []
-    wide = [(u, m) for u, m in demo_users if m.role not in TENANT_ROLES]
-    local = [(u, m) for u, m in demo_users if m.role in TENANT_ROLES]
+    wide, groups = await _demo_groups(db) if settings.dev_sign_in_enabled else ([], [])
     return render(
         request,
         "pages/signin.html",
@@ -59,7 +98,8 @@ async def sign_in_page(request: Request, db: DbSession) -> Response:
             "dev_sign_in": settings.dev_sign_in_enabled,
             "sso": request.app.state.oidc is not None,
             "wide_users": wide,
-            "local_users": local,
+            "regency_groups": groups,
+            "role_labels": ROLE_LABELS,
         },
     )
 
