@@ -219,3 +219,19 @@ async def test_the_demo_sign_in_groups_people_by_role_and_regency(
     wide = re.findall(r"<small>([^<]+)</small>", page.split(headings[0])[1].split("<h2>")[0])
     assert wide[0] == "Admin platform" and "Supervisor provinsi" in wide
     assert "kepala_dinas" not in page and "supervisor_provinsi" not in page
+
+
+async def test_the_operators_home_shows_the_regencys_day(db: ScratchDatabase) -> None:
+    from tests.fixtures.seed import seed_whole_demo
+
+    await seed_whole_demo(db)
+    async with client_for(build_app(db)) as client:
+        await sign_in(client, OPERATOR_MURA)
+        page = (await client.get("/wilayah/62.12")).text
+    today = page.split("Hari ini")[1].split("</dl>")[0]
+    assert "Berhenti sejak" in today  # recording stopped (0 of 2 sets)
+    assert "Habis" in today  # no blank card left
+    assert "menunggu cetak" in today and "2.373" in today  # the waiting-to-print backlog
+    assert "aktif" in today and "Kejadian perangkat terbuka" in today
+    assert "Gawat" in page.split("Hari ini")[1].split("</h2>")[0]  # the day's level, in words
+    assert "Kode wilayah" in page  # the static facts stay, folded away

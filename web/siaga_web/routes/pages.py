@@ -3,6 +3,7 @@ in ``rollup.py``."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -10,11 +11,15 @@ from fastapi.responses import RedirectResponse, Response
 
 from siaga_platform.auth.permissions import Permission, has_permission
 from siaga_platform.auth.principal import Principal
+from siaga_platform.rollup.rows import read_rows
 from siaga_platform.tenancy.scope import enter_scope
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
+from siaga_tenants.registry.service import rollup_regencies
 from siaga_web.deps import DbSession, Public, optional_principal, requires, tenant_in_reach
 from siaga_web.routes.alerts import strip
+from siaga_web.routes.hardware import CAUSE_LABELS
+from siaga_web.routes.rollup import LEVEL_WORDS, STAGE_LABELS, ago
 from siaga_web.templating import render
 
 router = APIRouter(tags=["pages"])
@@ -37,11 +42,20 @@ async def regency_home(
 ) -> Response:
     tenant, scope = await tenant_in_reach(db, principal, code)
     await enter_scope(db, scope)
+    now = datetime.now(UTC)
+    # The office's day as the province page reads it: one row from the maintained summaries.
+    [row] = await read_rows(db, await rollup_regencies(db, [tenant], now), now=now)
     return render(
         request,
         "pages/regency.html",
         {
             "tenant": tenant,
+            "row": row,
+            "now": now,
+            "ago": lambda moment: ago(moment, now),
+            "level_words": LEVEL_WORDS,
+            "stage_labels": STAGE_LABELS,
+            "cause_labels": CAUSE_LABELS,
             "province": await regions.get_province(db, tenant.province_code),
             "kecamatan": await regions.list_kecamatan(db, tenant.code),
             "settings": await tenants.get_settings(db),
