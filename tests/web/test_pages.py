@@ -207,16 +207,17 @@ async def test_the_demo_sign_in_groups_people_by_role_and_regency(
     import re
 
     page = (await client.get("/masuk")).text
-    headings = re.findall(r"<h2>([^<]+)</h2>", page)
-    places = [h for h in headings if re.search(r"\(\d\d\.\d\d\)$", h)]
+    places = re.findall(r'<th scope="row">([^<]+)</th>', page)
     codes = [re.search(r"\((\d\d\.\d\d)\)$", h).group(1) for h in places]  # type: ignore[union-attr]
     assert "Kabupaten Murung Raya (62.12)" in places
-    assert codes == sorted(codes)  # regencies in code order, one heading each
+    assert codes == sorted(codes)  # regencies in code order, one row each
     assert len(codes) == len(set(codes))
-    murung = page.split("Kabupaten Murung Raya (62.12)")[1].split("<h2>")[0]
+    murung = page.split("Kabupaten Murung Raya (62.12)")[1].split("</tr>")[0]
     roles = re.findall(r"<small>([^<]+)</small>", murung)
     assert roles and roles == sorted(roles, key=["Kepala dinas", "Operator"].index)
-    wide = re.findall(r"<small>([^<]+)</small>", page.split(headings[0])[1].split("<h2>")[0])
+    wide = re.findall(
+        r"<small>([^<]+)</small>", page.split("Provinsi dan platform")[1].split("<h2>")[0]
+    )
     assert wide[0] == "Admin platform" and "Supervisor provinsi" in wide
     assert "kepala_dinas" not in page and "supervisor_provinsi" not in page
 
@@ -232,6 +233,6 @@ async def test_the_operators_home_shows_the_regencys_day(db: ScratchDatabase) ->
     assert "Berhenti sejak" in today  # recording stopped (0 of 2 sets)
     assert "Habis" in today  # no blank card left
     assert "menunggu cetak" in today and "2.373" in today  # the waiting-to-print backlog
-    assert "aktif" in today and "Kejadian perangkat terbuka" in today
+    assert "aktif" in today and "kejadian terbuka" in today  # open incidents, with the oldest
     assert "Gawat" in page.split("Hari ini")[1].split("</h2>")[0]  # the day's level, in words
     assert "Kode wilayah" in page  # the static facts stay, folded away
