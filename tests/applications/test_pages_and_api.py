@@ -20,7 +20,7 @@ from siaga_tenants.demo.seed import demo_subject
 from tests.fixtures.applications import advance, nik_for, operator, register
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
-from tests.fixtures.web import build_app, client_for, csrf_from, sign_in
+from tests.fixtures.web import build_app, client_for, csrf_from, run_jobs, sign_in
 
 OPERATOR = demo_subject(Role.OPERATOR, "62.12")
 SUPERVISOR = demo_subject(Role.SUPERVISOR_PROVINSI, "62")
@@ -188,6 +188,7 @@ async def test_import_twice_creates_nothing_new_and_reports_bad_rows(
         files={"file": ("rekam.csv", content, "text/csv")},
     )
     assert first.status_code == 303
+    await run_jobs(client)  # the worker runs the import
     progress = await client.get(first.headers["location"])
     assert "Selesai" in progress.text
     assert "masuk 4" in progress.text and "salah 4" in progress.text
@@ -202,6 +203,7 @@ async def test_import_twice_creates_nothing_new_and_reports_bad_rows(
         data={"csrf_token": token},
         files={"file": ("rekam.csv", content, "text/csv")},
     )
+    await run_jobs(client)
     progress = await client.get(second.headers["location"])
     assert "masuk 0" in progress.text and "dilewati (sudah ada) 4" in progress.text
     async with db.session_factory() as session:

@@ -23,16 +23,16 @@ from siaga_platform.db.engine import create_engine, create_session_factory
 from siaga_platform.delivery.send import channel_settings
 from siaga_platform.errors import DomainError
 from siaga_platform.hardware.service import DeviceTokenRefused
-from siaga_platform.jobs.queue import InProcessJobs, WorkerContext, is_shared
+from siaga_platform.jobs.queue import InProcessJobs, JobQueue, WorkerContext, is_shared
 from siaga_platform.letters.service import LetterConversion
 from siaga_platform.limits.service import RateLimiter, TooManyRequests
 from siaga_platform.observability.logging import configure_logging
 from siaga_platform.observability.sentry import init_sentry
-from siaga_platform.privacy.crypto import cipher_from_settings
+from siaga_platform.privacy.crypto import FieldCipher, cipher_from_settings
 from siaga_platform.stock.ledger import LedgerCardStock
 from siaga_tenants.memberships.audience import alert_audience, digest_provinces
 from siaga_tenants.regions.directory import CodeListDirectory
-from siaga_tenants.registry.service import active_regencies, local_date
+from siaga_tenants.registry.service import active_regencies, import_inputs, local_date
 from siaga_web.deps import Public, SignInRequired
 from siaga_web.failures import FailureGuard
 from siaga_web.input import refuse_control_text
@@ -144,20 +144,18 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error_response(request, 422, message, field)
 
 
-async def _start_in_process_jobs(
-    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
-) -> InProcessJobs | None:
-    if is_shared(settings.database_url):
-        return None
-    return await InProcessJobs.start(
-        settings.database_url,
-        WorkerContext(
-            session_factory,
-            active_regencies,
-            alert_audience,
-            channel_settings(settings),
-            digest_provinces,
-        ),
+def _worker_context(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession], cipher: FieldCipher
+) -> WorkerContext:
+    """What the tasks need; on SQLite this process runs them itself."""
+    return WorkerContext(
+        session_factory,
+        active_regencies,
+        alert_audience,
+        channel_settings(settings),
+        digest_provinces,
+        imports=import_inputs,
+        cipher=cipher,
     )
 
 
@@ -181,7 +179,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Background work runs in `siaga worker` on PostgreSQL; on the SQLite development
         # default this process runs the same tasks itself (`make run` stays one command).
-        background = await _start_in_process_jobs(settings, app.state.session_factory)
+        background = None
+        if not is_shared(settings.database_url):
+            background = await InProcessJobs.start(app.state.jobs, app.state.worker_context)
         app.state.in_process_jobs = background
         await warm_up(app, app.state.session_factory)
         # Everything built so far (modules, mappers, templates) lives as long as the process:
@@ -192,6 +192,7 @@ def create_app(
         yield
         if background is not None:
             await background.stop()
+        await app.state.jobs.close()
         await engine.dispose()
 
     app = FastAPI(
@@ -220,6 +221,11 @@ def create_app(
     )
     app.state.device_token_guard = DeviceTokenGuard()
     app.state.in_process_jobs = None  # set by the lifespan on SQLite
+    # Where requests defer background work (imports); the worker context runs it.
+    app.state.jobs = JobQueue(settings.database_url)
+    app.state.worker_context = _worker_context(
+        settings, app.state.session_factory, app.state.cipher
+    )
     # The public stock notice, a minute per regency (each replica its own: it is public).
     app.state.public_cache = TtlCache(seconds=60)
 

@@ -13,7 +13,7 @@ import hashlib
 import io
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -43,6 +43,10 @@ from siaga_platform.text import has_control_characters
 
 MAX_FILE_BYTES = 30 * 1024 * 1024
 CHUNK_ROWS = 1000
+#: A run that shows no progress this long is taken for dead (a chunk commits in seconds).
+STALLED_AFTER = timedelta(minutes=10)
+#: Runs an import gets before it is marked failed (a file that kills its worker each time).
+MAX_ATTEMPTS = 3
 MAX_NAME = 120  # as on the form (applications.service)
 COLUMNS = {
     "nik": ("nik",),
@@ -304,20 +308,30 @@ async def run_import(
     tenant_id: uuid.UUID,
     job_id: uuid.UUID,
     today: date,
+    now: datetime | None = None,
 ) -> None:
-    """Process a queued import; each chunk commits on its own (progress survives a crash)."""
+    """Process a queued import, or resume one whose run died: each chunk commits with its
+    progress, so a new run goes on after the last committed row. A run still alive elsewhere
+    (progress within ``STALLED_AFTER``) is left alone."""
     scope = TenantScope.single(tenant_id)
     async with unit_of_work(factory) as db:
         await enter_scope(db, scope)
-        job = await repository.get_import(db, job_id, with_content=True)
+        job = await repository.get_import(db, job_id, with_content=True, for_update=True)
         if job is None or job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
             return
+        started = now or datetime.now(UTC)
+        alive = job.progress_at is not None and started - job.progress_at < STALLED_AFTER
+        if job.status == ImportStatus.RUNNING and alive:
+            return
         job.status = ImportStatus.RUNNING
+        job.attempts += 1
+        job.progress_at = started
         columns, rows = read_rows(job.content)
-        filename, created_by = job.filename, job.created_by
+        filename, created_by, done = job.filename, job.created_by, job.processed_rows
     index = KecamatanIndex.of(kecamatan)
     seen: set[tuple[str, str | None, date | None]] = set()
-    numbered = list(enumerate(rows, start=2))  # row 1 is the header
+    # Row 1 is the header; rows an earlier run committed are not read again.
+    numbered = list(enumerate(rows, start=2))[done:]
     try:
         for start in range(0, len(numbered), CHUNK_ROWS):
             part = numbered[start : start + CHUNK_ROWS]
@@ -356,6 +370,7 @@ async def run_import(
                         created_count=ImportJob.created_count + len(chunk.items),
                         duplicate_count=ImportJob.duplicate_count + chunk.duplicates,
                         error_count=ImportJob.error_count + len(chunk.errors),
+                        progress_at=datetime.now(UTC),
                     )
                 )
     except Exception as error:
@@ -378,6 +393,28 @@ async def run_import(
             .where(ImportJob.id == job_id)
             .values(status=ImportStatus.DONE, finished_at=datetime.now(UTC))
         )
+
+
+async def stalled_or_failed(
+    db: AsyncSession, *, now: datetime
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Imports of the tenants in scope with no sign of life for ``STALLED_AFTER``: those with
+    tries left are answered (tenant, job) to be run again (resuming where they stopped); the
+    others are marked failed with the reason, so none stays "running" for ever."""
+    again = []
+    for job in await repository.stalled_imports(db, now - STALLED_AFTER):
+        if job.attempts < MAX_ATTEMPTS:
+            again.append((job.tenant_id, job.id))
+            continue
+        job.status = ImportStatus.FAILED
+        job.finished_at = now
+        job.message = (
+            f"Impor terhenti {job.attempts} kali sebelum selesai (proses latar belakang "
+            f"berhenti); {job.processed_rows} dari {job.total_rows} baris sudah diproses. "
+            "Unggah ulang file yang sama: baris yang sudah masuk dilewati."
+        )
+    await db.flush()
+    return again
 
 
 def _niks(rows: list[tuple[int, Row]], columns: dict[str, int]) -> list[str]:

@@ -183,6 +183,10 @@ class ImportJob(TenantScoped, Base):
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    #: Runs so far (a worker that died mid-file leaves it to the next run, up to a limit).
+    attempts: Mapped[int] = mapped_column(default=0)
+    #: Last sign of life of the run: set when it starts and after every chunk.
+    progress_at: Mapped[datetime | None]
 
 
 class ImportRowError(TenantScoped, Base):

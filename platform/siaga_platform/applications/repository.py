@@ -19,6 +19,7 @@ from siaga_platform.applications.models import (
     ApplicationStatusCount,
     ImportJob,
     ImportRowError,
+    ImportStatus,
 )
 from siaga_platform.applications.statuses import CLOSED
 from siaga_platform.db.base import utcnow
@@ -171,12 +172,28 @@ async def per_day(db: AsyncSession, metric: str, since: date) -> list[tuple[date
 
 
 async def get_import(
-    db: AsyncSession, job_id: uuid.UUID, *, with_content: bool = False
+    db: AsyncSession, job_id: uuid.UUID, *, with_content: bool = False, for_update: bool = False
 ) -> ImportJob | None:
     query = select(ImportJob).where(ImportJob.id == job_id)
     if not with_content:
         query = query.options(defer(ImportJob.content))
+    if for_update:
+        query = query.with_for_update()
     return await db.scalar(query)
+
+
+async def stalled_imports(db: AsyncSession, before: datetime) -> Sequence[ImportJob]:
+    """Imports of the tenants in scope waiting or running with no sign of life since
+    ``before`` (the file itself is not loaded)."""
+    rows = await db.scalars(
+        select(ImportJob)
+        .options(defer(ImportJob.content))
+        .where(
+            ImportJob.status.in_([ImportStatus.QUEUED, ImportStatus.RUNNING]),
+            func.coalesce(ImportJob.progress_at, ImportJob.created_at) < before,
+        )
+    )
+    return rows.all()
 
 
 async def import_errors(db: AsyncSession, job_id: uuid.UUID) -> Sequence[ImportRowError]:

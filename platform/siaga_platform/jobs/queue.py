@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,12 +28,17 @@ from siaga_platform.delivery.send import ChannelSettings
 from siaga_platform.jobs.tasks import (
     AUDIENCES,
     CHANNELS,
+    CIPHER,
     CLOCK,
+    IMPORTS,
     PROVINCES,
     REGENCIES,
     SESSION_FACTORY,
+    ImportSource,
+    defer_import,
     register,
 )
+from siaga_platform.privacy.crypto import FieldCipher
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +81,9 @@ class WorkerContext:
     provinces: ProvinceSource | None = None
     #: What time the tasks take it to be (None: the wall clock; tests pass their own).
     clock: Callable[[], datetime] | None = None
+    #: Imports: the regency's kecamatan and day, and the key that encrypts what is imported.
+    imports: ImportSource | None = None
+    cipher: FieldCipher | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +93,8 @@ class WorkerContext:
             CHANNELS: self.channels,
             PROVINCES: self.provinces,
             CLOCK: self.clock,
+            IMPORTS: self.imports,
+            CIPHER: self.cipher,
         }
 
 
@@ -107,24 +118,50 @@ async def run_worker(
     )
 
 
-class InProcessJobs:
-    """The in-memory queue and its worker inside the web process (SQLite development)."""
+class JobQueue:
+    """A process's handle on the queue for deferring jobs (the web's imports): the app is
+    opened on first use, in the running event loop, and closed with the process."""
 
-    def __init__(self, app: procrastinate.App, worker: asyncio.Task[None]) -> None:
-        self.app = app
+    def __init__(self, database_url: str) -> None:
+        self.app = job_app(database_url)
+        self._open = False
+        self._opening = asyncio.Lock()
+
+    async def opened(self) -> procrastinate.App:
+        async with self._opening:
+            if not self._open:
+                await self.app.open_async()
+                self._open = True
+        return self.app
+
+    async def close(self) -> None:
+        if self._open:
+            await self.app.close_async()
+            self._open = False
+
+
+async def queue_import(queue: JobQueue, tenant_id: uuid.UUID, job_id: uuid.UUID) -> None:
+    """Defer an import's run: called after the request committed the import (a worker must
+    find its row); should this process die first, the imports watch queues it later."""
+    await defer_import(await queue.opened(), tenant_id, job_id)
+
+
+class InProcessJobs:
+    """The in-memory queue's worker inside the web process (SQLite development)."""
+
+    def __init__(self, queue: JobQueue, worker: asyncio.Task[None]) -> None:
+        self.queue = queue
         self.worker = worker
 
     @classmethod
-    async def start(cls, database_url: str, context: WorkerContext) -> InProcessJobs:
-        app = job_app(database_url)
-        await app.open_async()
+    async def start(cls, queue: JobQueue, context: WorkerContext) -> InProcessJobs:
+        app = await queue.opened()
         worker = asyncio.create_task(
             run_worker(app, context, name="in-process", install_signal_handlers=False)
         )
-        return cls(app, worker)
+        return cls(queue, worker)
 
     async def stop(self) -> None:
         self.worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.worker
-        await self.app.close_async()

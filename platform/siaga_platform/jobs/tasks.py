@@ -7,7 +7,7 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 
 import procrastinate
@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from siaga_platform.alerts.digest import ProvinceSource, digest_day
 from siaga_platform.alerts.evaluate import RegencySource, evaluate_all
 from siaga_platform.alerts.service import Change
+from siaga_platform.applications import importer
+from siaga_platform.applications import repository as applications
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.delivery import service as delivery_service
 from siaga_platform.delivery.digest import DigestJob, queue_digest, send_digest
@@ -25,6 +27,8 @@ from siaga_platform.delivery.send import ChannelSettings, deliver
 from siaga_platform.hardware.watch import SWEEP_SECONDS as SWEEP_PERIOD_SECONDS
 from siaga_platform.hardware.watch import sweep_all
 from siaga_platform.observability.metrics import ALERT_EVALUATION_SECONDS, SWEEP_SECONDS
+from siaga_platform.privacy.crypto import FieldCipher
+from siaga_platform.tenancy.scope import TenantScope, acting_for
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +54,17 @@ AUDIENCES = "audiences"
 CHANNELS = "channels"
 PROVINCES = "provinces"
 CLOCK = "clock"
+CIPHER = "cipher"
+IMPORTS = "imports"
+APPLICATIONS_IMPORT = "applications.import"
+IMPORTS_WATCH = "applications.imports_watch"
+#: Imports with no sign of life are looked for every 5 minutes.
+IMPORTS_WATCH_CRON = "*/5 * * * *"
+#: What an import run needs of its regency: its kecamatan (code, name) and its own day (the
+#: tenant registry answers; the core does not import it).
+ImportSource = Callable[
+    [AsyncSession, uuid.UUID, datetime], Awaitable[tuple[list[tuple[str, str]], date] | None]
+]
 
 
 def session_factory_of(context: procrastinate.JobContext) -> async_sessionmaker[AsyncSession]:
@@ -210,6 +225,67 @@ async def alerts_digest_send(
         await defer_digest(context.app, job, in_seconds=outcome.retry_in)
 
 
+def import_lock(job_id: uuid.UUID | str) -> str:
+    return f"import-{job_id}"
+
+
+async def defer_import(app: procrastinate.App, tenant_id: uuid.UUID, job_id: uuid.UUID) -> bool:
+    """One waiting run per import (``queueing_lock``); False when one already waits."""
+    try:
+        await app.configure_task(
+            APPLICATIONS_IMPORT, queueing_lock=import_lock(job_id)
+        ).defer_async(tenant_id=str(tenant_id), job_id=str(job_id))
+    except procrastinate.exceptions.AlreadyEnqueued:
+        return False
+    return True
+
+
+async def applications_import(
+    context: procrastinate.JobContext, tenant_id: str, job_id: str
+) -> None:
+    """Run (or resume) one CSV import: progress commits chunk by chunk."""
+    inputs_of: ImportSource = context.additional_context[IMPORTS]
+    cipher: FieldCipher = context.additional_context[CIPHER]
+    tenant, job = uuid.UUID(tenant_id), uuid.UUID(job_id)
+    now = now_of(context)
+    async with session_factory_of(context)() as db:
+        inputs = await inputs_of(db, tenant, now)
+    if inputs is None:
+        log.warning("import %s: its regency is gone", job_id)
+        return
+    kecamatan, today = inputs
+    await importer.run_import(
+        session_factory_of(context),
+        cipher,
+        kecamatan,
+        tenant_id=tenant,
+        job_id=job,
+        today=today,
+        now=now,
+    )
+
+
+async def imports_watch(context: procrastinate.JobContext, timestamp: int) -> None:
+    """Imports whose run died with its worker: run again (resuming), or failed with why."""
+    regencies_of: RegencySource = context.additional_context[REGENCIES]
+    now = now_of(context)
+    factory = session_factory_of(context)
+    async with unit_of_work(factory) as db:
+        regencies = await regencies_of(db, now)
+        async with acting_for(db, TenantScope.read_only({r.tenant_id for r in regencies})):
+            stalled = {
+                job.tenant_id
+                for job in await applications.stalled_imports(db, now - importer.STALLED_AFTER)
+            }
+    again: list[tuple[uuid.UUID, uuid.UUID]] = []
+    for tenant_id in stalled:
+        async with unit_of_work(factory) as db, acting_for(db, TenantScope.single(tenant_id)):
+            again += await importer.stalled_or_failed(db, now=now)
+    for tenant_id, job_id in again:
+        if await defer_import(context.app, tenant_id, job_id):
+            log.info("import %s: run again after its run stopped", job_id)
+
+
 def register(app: procrastinate.App) -> None:
     """Every task on ``app``. Each process builds its own app (``queue.job_app``) and registers
     them there: a task bound to another app would defer its jobs into that app's queue."""
@@ -227,3 +303,8 @@ def register(app: procrastinate.App) -> None:
     )
     app.periodic(cron=DIGEST_CRON, periodic_id="digest")(digest)
     app.task(name=ALERTS_DIGEST_SEND, pass_context=True)(alerts_digest_send)
+    app.task(name=APPLICATIONS_IMPORT, pass_context=True)(applications_import)
+    watch = app.task(name=IMPORTS_WATCH, pass_context=True, queueing_lock=IMPORTS_WATCH)(
+        imports_watch
+    )
+    app.periodic(cron=IMPORTS_WATCH_CRON, periodic_id="imports")(watch)

@@ -189,3 +189,15 @@ async def active_regencies(session: AsyncSession, now: datetime) -> list[Regency
         return []
     async with acting_for(session, TenantScope.read_only({t.id for t in active})):
         return await rollup_regencies(session, active, now)
+
+
+async def import_inputs(
+    session: AsyncSession, tenant_id: uuid.UUID, now: datetime
+) -> tuple[list[tuple[str, str]], date] | None:
+    """What an import run needs of its regency (the worker's ``ImportSource``): its kecamatan
+    (code, name) and its own day; None when the regency is gone."""
+    tenant = await repository.get(session, tenant_id)
+    if tenant is None:
+        return None
+    kecamatan = [(k.code, k.name) for k in await regions.list_kecamatan(session, tenant.code)]
+    return kecamatan, local_day(tenant, now)

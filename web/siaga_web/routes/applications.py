@@ -26,6 +26,7 @@ from siaga_platform.applications.statuses import (
 )
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.errors import DomainError, NotFound
+from siaga_platform.jobs.queue import queue_import
 from siaga_platform.letters import repository as letter_repository
 from siaga_platform.letters import service as letter_service
 from siaga_platform.letters.models import LetterReason
@@ -393,16 +394,8 @@ async def upload(
             {**_common(context), "jobs": await repository.recent_imports(db), "error": error},
             status_code=error.status_code,
         )
-    kecamatan = [(k.code, k.name) for k in await regions.list_kecamatan(db, context.tenant.code)]
-    background.add_task(
-        importer.run_import,
-        request.app.state.session_factory,
-        request.app.state.cipher,
-        kecamatan,
-        tenant_id=context.tenant.id,
-        job_id=job.id,
-        today=date.today(),
-    )
+    # Run by the worker (resumed if its run dies), queued once this request committed.
+    background.add_task(queue_import, request.app.state.jobs, context.tenant.id, job.id)
     return RedirectResponse(
         f"/wilayah/{context.tenant.code}/permohonan/impor/{job.id}", status_code=303
     )

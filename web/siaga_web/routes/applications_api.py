@@ -19,7 +19,7 @@ from siaga_platform.applications.statuses import STATUS_CODES, Status, allowed_m
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import Forbidden, NotFound
-from siaga_tenants.regions import repository as regions
+from siaga_platform.jobs.queue import queue_import
 from siaga_web.csrf import verify_csrf_unless_bearer
 from siaga_web.deps import DbSession, in_own_scope, requires
 from siaga_web.ratelimit import api_rate_limit
@@ -250,18 +250,8 @@ async def upload_import(
 ) -> ImportOut:
     tenant_id = _own_tenant(principal)
     job = await importer.create_import(db, principal, filename=file.filename, content=file.content)
-    kecamatan = [
-        (k.code, k.name) for k in await regions.list_kecamatan(db, principal.tenant_code or "")
-    ]
-    background.add_task(
-        importer.run_import,
-        request.app.state.session_factory,
-        request.app.state.cipher,
-        kecamatan,
-        tenant_id=tenant_id,
-        job_id=job.id,
-        today=date.today(),
-    )
+    # Run by the worker (resumed if its run dies), queued once this request committed.
+    background.add_task(queue_import, request.app.state.jobs, tenant_id, job.id)
     return ImportOut.of(job)
 
 
