@@ -5,7 +5,7 @@
 #      localhost/siaga-base:bookworm; the tarball is kept in var/image/ and the image in podman's
 #      store, so only the first build pays for it (~40 s);
 #   2. buildah bud --isolation chroot on that base, with --layers so an unchanged pyproject.toml
-#      reuses the dependency layer.
+#      reuses the dependency layer (--force-rm: a failed build leaves no working container).
 # Elsewhere, `podman build .` (or docker build .) uses the official slim Python image instead.
 #   infra/image/build.sh [TAG]        (default localhost/siaga:dev)
 set -euo pipefail
@@ -35,7 +35,7 @@ fi
 # The RUN steps need the host's network (PyPI, npm); chroot isolation needs no container runtime.
 # They also see the host's CA bundle (here it holds the egress proxy's CA); a -v mount is
 # there during RUN steps only, never in a layer.
-buildah bud --quiet --layers --isolation chroot --network host \
+buildah bud --quiet --layers --force-rm --isolation chroot --network host \
   -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
   --build-arg BASE="$base" -f Containerfile -t "$tag" .
 echo "built $tag ($(podman image inspect --format '{{.Size}}' "$tag" | numfmt --to=iec) on $base)"
