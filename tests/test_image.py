@@ -3,7 +3,7 @@ the way its config says (entrypoint, env, working dir, user) in a chroot on the 
 against the throwaway PostgreSQL: `db upgrade`, then `serve` answering /readyz and /healthz,
 then `worker` starting and stopping on SIGTERM.
 
-No container runtime can start containers on these machines (infra/image/README.md); mounting
+No container runtime can start containers on these machines (infra/compose/README.md); mounting
 the image and chrooting into it runs the very files `podman run` would.
 Takes ~3 min cold (the Debian base, the dependencies), ~20 s when nothing changed.
 """

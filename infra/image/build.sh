@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make image`: build the Containerfile on these machines (no registry; see
-# /work/shared/containers/README.md, or infra/image/README.md for the why):
+# /work/shared/containers/README.md and infra/compose/README.md):
 #   1. a Debian bookworm base from Debian's own packages (mmdebstrap), imported once as
 #      localhost/siaga-base:bookworm; the tarball is kept in var/image/ and the image in podman's
 #      store, so only the first build pays for it (~40 s);
