@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from tests.fixtures.databases import APP, OWNER, DatabaseTemplates, service_missing
 
@@ -41,11 +42,14 @@ class MountedImage:
     root: Path
     config: dict[str, object]
 
-    def command(self, args: list[str], environment: dict[str, str]) -> list[str]:
+    def command(
+        self, args: list[str], environment: dict[str, str], entrypoint: list[str] | None = None
+    ) -> list[str]:
         """What `podman run IMAGE args` would run: the image's env, working dir and user."""
         env = [*self.config["Env"], *(f"{k}={v}" for k, v in environment.items())]  # type: ignore[misc]
         user = str(self.config["User"])
-        entrypoint = list(self.config["Entrypoint"])  # type: ignore[call-overload]
+        if entrypoint is None:
+            entrypoint = list(self.config["Entrypoint"])  # type: ignore[call-overload]
         return [
             "chroot",
             f"--userspec={user}",
@@ -110,6 +114,13 @@ def production_env(templates: DatabaseTemplates) -> Iterator[dict[str, str]]:
         "SIAGA_SEARCH_KEY": key(),
     }
     templates.admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _compose_healthcheck(service: str) -> list[str]:
+    compose = yaml.safe_load((REPO_ROOT / "infra/compose/compose.yaml").read_text())
+    test: list[str] = compose["services"][service]["healthcheck"]["test"]
+    assert test[0] == "CMD"
+    return test
 
 
 def _free_port() -> int:
@@ -209,6 +220,15 @@ def test_image_migrates_serves_and_runs_the_worker(
         time.sleep(2)  # it opens the queue and takes its periodic tasks
         assert worker.poll() is None, "".join(lines)
         assert any("worker image-test berjalan" in line for line in lines), "".join(lines)
+        # The compose file's health check of the worker, run in the image, sees it beating.
+        check = _compose_healthcheck("worker")
+        healthy = subprocess.run(
+            image.command(check[1:], production_env, entrypoint=[]),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert healthy.returncode == 0, healthy.stderr
     finally:
         code = _stop(worker)
         reader.join(timeout=5)
