@@ -18,8 +18,10 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
-from tests.fixtures.databases import service_missing
+from tests.fixtures.databases import DatabaseTemplates, service_missing
 
 COMPOSE = Path(__file__).resolve().parents[1] / "infra" / "compose"
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|_KEYS?$|TOKEN|DATABASE_URL|DSN", re.IGNORECASE)
@@ -175,3 +177,51 @@ def test_proxy_sends_to_both_web_replicas_and_keycloak() -> None:
 @pytest.mark.parametrize("service", ["web", "worker", "migrate"])
 def test_app_services_use_one_image(service: str) -> None:
     assert _compose()["services"][service]["image"] == "${SIAGA_IMAGE:-localhost/siaga:dev}"
+
+
+def test_postgres_init_creates_the_roles_and_databases(
+    templates: DatabaseTemplates, tmp_path: Path
+) -> None:
+    """postgres-init.sh on the throwaway cluster, with the secret files make-secrets.sh writes
+    (the cluster's own bootstrap made Siaga's roles and database already: the script skips
+    them, as it would on a volume initialised by hand; Keycloak's are new)."""
+    if not templates.postgres_available or not templates.admin_url:
+        service_missing("PostgreSQL (make test starts a throwaway cluster)")
+    admin = make_url(templates.admin_url)
+    env = {**os.environ, "SECRETS_DIR": str(tmp_path), **EXAMPLE_ENV}
+    subprocess.run([str(COMPOSE / "make-secrets.sh")], env=env, check=True, capture_output=True)
+    init_env = {
+        **env,
+        "PGHOST": str(admin.host),
+        "PGPORT": str(admin.port),
+        "PGPASSWORD": admin.password or "",
+        "SIAGA_INIT_SECRETS": str(tmp_path),
+        "SIAGA_INIT_BOOTSTRAP": str(COMPOSE.parent / "postgres" / "bootstrap.sql"),
+    }
+    try:
+        result = subprocess.run(
+            [str(COMPOSE / "postgres-init.sh")], env=init_env, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        engine = create_engine(templates.admin_url)
+        with engine.connect() as connection:
+            owners = dict(
+                connection.execute(
+                    text(
+                        "select datname, pg_get_userbyid(datdba) from pg_database"
+                        " where datname in ('siaga', 'keycloak')"
+                    )
+                ).all()
+            )
+            keycloak_can_log_in = connection.scalar(
+                text("select rolcanlogin from pg_roles where rolname = 'keycloak'")
+            )
+        engine.dispose()
+        assert owners == {"siaga": "siaga_owner", "keycloak": "keycloak"}
+        assert keycloak_can_log_in is True
+    finally:
+        for statement in (
+            "DROP DATABASE IF EXISTS keycloak WITH (FORCE)",
+            "DROP ROLE IF EXISTS keycloak",
+        ):
+            templates.admin_execute(statement)
