@@ -192,6 +192,9 @@ def test_image_migrates_serves_and_runs_the_worker(
         assert ready is not None, f"serve never answered: {server.poll()=}"
         assert ready.status_code == 200, ready.text
         assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
+        # The English catalog ships and is used (the pages are written in Indonesian).
+        page = httpx.get(f"{base}/masuk", cookies={"siaga_lang": "en"}, timeout=10)
+        assert page.status_code == 200 and "Sign in to Siaga" in page.text, page.text[:500]
         htmx = httpx.get(f"{base}/static/vendor/htmx.min.js", timeout=5)
         assert htmx.status_code == 200 and "htmx" in htmx.text
         # chroot execs the entrypoint: the server is this pid, running as the image's user.
