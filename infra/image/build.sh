@@ -32,10 +32,16 @@ if ! podman image exists "$base"; then
   podman import --quiet "$tarball" "$base" >/dev/null
 fi
 
+previous=$(podman image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
 # The RUN steps need the host's network (PyPI, npm); chroot isolation needs no container runtime.
 # They also see the host's CA bundle (here it holds the egress proxy's CA); a -v mount is
 # there during RUN steps only, never in a layer.
 buildah bud --quiet --layers --force-rm --isolation chroot --network host \
   -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
   --build-arg BASE="$base" -f Containerfile -t "$tag" .
+# The image this tag named before, now untagged, would stay in the store for nothing (it is
+# refused, and kept, while another tag names it).
+if [ -n "$previous" ] && [ "$previous" != "$(podman image inspect --format '{{.Id}}' "$tag")" ]; then
+  podman rmi "$previous" >/dev/null || true
+fi
 echo "built $tag ($(podman image inspect --format '{{.Size}}' "$tag" | numfmt --to=iec) on $base)"
