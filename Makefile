@@ -6,7 +6,7 @@ HTMX := web/siaga_web/static/vendor/htmx.min.js
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run run-sso test install install-dev assets system-packages lint typecheck bench clean messages lock
+.PHONY: run run-sso test install install-dev assets system-packages lint typecheck bench clean messages lock image
 
 run: install assets ## install, migrate SQLite, seed the demo province, serve
 	$(BIN)/siaga db upgrade
@@ -52,8 +52,11 @@ $(HTMX): package.json package-lock.json
 	mkdir -p $(dir $@)
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 
-system-packages: ## the PostgreSQL server binaries the tests start (Debian package)
+system-packages: ## the Debian packages the tests use (PostgreSQL, Chromium, buildah...)
 	infra/ensure-system-packages.sh
+
+image: ## the container image localhost/siaga:dev (Containerfile; see infra/compose/README.md)
+	infra/image/build.sh $(IMAGE_TAG)
 
 lint:
 	$(BIN)/ruff check .
