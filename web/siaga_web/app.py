@@ -56,7 +56,7 @@ from siaga_web.routes import (
     stock,
 )
 from siaga_web.security import SecurityMiddleware, body_limits, origin_of
-from siaga_web.templating import render
+from siaga_web.templating import render_refusal
 from siaga_web.warmup import warm_up
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -88,13 +88,7 @@ def _error_response(request: Request, status: int, message: str, field: str | No
         429: "Terlalu banyak permintaan",
         503: "Layanan tidak tersedia",
     }
-    return render(
-        request,
-        "pages/error.html",
-        {"title": titles.get(status, "Ada masalah"), "message": message},
-        block="content",
-        status_code=status,
-    )
+    return render_refusal(request, status, titles.get(status, "Ada masalah"), message)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

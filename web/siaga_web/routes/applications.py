@@ -30,6 +30,7 @@ from siaga_platform.letters import repository as letter_repository
 from siaga_platform.letters import service as letter_service
 from siaga_platform.letters.models import LetterReason
 from siaga_platform.privacy.masking import mask_name
+from siaga_platform.stock.ledger import OutOfStock
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import local_day
@@ -351,6 +352,8 @@ async def change_status(
         error = refused
     values = await _detail_context(request, db, context, application_id)
     values["error"] = error
+    # A print refused for want of cards or ribbon offers the substitute letter instead.
+    values["error_kind"] = "out_of_stock" if isinstance(error, OutOfStock) else None
     return render(
         request,
         "pages/applications/detail.html",
