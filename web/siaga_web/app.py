@@ -35,7 +35,7 @@ from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry.service import active_regencies, local_date
 from siaga_web.deps import Public, SignInRequired
 from siaga_web.failures import FailureGuard
-from siaga_web.input import refuse_control_text
+from siaga_web.input import BlankMeansAny, refuse_control_text
 from siaga_web.middleware import RequestIdMiddleware
 from siaga_web.openapi import build_schema
 from siaga_web.ratelimit import DeviceTokenGuard, TtlCache
@@ -214,6 +214,7 @@ def create_app(
     app.state.public_cache = TtlCache(seconds=60)
 
     app.add_middleware(FailureGuard)  # first added: innermost (see there)
+    app.add_middleware(BlankMeansAny)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key.get_secret_value(),
