@@ -5,6 +5,7 @@ An ``HX-Request`` gets only the named block; every such response varies on ``HX-
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -73,6 +74,9 @@ def render(
             }
         values[key] = value
     is_htmx = request.headers.get("hx-request") == "true"
+    if not public_page and not is_htmx and status_code < 400 and "session" in request.scope:
+        # What the last write did, shown once on the page its redirect leads to.
+        values.setdefault("selesai", request.session.pop(FLASH_KEY, None))
     response: Response = templates.TemplateResponse(
         request,
         template,
@@ -85,6 +89,37 @@ def render(
         # A refusal shown in place never becomes the address of the page.
         response.headers["HX-Push-Url"] = "false"
     return response
+
+
+FLASH_KEY = "selesai"
+
+
+def flash(
+    request: Request,
+    message: str,
+    *,
+    link: str | None = None,
+    link_text: str | None = None,
+    **values: object,
+) -> None:
+    """Say what a write did (``message``: an Indonesian source string marked N_(), with
+    ``{name}`` fields), with a link to what it made or changed. Shown once, on the next page
+    rendered for this person (after the redirect), in their language."""
+    language = request_language(request)
+    translations = i18n.translations(language)
+    shown = {
+        key: i18n.format_day(value, language)
+        if isinstance(value, date)
+        else i18n.format_number(value, language)
+        if isinstance(value, int)
+        else value
+        for key, value in values.items()
+    }
+    request.session[FLASH_KEY] = {
+        "text": translations.gettext(message).format(**shown),
+        "link": link,
+        "link_text": translations.gettext(link_text) if link_text else None,
+    }
 
 
 def is_htmx(request: Request) -> bool:

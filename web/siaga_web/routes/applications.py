@@ -38,7 +38,7 @@ from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant
 from siaga_web.exports import csv_response
 from siaga_web.routes import letters as letter_routes
-from siaga_web.templating import render
+from siaga_web.templating import flash, render
 from siaga_web.uploads import Upload, read_upload
 
 router = APIRouter(prefix="/wilayah/{code}/permohonan", tags=["applications"])
@@ -260,6 +260,13 @@ async def create(
             status_code=error.status_code,
         )
     request.session["flash_warnings"] = registered.warnings
+    flash(
+        request,
+        N_("Permohonan {nik} terdaftar."),
+        nik=registered.application.nik_masked,
+        link=f"/wilayah/{context.tenant.code}/permohonan/baru",
+        link_text=N_("Daftarkan permohonan berikutnya"),
+    )
     return RedirectResponse(
         f"/wilayah/{context.tenant.code}/permohonan/{registered.application.id}", status_code=303
     )
@@ -351,6 +358,8 @@ async def change_status(
             raise
         error = refused
     values = await _detail_context(request, db, context, application_id)
+    if error is None:
+        values["moved"] = _moved_note(to_status, context)
     values["error"] = error
     # A print refused for want of cards or ribbon offers the substitute letter instead.
     values["error_kind"] = "out_of_stock" if isinstance(error, OutOfStock) else None
@@ -361,6 +370,19 @@ async def change_status(
         block="status_block",
         status_code=error.status_code if error else 200,
     )
+
+
+def _moved_note(to_status: str, context: TenantContext) -> dict[str, Any]:
+    """What a move did, said in the status block it redrew (with a link where it led)."""
+    if to_status == Status.PRINTED.value:
+        return {
+            "text": N_("Kartu dicetak; 1 blanko diambil dari stok."),
+            "link": f"/wilayah/{context.tenant.code}/stok",
+            "link_text": N_("Lihat kartu stok"),
+        }
+    if to_status == Status.CANCELLED.value:
+        return {"text": N_("Permohonan dibatalkan."), "link": None, "link_text": None}
+    return {"text": N_("Status diubah menjadi"), "link": None, "link_text": None, "to": to_status}
 
 
 # -- import -----------------------------------------------------------------------------

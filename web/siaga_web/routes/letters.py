@@ -28,7 +28,7 @@ from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, Public, TenantContext, in_tenant
 from siaga_web.exports import csv_response, xlsx_response
 from siaga_web.ratelimit import LETTER_VERIFICATION, per_client
-from siaga_web.templating import render
+from siaga_web.templating import flash, render
 
 router = APIRouter(tags=["letters"])
 Viewer = Annotated[TenantContext, Depends(in_tenant(Permission.VIEW_LETTERS))]
@@ -245,11 +245,20 @@ async def issue(
         today=_today(context),
         now=_now(),
     )
+    flash(
+        request,
+        N_("Surat keterangan {number} diterbitkan, berlaku sampai {until}."),
+        number=letter.number,
+        until=letter.valid_until,
+        link=f"/wilayah/{context.tenant.code}/suket/{letter.id}/pdf",
+        link_text=N_("Cetak PDF"),
+    )
     return RedirectResponse(f"/wilayah/{context.tenant.code}/suket/{letter.id}", status_code=303)
 
 
 @router.post("/wilayah/{code}/suket/pengaturan", dependencies=[Csrf])
 async def settings(
+    request: Request,
     db: DbSession,
     context: Head,
     letter_number_format: Annotated[str, Form(max_length=80)],
@@ -265,6 +274,7 @@ async def settings(
         signer_name=head_of_office_name,
         signer_title=head_of_office_title,
     )
+    flash(request, N_("Pengaturan surat disimpan."))
     return RedirectResponse(f"/wilayah/{context.tenant.code}/suket#pengaturan", status_code=303)
 
 
@@ -329,7 +339,7 @@ async def renew(
     letter_id: uuid.UUID,
     version: Annotated[int, Form()],
 ) -> Response:
-    await service.renew(
+    renewed = await service.renew(
         db,
         context.principal,
         request.app.state.cipher,
@@ -340,18 +350,27 @@ async def renew(
         today=_today(context),
         now=_now(),
     )
+    flash(
+        request,
+        N_("Surat keterangan {number} diperpanjang sampai {until}."),
+        number=renewed.number,
+        until=renewed.valid_until,
+        link=f"/wilayah/{context.tenant.code}/suket/{letter_id}/pdf",
+        link_text=N_("Cetak PDF"),
+    )
     return RedirectResponse(f"/wilayah/{context.tenant.code}/suket/{letter_id}", status_code=303)
 
 
 @router.post("/wilayah/{code}/suket/{letter_id}/cabut", dependencies=[Csrf])
 async def revoke(
+    request: Request,
     db: DbSession,
     context: Manager,
     letter_id: uuid.UUID,
     version: Annotated[int, Form()],
     reason: Annotated[str, Form(max_length=300)],
 ) -> Response:
-    await service.revoke(
+    revoked = await service.revoke(
         db,
         context.principal,
         letter_id,
@@ -359,6 +378,13 @@ async def revoke(
         reason=reason,
         today=_today(context),
         now=_now(),
+    )
+    flash(
+        request,
+        N_("Surat keterangan {number} dicabut."),
+        number=revoked.number,
+        link=f"/wilayah/{context.tenant.code}/suket",
+        link_text=N_("Kembali ke daftar surat"),
     )
     return RedirectResponse(f"/wilayah/{context.tenant.code}/suket/{letter_id}", status_code=303)
 

@@ -3,7 +3,7 @@
  * - Refusals of htmx requests are swapped like answers (see the htmx-config meta in
  *   layouts/base.html); the server sends its own fragment or retargets a general refusal into
  *   #pesan-galat. What only the browser knows (the server unreachable) is written here.
- * - Forms marked data-confirm ask before a destructive action (cancel, revoke, approve).
+ * - Forms (or their buttons) marked data-confirm ask before a destructive action (cancel, revoke, approve).
  */
 (function () {
   "use strict";
@@ -47,7 +47,8 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!(form instanceof HTMLFormElement)) return;
-    var question = form.getAttribute("data-confirm");
+    var button = event.submitter;
+    var question = (button && button.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) {
       event.preventDefault();
       event.stopImmediatePropagation(); // htmx listens on the form too
