@@ -37,6 +37,7 @@ from siaga_tenants.registry.service import local_day
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant
 from siaga_web.exports import csv_response
+from siaga_web.paging import MAX_PAGE, pager
 from siaga_web.routes import letters as letter_routes
 from siaga_web.templating import flash, render
 from siaga_web.uploads import Upload, read_upload
@@ -140,7 +141,7 @@ async def register_page(
     dari: date | None = None,
     sampai: date | None = None,
     q: Annotated[str | None, Query(max_length=80)] = None,
-    sebelum: uuid.UUID | None = None,
+    halaman: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
     filters = register_filter(
         context,
@@ -152,17 +153,22 @@ async def register_page(
         sampai=sampai,
         q=q,
     )
-    rows = await repository.register_page(db, filters, limit=PAGE_SIZE + 1, before=sebelum)
+    pages = pager(
+        request,
+        total=await repository.register_count(db, filters),
+        page=halaman,
+        per_page=PAGE_SIZE,
+    )
+    rows = await repository.register_page(db, filters, limit=PAGE_SIZE, offset=pages.offset)
     settings = await tenants.get_settings(db)
     threshold = settings.prr_waiting_alert_days if settings else 14
-    query_without_cursor = [(k, v) for k, v in request.query_params.multi_items() if k != "sebelum"]
     return render(
         request,
         "pages/applications/register.html",
         {
             **_common(context),
-            "rows": [list_row(request, context, a, threshold) for a in rows[:PAGE_SIZE]],
-            "next_cursor": rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
+            "rows": [list_row(request, context, a, threshold) for a in rows],
+            "pager": pages,
             "counts": await repository.status_counts(db),
             "kecamatan_list": await regions.list_kecamatan(db, context.tenant.code),
             "threshold": threshold,
@@ -174,7 +180,6 @@ async def register_page(
                 "sampai": sampai,
                 "q": q or "",
             },
-            "base_query": query_without_cursor,
             "all_statuses": list(Status),
         },
         block="register_table",

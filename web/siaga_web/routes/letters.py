@@ -27,6 +27,7 @@ from siaga_tenants.registry.service import letter_policy, local_day, update_lett
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, Public, TenantContext, in_tenant
 from siaga_web.exports import csv_response, xlsx_response
+from siaga_web.paging import MAX_PAGE, pager
 from siaga_web.ratelimit import LETTER_VERIFICATION, per_client
 from siaga_web.templating import flash, render
 
@@ -106,15 +107,22 @@ async def _page_values(
             digits, tenant_id=context.tenant.id, field="nik"
         )
     per_page = 50
-    letters, total = await repository.register_page(
-        db,
-        today=today,
-        state=keadaan,
-        reason=alasan,
-        nik_hash=nik_hash,
-        offset=(halaman - 1) * per_page,
-        limit=per_page,
-    )
+
+    async def page_of(number: int) -> tuple[Sequence[Letter], int]:
+        return await repository.register_page(
+            db,
+            today=today,
+            state=keadaan,
+            reason=alasan,
+            nik_hash=nik_hash,
+            offset=(number - 1) * per_page,
+            limit=per_page,
+        )
+
+    letters, total = await page_of(halaman)
+    pages = pager(request, total=total, page=halaman, per_page=per_page)
+    if pages.page != halaman:  # past the end: the last page instead
+        letters, total = await page_of(pages.page)
     settings = await tenants.get_settings(db)
     return {
         "tenant": context.tenant,
@@ -125,8 +133,7 @@ async def _page_values(
         "revoked_total": await repository.revoked_total(db),
         "letters": letters,
         "total": total,
-        "page": halaman,
-        "pages": max(1, -(-total // per_page)),
+        "pager": pages,
         "keadaan": keadaan,
         "alasan": alasan,
         "nik": nik or "",
@@ -153,7 +160,7 @@ async def register(
     keadaan: Annotated[str | None, Query(max_length=10)] = None,
     alasan: Annotated[LetterReason | None, Query()] = None,
     nik: Annotated[str | None, Query(max_length=24)] = None,
-    halaman: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    halaman: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
     values = await _page_values(
         request, db, context, keadaan=_filters(keadaan), alasan=alasan, nik=nik, halaman=halaman

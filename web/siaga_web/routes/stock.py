@@ -32,6 +32,7 @@ from siaga_web import i18n
 from siaga_web.charts import polyline_points
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, Public, TenantContext, in_tenant, requires
+from siaga_web.paging import MAX_PAGE, pager
 from siaga_web.ratelimit import PUBLIC_STOCK, TtlCache, per_client
 from siaga_web.templating import flash, render, request_language
 
@@ -40,6 +41,7 @@ Viewer = Annotated[TenantContext, Depends(in_tenant(Permission.VIEW_STOCK))]
 Manager = Annotated[TenantContext, Depends(in_tenant(Permission.MANAGE_STOCK))]
 Decider = Annotated[Principal, Depends(requires(Permission.DECIDE_LOANS))]
 Csrf = Depends(verify_csrf)
+LEDGER_PAGE_SIZE = 50
 
 KIND_LABELS = {
     EntryKind.RECEIPT: N_("Penerimaan"),
@@ -101,8 +103,16 @@ async def stock_page(
     kind: Annotated[EntryKind | None, Query()] = None,
     dari: Annotated[date | None, Query()] = None,
     sampai: Annotated[date | None, Query()] = None,
+    halaman: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
     today = _today(context)
+    kinds = [kind] if kind else None
+    pages = pager(
+        request,
+        total=await repository.count_entries(db, item, kinds=kinds, since=dari, until=sampai),
+        page=halaman,
+        per_page=LEDGER_PAGE_SIZE,
+    )
     settings = await tenants.get_settings(db)
     low_days = settings.low_stock_days_of_cover if settings else 14
     stock = await figures.figures(db, today=today, low_stock_days=low_days, item=item)
@@ -125,8 +135,15 @@ async def stock_page(
             "low_days": low_days,
             "per_ribbon": PRINTS_PER_RIBBON,
             "entries": await repository.entries(
-                db, item, kinds=[kind] if kind else None, since=dari, until=sampai
+                db,
+                item,
+                kinds=kinds,
+                since=dari,
+                until=sampai,
+                limit=LEDGER_PAGE_SIZE,
+                offset=pages.offset,
             ),
+            "pager": pages,
             "chart": chart_points(balances),
             "chart_top": max([1, *(v for _d, v in balances)]),
             "loans": await repository.loans(db),
