@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 
 from siaga_platform.auth.principal import Role
 from siaga_tenants.demo.seed import demo_subject
@@ -16,6 +16,7 @@ from tests.fixtures.web import build_app, live_app
 
 __all__ = ["browser"]
 OPERATOR = demo_subject(Role.OPERATOR, "62.12")
+SUPERVISOR = demo_subject(Role.SUPERVISOR_PROVINSI, "62")
 LISTS = {
     "/wilayah/62.12/permohonan": "Urutan: yang terakhir didaftarkan di atas.",
     "/wilayah/62.12/suket": "Urutan: nomor surat terbaru di atas.",
@@ -51,3 +52,74 @@ async def test_lists_page_forward_and_back_with_the_page_in_the_address(
             await page.goto(f"{base_url}{path}?halaman=2")
             await expect(page.locator("nav.pager")).to_contain_text("halaman 2 dari")
             await shot(page, "paged-" + path.rsplit("/", 1)[1])
+
+
+PHONE = {"width": 390, "height": 844}
+OFFICE_PC = {"width": 1366, "height": 768}
+OPERATOR_PAGES = ["/wilayah/62.12/permohonan", "/wilayah/62.12/suket", "/wilayah/62.12/stok"]
+SUPERVISOR_PAGES = ["/provinsi/62", "/provinsi/62/stok"]
+# Every table is its own horizontal scroller (or fits), and nothing pushes the page wider.
+LAYOUT = """() => {
+  const tables = [...document.querySelectorAll("table")].map(t => {
+    const box = getComputedStyle(t).overflowX === "auto" ? t : t.parentElement;
+    return {
+      fits: t.getBoundingClientRect().right <= innerWidth + 1,
+      scrolls: getComputedStyle(box).overflowX === "auto"
+        && box.getBoundingClientRect().right <= innerWidth + 1,
+    };
+  });
+  return {width: document.scrollingElement.scrollWidth, tables};
+}"""
+
+
+async def _verification_path(db: ScratchDatabase) -> str:
+    from sqlalchemy import select
+
+    from siaga_platform.letters.models import Letter
+    from siaga_platform.tenancy.scope import TenantScope, enter_scope
+    from siaga_tenants.registry import repository as tenants
+
+    async with db.session_factory() as session:
+        tenant = await tenants.get_by_code(session, "62.12")
+        assert tenant is not None
+        await enter_scope(session, TenantScope.read_only({tenant.id}))
+        token = await session.scalar(select(Letter.token).limit(1))
+    assert token
+    return f"/verifikasi/62.12/{token}"
+
+
+async def _check_layout(
+    page: Page, base_url: str, path: str, width: int, problems: list[str]
+) -> None:
+    answer = await page.goto(base_url + path)
+    assert answer is not None and answer.status == 200, path
+    layout = await page.evaluate(LAYOUT)
+    if layout["width"] > width:
+        problems.append(f"{path} at {width} px is {layout['width']} px wide")
+    for index, table in enumerate(layout["tables"]):
+        if not (table["fits"] or table["scrolls"]):
+            problems.append(f"{path} at {width} px: table {index} overflows the page")
+    name = "verifikasi" if path.startswith("/verifikasi/") else path.strip("/").replace("/", "-")
+    await shot(page, f"{name}-{width}")
+
+
+async def test_no_page_scrolls_sideways_on_a_phone_or_an_office_pc(
+    db: ScratchDatabase, browser: Browser
+) -> None:
+    await seed_whole_demo(db)
+    verification = await _verification_path(db)
+    problems: list[str] = []
+    async with live_app(build_app(db)) as base_url:
+        for viewport in (PHONE, OFFICE_PC):
+            context = await browser.new_context(viewport=viewport)
+            page = await context.new_page()
+            await _check_layout(page, base_url, verification, viewport["width"], problems)
+            await sign_in_page(page, base_url, OPERATOR)
+            for path in OPERATOR_PAGES:
+                await _check_layout(page, base_url, path, viewport["width"], problems)
+            await context.clear_cookies()
+            await sign_in_page(page, base_url, SUPERVISOR)
+            for path in SUPERVISOR_PAGES:
+                await _check_layout(page, base_url, path, viewport["width"], problems)
+            await context.close()
+    assert not problems, "\n".join(problems)
