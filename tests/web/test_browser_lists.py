@@ -68,7 +68,11 @@ LAYOUT = """() => {
         && box.getBoundingClientRect().right <= innerWidth + 1,
     };
   });
-  return {width: document.scrollingElement.scrollWidth, tables};
+  const wide = [...document.querySelectorAll("body *")]
+    .filter(e => e.getBoundingClientRect().right > innerWidth + 1 && !e.closest("table"))
+    .slice(0, 5)
+    .map(e => `<${e.tagName.toLowerCase()} class="${e.className}"> ${e.textContent.slice(0, 60)}`);
+  return {width: document.scrollingElement.scrollWidth, tables, wide};
 }"""
 
 
@@ -95,7 +99,7 @@ async def _check_layout(
     assert answer is not None and answer.status == 200, path
     layout = await page.evaluate(LAYOUT)
     if layout["width"] > width:
-        problems.append(f"{path} at {width} px is {layout['width']} px wide")
+        problems.append(f"{path} at {width} px is {layout['width']} px wide: {layout['wide']}")
     for index, table in enumerate(layout["tables"]):
         if not (table["fits"] or table["scrolls"]):
             problems.append(f"{path} at {width} px: table {index} overflows the page")
