@@ -63,10 +63,16 @@ async def test_paging_walks_every_row_once(db: ScratchDatabase, client: httpx.As
     await sign_in(client, OPERATOR)
     first = await client.get(BASE)
     assert first.text.count("6212********") == 50
-    cursor = first.text.split("sebelum=")[1].split('"')[0]
-    second = await client.get(BASE, params={"sebelum": cursor})
-    assert second.text.count("6212********") == 5
-    assert "sebelum=" not in second.text
+    assert "<strong>55</strong> permohonan" in first.text and "halaman 1 dari 2" in first.text
+    assert "Urutan: yang terakhir didaftarkan di atas." in first.text
+    assert 'rel="next"' in first.text and 'rel="prev"' not in first.text
+    assert "6212********0055" in first.text  # newest first
+    second = await client.get(BASE, params={"halaman": "2"})
+    assert second.text.count("6212********") == 5 and "6212********0001" in second.text
+    assert "halaman 2 dari 2" in second.text
+    assert 'rel="prev"' in second.text and 'rel="next"' not in second.text
+    filtered = await client.get(BASE, params={"q": "Nomor7", "halaman": "1"})
+    assert "<strong>1</strong> permohonan" in filtered.text
 
 
 async def test_opening_a_record_is_audited_and_shows_the_full_nik(

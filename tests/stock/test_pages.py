@@ -120,3 +120,32 @@ async def test_supervisor_approves_a_loan_and_an_operator_cannot(
     await sign_in(client, demo_subject(Role.OPERATOR, "62.12"))
     card = await client.get(CARD)
     assert "<strong>120</strong>" in card.text and "approved" in card.text
+
+
+async def test_the_stock_card_pages_with_total_order_and_the_page_in_the_address(
+    client: httpx.AsyncClient,
+) -> None:
+    await sign_in(client, demo_subject(Role.OPERATOR, "62.12"))
+    page = await client.get(CARD)
+    token = csrf_from(page.text)
+    today = re.search(r'name="business_date" value="([0-9-]{10})"', page.text)
+    assert today
+    for number in range(1, 53):
+        sent = await client.post(
+            f"{CARD}/terima",
+            data={
+                "csrf_token": token,
+                "item": "blank_card",
+                "quantity": "1",
+                "reference": f"SPB-{number:03d}",
+                "business_date": today.group(1),
+            },
+        )
+        assert sent.status_code == 303
+    first = await client.get(CARD)
+    assert "<strong>52</strong> catatan" in first.text and "halaman 1 dari 2" in first.text
+    assert "Urutan: catatan terakhir di atas." in first.text
+    assert "SPB-052" in first.text and "SPB-001" not in first.text
+    second = await client.get(CARD, params={"halaman": "2", "kind": ""})
+    assert "halaman 2 dari 2" in second.text and "SPB-001" in second.text
+    assert 'rel="prev"' in second.text and "SPB-052" not in second.text

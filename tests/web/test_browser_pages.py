@@ -4,31 +4,22 @@ phone width, for an operator and a province supervisor."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, Response, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Page, Response
 
 from siaga_platform.alerts.evaluate import evaluate_all
 from siaga_platform.auth.principal import Role
 from siaga_tenants.demo.seed import demo_subject
 from siaga_tenants.registry.service import active_regencies
-from tests.fixtures.databases import ScratchDatabase, service_missing
+from tests.fixtures.browser import browser, sign_in_page
+from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed_whole_demo
 from tests.fixtures.web import build_app, live_app
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+__all__ = ["browser"]  # the fixture, used by name
+
 OPERATOR_PAGES = [
     "/wilayah/62.12",
     "/wilayah/62.12/permohonan",
@@ -50,16 +41,6 @@ SUPERVISOR_PAGES = [
 ASSETS = {"stylesheet", "script", "image", "font", "other"}
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():  # noqa: ASYNC240 - one stat before the browser starts
-        service_missing("Chromium (apt-get install chromium)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
-
-
 def _watch(page: Page, problems: list[str]) -> None:
     """What the CSP would break: refused scripts or styles, script errors, missing assets."""
 
@@ -76,13 +57,6 @@ def _watch(page: Page, problems: list[str]) -> None:
     page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
 
 
-async def _sign_in(page: Page, base_url: str, subject: str) -> None:
-    await page.goto(f"{base_url}/masuk")
-    await page.click(f'button[name="subject"][value="{subject}"]')
-    await page.wait_for_load_state("networkidle")
-    assert "/masuk" not in page.url, page.url
-
-
 @pytest.mark.postgres_only
 @pytest.mark.parametrize("width", [1366, 390])
 async def test_pages_keep_to_the_csp_and_htmx_works(
@@ -95,7 +69,7 @@ async def test_pages_keep_to_the_csp_and_htmx_works(
         context = await browser.new_context(viewport={"width": width, "height": 900})
         page = await context.new_page()
         _watch(page, problems)
-        await _sign_in(page, base_url, demo_subject(Role.OPERATOR, "62.12"))
+        await sign_in_page(page, base_url, demo_subject(Role.OPERATOR, "62.12"))
         for path in OPERATOR_PAGES:
             answer = await page.goto(base_url + path)
             assert answer is not None and answer.status == 200, path
@@ -110,7 +84,7 @@ async def test_pages_keep_to_the_csp_and_htmx_works(
         assert await page.evaluate("window.stillThisPage === true")
 
         await context.clear_cookies()
-        await _sign_in(page, base_url, demo_subject(Role.SUPERVISOR_PROVINSI, "62"))
+        await sign_in_page(page, base_url, demo_subject(Role.SUPERVISOR_PROVINSI, "62"))
         for path in SUPERVISOR_PAGES:
             answer = await page.goto(base_url + path)
             assert answer is not None and answer.status == 200, path

@@ -35,7 +35,7 @@ from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry.service import active_regencies, import_inputs, local_date
 from siaga_web.deps import Public, SignInRequired
 from siaga_web.failures import FailureGuard
-from siaga_web.input import refuse_control_text
+from siaga_web.input import BlankMeansAny, refuse_control_text
 from siaga_web.middleware import RequestIdMiddleware
 from siaga_web.openapi import build_schema
 from siaga_web.ratelimit import DeviceTokenGuard, TtlCache
@@ -56,7 +56,7 @@ from siaga_web.routes import (
     stock,
 )
 from siaga_web.security import SecurityMiddleware, body_limits, origin_of
-from siaga_web.templating import render
+from siaga_web.templating import render_refusal
 from siaga_web.warmup import warm_up
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -88,13 +88,7 @@ def _error_response(request: Request, status: int, message: str, field: str | No
         429: "Terlalu banyak permintaan",
         503: "Layanan tidak tersedia",
     }
-    return render(
-        request,
-        "pages/error.html",
-        {"title": titles.get(status, "Ada masalah"), "message": message},
-        block="content",
-        status_code=status,
-    )
+    return render_refusal(request, status, titles.get(status, "Ada masalah"), message)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -230,6 +224,7 @@ def create_app(
     app.state.public_cache = TtlCache(seconds=60)
 
     app.add_middleware(FailureGuard)  # first added: innermost (see there)
+    app.add_middleware(BlankMeansAny)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key.get_secret_value(),

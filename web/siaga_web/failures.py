@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from siaga_platform.observability.request_context import current_request_id
 from siaga_platform.observability.scrub import scrub_text
-from siaga_web.templating import render
+from siaga_web.templating import render_refusal
 
 log = logging.getLogger("siaga.web.failures")
 
@@ -161,14 +161,7 @@ def _respond(
         )
     try:
         # A public page: nothing of the session (it may be what failed), no cookie set.
-        response = render(
-            request,
-            "pages/error.html",
-            {"title": title, "message": page_message},
-            block="content",
-            status_code=status,
-            public_page=True,
-        )
+        response = render_refusal(request, status, title, page_message, public_page=True)
     except Exception:  # the page itself failed: a bare one still answers
         log.exception("error page failed")
         response = HTMLResponse(

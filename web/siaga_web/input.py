@@ -1,4 +1,5 @@
-"""One check on every text a request brings: query string, address, form fields and JSON.
+"""One check on every text a request brings: query string, address, form fields and JSON; and
+the one place where an empty field of a page's query string means "any" (BlankMeansAny).
 
 Applied to every router in the composition root, so no route can forget it. Only a body the
 route itself reads (FastAPI has parsed it before any dependency runs) is looked at: upload routes
@@ -12,6 +13,7 @@ import json
 from typing import Any
 
 from fastapi import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from siaga_platform.errors import NotFound
 from siaga_platform.text import has_control_characters, refuse_control_characters
@@ -59,3 +61,30 @@ async def refuse_control_text(request: Request) -> None:
             except ValueError:
                 return  # not JSON: FastAPI has answered 422 already
             _walk_json(parsed, "")
+
+
+def without_blank_fields(query_string: bytes) -> bytes:
+    """The query string without its empty fields (``status=&dari=`` → ``''``): the order and
+    the encoding of the others are kept as sent."""
+    if not query_string:
+        return query_string
+    kept = [part for part in query_string.split(b"&") if part.partition(b"=")[2].strip(b"+")]
+    return b"&".join(kept)
+
+
+class BlankMeansAny:
+    """A filter form sends every field, the empty ones too: "Semua" in a select, a date left
+    blank. On the pages people use, an empty field means "any", so it is dropped here, once,
+    before any route reads its parameters (they answered 422 to ``?alasan=``). The JSON API
+    keeps its strict reading: a program that sends an empty value is told so."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith("/api/"):
+            original = scope.get("query_string", b"")
+            cleaned = without_blank_fields(original)
+            if cleaned != original:
+                scope = {**scope, "query_string": cleaned}
+        await self.app(scope, receive, send)

@@ -5,14 +5,17 @@ An ``HX-Request`` gets only the named block; every such response varies on ``HX-
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.responses import Response
 
 from siaga_platform.notify.local_time import format_local_time
+from siaga_platform.observability.request_context import current_request_id
 from siaga_web import i18n
 from siaga_web.csrf import csrf_token
 
@@ -71,6 +74,9 @@ def render(
             }
         values[key] = value
     is_htmx = request.headers.get("hx-request") == "true"
+    if not public_page and not is_htmx and status_code < 400 and "session" in request.scope:
+        # What the last write did, shown once on the page its redirect leads to.
+        values.setdefault("selesai", request.session.pop(FLASH_KEY, None))
     response: Response = templates.TemplateResponse(
         request,
         template,
@@ -79,4 +85,95 @@ def render(
         block_name=block if is_htmx and block else None,
     )
     response.headers["Vary"] = "HX-Request, Cookie"
+    if is_htmx and status_code >= 400:
+        # A refusal shown in place never becomes the address of the page.
+        response.headers["HX-Push-Url"] = "false"
     return response
+
+
+FLASH_KEY = "selesai"
+
+
+def flash(
+    request: Request,
+    message: str,
+    *,
+    link: str | None = None,
+    link_text: str | None = None,
+    **values: object,
+) -> None:
+    """Say what a write did (``message``: an Indonesian source string marked N_(), with
+    ``{name}`` fields), with a link to what it made or changed. Shown once, on the next page
+    rendered for this person (after the redirect), in their language."""
+    language = request_language(request)
+    translations = i18n.translations(language)
+    shown = {
+        key: i18n.format_day(value, language)
+        if isinstance(value, date)
+        else i18n.format_number(value, language)
+        if isinstance(value, int)
+        else value
+        for key, value in values.items()
+    }
+    request.session[FLASH_KEY] = {
+        "text": translations.gettext(message).format(**shown),
+        "link": link,
+        "link_text": translations.gettext(link_text) if link_text else None,
+    }
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def same_site_path(request: Request, url: str | None) -> str | None:
+    """The path and query of ``url`` when it points at this site, else None (a link offered to
+    go back or reload never leads elsewhere)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.netloc and parts.netloc != request.url.netloc:
+        return None
+    if not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def render_refusal(
+    request: Request, status: int, title: str, message: str, *, public_page: bool = False
+) -> Response:
+    """A request refused or failed, shown where the person is looking, with the way forward.
+
+    An htmx request gets a short notice swapped into the page's refusal region (#pesan-galat,
+    fixed at the bottom of the screen); a page load gets the error page. A conflict offers a
+    reload of the page the person is on; a server failure carries the request id."""
+    htmx = is_htmx(request)
+    current = request.headers.get("hx-current-url") if htmx else None
+    values = {
+        "title": title,
+        "message": message,
+        "status": status,
+        "request_id": current_request_id() or "-",
+        "reload_url": same_site_path(request, current or request.headers.get("referer"))
+        or (request.url.path if request.method == "GET" else None),
+        "back_url": None if htmx else same_site_path(request, request.headers.get("referer")),
+    }
+    if htmx:
+        response = render(
+            request,
+            "partials/refusal.html",
+            values,
+            status_code=status,
+            public_page=public_page,
+        )
+        response.headers["HX-Retarget"] = "#pesan-galat"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return render(
+        request,
+        "pages/error.html",
+        values,
+        block="content",
+        status_code=status,
+        public_page=public_page,
+    )

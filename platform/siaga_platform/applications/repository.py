@@ -6,8 +6,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -68,11 +69,7 @@ async def existing_by_nik_hash(
     return found
 
 
-async def register_page(
-    db: AsyncSession, filters: RegisterFilter, *, limit: int, before: uuid.UUID | None
-) -> Sequence[Application]:
-    """Newest first, keyset-paged by id (UUIDv7 sorts by creation time)."""
-    query = select(Application)
+def _filtered(query: Select[Any], filters: RegisterFilter) -> Select[Any]:
     if filters.statuses:
         query = query.where(Application.status.in_(filters.statuses))
     if filters.reason:
@@ -93,10 +90,30 @@ async def register_page(
             .having(func.count() == len(filters.name_word_hashes))
         )
         query = query.where(Application.id.in_(matching))
+    return query
+
+
+async def register_page(
+    db: AsyncSession,
+    filters: RegisterFilter,
+    *,
+    limit: int,
+    before: uuid.UUID | None = None,
+    offset: int = 0,
+) -> Sequence[Application]:
+    """Newest first (UUIDv7 ids sort by creation time): keyset-paged by id for the API
+    (``before``), numbered pages for people (``offset``)."""
+    query = _filtered(select(Application), filters)
     if before is not None:
         query = query.where(Application.id < before)
-    rows = await db.scalars(query.order_by(Application.id.desc()).limit(limit))
-    return rows.all()
+    query = query.order_by(Application.id.desc()).offset(offset).limit(limit)
+    return (await db.scalars(query)).all()
+
+
+async def register_count(db: AsyncSession, filters: RegisterFilter) -> int:
+    """How many applications the filters match (the pages' total)."""
+    counted = _filtered(select(func.count()).select_from(Application), filters)
+    return int(await db.scalar(counted) or 0)
 
 
 async def timeline(db: AsyncSession, application_id: uuid.UUID) -> Sequence[ApplicationEvent]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import String, case, cast, func, select, update
+from sqlalchemy import Select, String, case, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -133,6 +134,23 @@ async def reversal_of(db: AsyncSession, entry_id: uuid.UUID) -> LedgerEntry | No
     return await db.scalar(select(LedgerEntry).where(LedgerEntry.reverses_id == entry_id))
 
 
+def _entries_query(
+    query: Select[Any],
+    item: Item,
+    kinds: list[EntryKind] | None,
+    since: date | None,
+    until: date | None,
+) -> Select[Any]:
+    query = query.where(LedgerEntry.item == item.value)
+    if kinds:
+        query = query.where(LedgerEntry.kind.in_([k.value for k in kinds]))
+    if since:
+        query = query.where(LedgerEntry.business_date >= since)
+    if until:
+        query = query.where(LedgerEntry.business_date <= until)
+    return query
+
+
 async def entries(
     db: AsyncSession,
     item: Item,
@@ -141,17 +159,26 @@ async def entries(
     since: date | None = None,
     until: date | None = None,
     limit: int = 200,
+    offset: int = 0,
 ) -> Sequence[LedgerEntry]:
-    """The stock card, newest first."""
-    query = select(LedgerEntry).where(LedgerEntry.item == item.value)
-    if kinds:
-        query = query.where(LedgerEntry.kind.in_([k.value for k in kinds]))
-    if since:
-        query = query.where(LedgerEntry.business_date >= since)
-    if until:
-        query = query.where(LedgerEntry.business_date <= until)
-    query = query.order_by(LedgerEntry.recorded_at.desc(), LedgerEntry.id.desc()).limit(limit)
-    return (await db.scalars(query)).all()
+    """The stock card, newest first (as recorded)."""
+    query = _entries_query(select(LedgerEntry), item, kinds, since, until)
+    query = query.order_by(LedgerEntry.recorded_at.desc(), LedgerEntry.id.desc())
+    return (await db.scalars(query.offset(offset).limit(limit))).all()
+
+
+async def count_entries(
+    db: AsyncSession,
+    item: Item,
+    *,
+    kinds: list[EntryKind] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> int:
+    counted = _entries_query(
+        select(func.count()).select_from(LedgerEntry), item, kinds, since, until
+    )
+    return int(await db.scalar(counted) or 0)
 
 
 async def movements_between(

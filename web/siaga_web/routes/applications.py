@@ -31,14 +31,16 @@ from siaga_platform.letters import repository as letter_repository
 from siaga_platform.letters import service as letter_service
 from siaga_platform.letters.models import LetterReason
 from siaga_platform.privacy.masking import mask_name
+from siaga_platform.stock.ledger import OutOfStock
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import local_day
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant
 from siaga_web.exports import csv_response
+from siaga_web.paging import MAX_PAGE, pager
 from siaga_web.routes import letters as letter_routes
-from siaga_web.templating import render
+from siaga_web.templating import flash, render
 from siaga_web.uploads import Upload, read_upload
 
 router = APIRouter(prefix="/wilayah/{code}/permohonan", tags=["applications"])
@@ -140,7 +142,7 @@ async def register_page(
     dari: date | None = None,
     sampai: date | None = None,
     q: Annotated[str | None, Query(max_length=80)] = None,
-    sebelum: uuid.UUID | None = None,
+    halaman: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
     filters = register_filter(
         context,
@@ -152,17 +154,22 @@ async def register_page(
         sampai=sampai,
         q=q,
     )
-    rows = await repository.register_page(db, filters, limit=PAGE_SIZE + 1, before=sebelum)
+    pages = pager(
+        request,
+        total=await repository.register_count(db, filters),
+        page=halaman,
+        per_page=PAGE_SIZE,
+    )
+    rows = await repository.register_page(db, filters, limit=PAGE_SIZE, offset=pages.offset)
     settings = await tenants.get_settings(db)
     threshold = settings.prr_waiting_alert_days if settings else 14
-    query_without_cursor = [(k, v) for k, v in request.query_params.multi_items() if k != "sebelum"]
     return render(
         request,
         "pages/applications/register.html",
         {
             **_common(context),
-            "rows": [list_row(request, context, a, threshold) for a in rows[:PAGE_SIZE]],
-            "next_cursor": rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
+            "rows": [list_row(request, context, a, threshold) for a in rows],
+            "pager": pages,
             "counts": await repository.status_counts(db),
             "kecamatan_list": await regions.list_kecamatan(db, context.tenant.code),
             "threshold": threshold,
@@ -174,7 +181,6 @@ async def register_page(
                 "sampai": sampai,
                 "q": q or "",
             },
-            "base_query": query_without_cursor,
             "all_statuses": list(Status),
         },
         block="register_table",
@@ -260,6 +266,13 @@ async def create(
             status_code=error.status_code,
         )
     request.session["flash_warnings"] = registered.warnings
+    flash(
+        request,
+        N_("Permohonan {nik} terdaftar."),
+        nik=registered.application.nik_masked,
+        link=f"/wilayah/{context.tenant.code}/permohonan/baru",
+        link_text=N_("Daftarkan permohonan berikutnya"),
+    )
     return RedirectResponse(
         f"/wilayah/{context.tenant.code}/permohonan/{registered.application.id}", status_code=303
     )
@@ -351,7 +364,11 @@ async def change_status(
             raise
         error = refused
     values = await _detail_context(request, db, context, application_id)
+    if error is None:
+        values["moved"] = _moved_note(to_status, context)
     values["error"] = error
+    # A print refused for want of cards or ribbon offers the substitute letter instead.
+    values["error_kind"] = "out_of_stock" if isinstance(error, OutOfStock) else None
     return render(
         request,
         "pages/applications/detail.html",
@@ -359,6 +376,19 @@ async def change_status(
         block="status_block",
         status_code=error.status_code if error else 200,
     )
+
+
+def _moved_note(to_status: str, context: TenantContext) -> dict[str, Any]:
+    """What a move did, said in the status block it redrew (with a link where it led)."""
+    if to_status == Status.PRINTED.value:
+        return {
+            "text": N_("Kartu dicetak; 1 blanko diambil dari stok."),
+            "link": f"/wilayah/{context.tenant.code}/stok",
+            "link_text": N_("Lihat kartu stok"),
+        }
+    if to_status == Status.CANCELLED.value:
+        return {"text": N_("Permohonan dibatalkan."), "link": None, "link_text": None}
+    return {"text": N_("Status diubah menjadi"), "link": None, "link_text": None, "to": to_status}
 
 
 # -- import -----------------------------------------------------------------------------

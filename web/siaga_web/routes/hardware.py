@@ -23,7 +23,7 @@ from siaga_tenants.regions.models import TimeZone
 from siaga_tenants.registry import repository as tenants
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant
-from siaga_web.templating import render
+from siaga_web.templating import flash, render
 
 router = APIRouter(prefix="/wilayah/{code}/perangkat", tags=["hardware"])
 Viewer = Annotated[TenantContext, Depends(in_tenant(Permission.VIEW_HARDWARE))]
@@ -111,6 +111,7 @@ async def add_site(
     await service.create_site(
         db, context.principal, request.app.state.regions, name=name, kind=kind, kecamatan_code=None
     )
+    flash(request, N_("Lokasi {name} ditambahkan."), name=name)
     return RedirectResponse(f"/wilayah/{context.tenant.code}/perangkat", status_code=303)
 
 
@@ -233,6 +234,7 @@ async def device_page(
 
 @router.post("/kejadian", dependencies=[Csrf])
 async def report(
+    request: Request,
     db: DbSession,
     context: Manager,
     title: Annotated[str, Form(max_length=200)],
@@ -250,6 +252,7 @@ async def report(
         note=note,
         now=_now(),
     )
+    flash(request, N_("Kejadian dicatat."))
     return _to_incident(context, incident.id)
 
 
@@ -280,6 +283,7 @@ async def incident_page(
 
 @router.post("/kejadian/{incident_id}/eskalasi", dependencies=[Csrf])
 async def escalate(
+    request: Request,
     db: DbSession,
     context: Manager,
     incident_id: uuid.UUID,
@@ -302,11 +306,17 @@ async def escalate(
         cause=cause,
         now=_now(),
     )
+    flash(
+        request,
+        N_("Eskalasi ke kementerian dicatat (nomor laporan {reference})."),
+        reference=reference,
+    )
     return _to_incident(context, incident_id)
 
 
 @router.post("/kejadian/{incident_id}/tutup", dependencies=[Csrf])
 async def close(
+    request: Request,
     db: DbSession,
     context: Manager,
     incident_id: uuid.UUID,
@@ -316,11 +326,13 @@ async def close(
     await incidents.close_incident(
         db, context.principal, incident_id, version=version, resolution=resolution, now=_now()
     )
+    flash(request, N_("Kejadian ditutup."))
     return _to_incident(context, incident_id)
 
 
 @router.post("/perawatan", dependencies=[Csrf])
 async def maintenance(
+    request: Request,
     db: DbSession,
     context: Manager,
     starts_at: Annotated[datetime, Form()],
@@ -342,4 +354,21 @@ async def maintenance(
         reason=reason,
     )
     where = f"/alat/{device_id}" if device_id else ""
+    flash(request, N_("Perawatan terencana disimpan."))
     return RedirectResponse(f"/wilayah/{context.tenant.code}/perangkat{where}", status_code=303)
+
+
+@router.post("/alat/{device_id}/cabut-token", dependencies=[Csrf])
+async def revoke_tokens(
+    request: Request, db: DbSession, context: Manager, device_id: uuid.UUID
+) -> Response:
+    """A stolen or retired device stops being heard at once (same service as the API)."""
+    revoked = await service.revoke_device_tokens(db, context.principal, device_id, now=_now())
+    flash(
+        request,
+        N_("{count} token perangkat dicabut: perangkat ini tidak lagi didengar."),
+        count=revoked,
+    )
+    return RedirectResponse(
+        f"/wilayah/{context.tenant.code}/perangkat/alat/{device_id}", status_code=303
+    )

@@ -27,8 +27,9 @@ from siaga_tenants.registry.service import letter_policy, local_day, update_lett
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, Public, TenantContext, in_tenant
 from siaga_web.exports import csv_response, xlsx_response
+from siaga_web.paging import MAX_PAGE, pager
 from siaga_web.ratelimit import LETTER_VERIFICATION, per_client
-from siaga_web.templating import render
+from siaga_web.templating import flash, render
 
 router = APIRouter(tags=["letters"])
 Viewer = Annotated[TenantContext, Depends(in_tenant(Permission.VIEW_LETTERS))]
@@ -106,15 +107,22 @@ async def _page_values(
             digits, tenant_id=context.tenant.id, field="nik"
         )
     per_page = 50
-    letters, total = await repository.register_page(
-        db,
-        today=today,
-        state=keadaan,
-        reason=alasan,
-        nik_hash=nik_hash,
-        offset=(halaman - 1) * per_page,
-        limit=per_page,
-    )
+
+    async def page_of(number: int) -> tuple[Sequence[Letter], int]:
+        return await repository.register_page(
+            db,
+            today=today,
+            state=keadaan,
+            reason=alasan,
+            nik_hash=nik_hash,
+            offset=(number - 1) * per_page,
+            limit=per_page,
+        )
+
+    letters, total = await page_of(halaman)
+    pages = pager(request, total=total, page=halaman, per_page=per_page)
+    if pages.page != halaman:  # past the end: the last page instead
+        letters, total = await page_of(pages.page)
     settings = await tenants.get_settings(db)
     return {
         "tenant": context.tenant,
@@ -125,8 +133,7 @@ async def _page_values(
         "revoked_total": await repository.revoked_total(db),
         "letters": letters,
         "total": total,
-        "page": halaman,
-        "pages": max(1, -(-total // per_page)),
+        "pager": pages,
         "keadaan": keadaan,
         "alasan": alasan,
         "nik": nik or "",
@@ -153,7 +160,7 @@ async def register(
     keadaan: Annotated[str | None, Query(max_length=10)] = None,
     alasan: Annotated[LetterReason | None, Query()] = None,
     nik: Annotated[str | None, Query(max_length=24)] = None,
-    halaman: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    halaman: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
     values = await _page_values(
         request, db, context, keadaan=_filters(keadaan), alasan=alasan, nik=nik, halaman=halaman
@@ -245,11 +252,20 @@ async def issue(
         today=_today(context),
         now=_now(),
     )
+    flash(
+        request,
+        N_("Surat keterangan {number} diterbitkan, berlaku sampai {until}."),
+        number=letter.number,
+        until=letter.valid_until,
+        link=f"/wilayah/{context.tenant.code}/suket/{letter.id}/pdf",
+        link_text=N_("Cetak PDF"),
+    )
     return RedirectResponse(f"/wilayah/{context.tenant.code}/suket/{letter.id}", status_code=303)
 
 
 @router.post("/wilayah/{code}/suket/pengaturan", dependencies=[Csrf])
 async def settings(
+    request: Request,
     db: DbSession,
     context: Head,
     letter_number_format: Annotated[str, Form(max_length=80)],
@@ -265,6 +281,7 @@ async def settings(
         signer_name=head_of_office_name,
         signer_title=head_of_office_title,
     )
+    flash(request, N_("Pengaturan surat disimpan."))
     return RedirectResponse(f"/wilayah/{context.tenant.code}/suket#pengaturan", status_code=303)
 
 
@@ -329,7 +346,7 @@ async def renew(
     letter_id: uuid.UUID,
     version: Annotated[int, Form()],
 ) -> Response:
-    await service.renew(
+    renewed = await service.renew(
         db,
         context.principal,
         request.app.state.cipher,
@@ -340,18 +357,27 @@ async def renew(
         today=_today(context),
         now=_now(),
     )
+    flash(
+        request,
+        N_("Surat keterangan {number} diperpanjang sampai {until}."),
+        number=renewed.number,
+        until=renewed.valid_until,
+        link=f"/wilayah/{context.tenant.code}/suket/{letter_id}/pdf",
+        link_text=N_("Cetak PDF"),
+    )
     return RedirectResponse(f"/wilayah/{context.tenant.code}/suket/{letter_id}", status_code=303)
 
 
 @router.post("/wilayah/{code}/suket/{letter_id}/cabut", dependencies=[Csrf])
 async def revoke(
+    request: Request,
     db: DbSession,
     context: Manager,
     letter_id: uuid.UUID,
     version: Annotated[int, Form()],
     reason: Annotated[str, Form(max_length=300)],
 ) -> Response:
-    await service.revoke(
+    revoked = await service.revoke(
         db,
         context.principal,
         letter_id,
@@ -359,6 +385,13 @@ async def revoke(
         reason=reason,
         today=_today(context),
         now=_now(),
+    )
+    flash(
+        request,
+        N_("Surat keterangan {number} dicabut."),
+        number=revoked.number,
+        link=f"/wilayah/{context.tenant.code}/suket",
+        link_text=N_("Kembali ke daftar surat"),
     )
     return RedirectResponse(f"/wilayah/{context.tenant.code}/suket/{letter_id}", status_code=303)
 

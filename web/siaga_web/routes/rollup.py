@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from siaga_platform.applications.statuses import N_
 from siaga_platform.auth.permissions import Permission, has_permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import NotFound
@@ -40,7 +41,7 @@ from siaga_web.deps import DbSession, requires
 from siaga_web.exports import csv_response, xlsx_response
 from siaga_web.routes.alerts import strip
 from siaga_web.routes.hardware import CAUSE_LABELS
-from siaga_web.templating import render
+from siaga_web.templating import flash, render
 
 router = APIRouter(tags=["rollup"])
 ProvinceCode = Annotated[str, Path(pattern=r"^\d{2}$")]
@@ -315,6 +316,7 @@ async def regency_summary(
 
 @router.post("/provinsi/{code}/kejadian/{incident_id}/tanggapi", dependencies=[Csrf])
 async def acknowledge(
+    request: Request,
     db: DbSession,
     code: ProvinceCode,
     incident_id: uuid.UUID,
@@ -325,6 +327,12 @@ async def acknowledge(
         raise NotFound("Halaman provinsi ini tidak ditemukan atau bukan wilayah Anda.")
     await enter_scope(db, TenantScope.read_only(principal.province_tenant_ids))
     await incidents.acknowledge(db, principal, incident_id, note=note, now=_now())
+    flash(
+        request,
+        N_("Tanggapan provinsi atas kejadian dicatat."),
+        link=f"/provinsi/{code}#kejadian",
+        link_text=N_("Lihat kejadian"),
+    )
     return RedirectResponse(f"/provinsi/{code}#kejadian", status_code=303)
 
 

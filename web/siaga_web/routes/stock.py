@@ -28,17 +28,20 @@ from siaga_platform.tenancy.scope import TenantScope, acting_for, enter_scope
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import local_date, local_day
+from siaga_web import i18n
 from siaga_web.charts import polyline_points
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, Public, TenantContext, in_tenant, requires
+from siaga_web.paging import MAX_PAGE, pager
 from siaga_web.ratelimit import PUBLIC_STOCK, TtlCache, per_client
-from siaga_web.templating import render
+from siaga_web.templating import flash, render, request_language
 
 router = APIRouter(tags=["stock"])
 Viewer = Annotated[TenantContext, Depends(in_tenant(Permission.VIEW_STOCK))]
 Manager = Annotated[TenantContext, Depends(in_tenant(Permission.MANAGE_STOCK))]
 Decider = Annotated[Principal, Depends(requires(Permission.DECIDE_LOANS))]
 Csrf = Depends(verify_csrf)
+LEDGER_PAGE_SIZE = 50
 
 KIND_LABELS = {
     EntryKind.RECEIPT: N_("Penerimaan"),
@@ -77,6 +80,15 @@ def _back(context: TenantContext, anchor: str = "") -> Response:
     return RedirectResponse(f"/wilayah/{context.tenant.code}/stok{anchor}", status_code=303)
 
 
+def _unit(request: Request, item: Item) -> str:
+    """The item's name in the person's language, for a sentence."""
+    return i18n.translations(request_language(request)).gettext(ITEM_LABELS[item])
+
+
+def request_status_label(request: Request, status: RequestStatus) -> str:
+    return i18n.translations(request_language(request)).gettext(REQUEST_LABELS[status])
+
+
 def chart_points(balances: list[tuple[date, int]], width: int = 360, height: int = 80) -> str:
     """The balance over the days as an SVG polyline (server-rendered, a few hundred bytes)."""
     return polyline_points([value for _d, value in balances], width, height)
@@ -91,8 +103,16 @@ async def stock_page(
     kind: Annotated[EntryKind | None, Query()] = None,
     dari: Annotated[date | None, Query()] = None,
     sampai: Annotated[date | None, Query()] = None,
+    halaman: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
     today = _today(context)
+    kinds = [kind] if kind else None
+    pages = pager(
+        request,
+        total=await repository.count_entries(db, item, kinds=kinds, since=dari, until=sampai),
+        page=halaman,
+        per_page=LEDGER_PAGE_SIZE,
+    )
     settings = await tenants.get_settings(db)
     low_days = settings.low_stock_days_of_cover if settings else 14
     stock = await figures.figures(db, today=today, low_stock_days=low_days, item=item)
@@ -115,8 +135,15 @@ async def stock_page(
             "low_days": low_days,
             "per_ribbon": PRINTS_PER_RIBBON,
             "entries": await repository.entries(
-                db, item, kinds=[kind] if kind else None, since=dari, until=sampai
+                db,
+                item,
+                kinds=kinds,
+                since=dari,
+                until=sampai,
+                limit=LEDGER_PAGE_SIZE,
+                offset=pages.offset,
             ),
+            "pager": pages,
             "chart": chart_points(balances),
             "chart_top": max([1, *(v for _d, v in balances)]),
             "loans": await repository.loans(db),
@@ -138,6 +165,7 @@ async def stock_page(
 
 @router.post("/wilayah/{code}/stok/terima", dependencies=[Csrf])
 async def receive(
+    request: Request,
     db: DbSession,
     context: Manager,
     item: Annotated[Item, Form()],
@@ -159,11 +187,21 @@ async def receive(
         serial_from=serial_from,
         serial_to=serial_to,
     )
+    flash(
+        request,
+        N_("Penerimaan {quantity} {item} dicatat (nomor pengiriman {reference})."),
+        quantity=quantity,
+        item=_unit(request, item),
+        reference=reference,
+        link=f"/wilayah/{context.tenant.code}/stok?item={item.value}#kartu-stok",
+        link_text=N_("Lihat kartu stok"),
+    )
     return _back(context, f"?item={item.value}")
 
 
 @router.post("/wilayah/{code}/stok/rusak", dependencies=[Csrf])
 async def spoil(
+    request: Request,
     db: DbSession,
     context: Manager,
     quantity: Annotated[int, Form()],
@@ -183,11 +221,19 @@ async def spoil(
         today=_today(context),
         now=_now(),
     )
+    flash(
+        request,
+        N_("{quantity} blanko rusak dicatat."),
+        quantity=quantity,
+        link=f"/wilayah/{context.tenant.code}/stok#kartu-stok",
+        link_text=N_("Lihat kartu stok"),
+    )
     return _back(context)
 
 
 @router.post("/wilayah/{code}/stok/opname", dependencies=[Csrf])
 async def count(
+    request: Request,
     db: DbSession,
     context: Manager,
     item: Annotated[Item, Form()],
@@ -203,11 +249,20 @@ async def count(
         today=_today(context),
         now=_now(),
     )
+    flash(
+        request,
+        N_("Stok opname dicatat: {counted} {item} dihitung."),
+        counted=counted,
+        item=_unit(request, item),
+        link=f"/wilayah/{context.tenant.code}/stok?item={item.value}#kartu-stok",
+        link_text=N_("Lihat kartu stok"),
+    )
     return _back(context, f"?item={item.value}")
 
 
 @router.post("/wilayah/{code}/stok/koreksi/{entry_id}", dependencies=[Csrf])
 async def reverse(
+    request: Request,
     db: DbSession,
     context: Manager,
     entry_id: uuid.UUID,
@@ -216,11 +271,18 @@ async def reverse(
     entry = await ledger.reverse(
         db, context.principal, entry_id, reason=reason, today=_today(context), now=_now()
     )
+    flash(
+        request,
+        N_("Catatan stok dikoreksi dengan catatan pembalik."),
+        link=f"/wilayah/{context.tenant.code}/stok?item={entry.item}#kartu-stok",
+        link_text=N_("Lihat kartu stok"),
+    )
     return _back(context, f"?item={entry.item}")
 
 
 @router.post("/wilayah/{code}/stok/pinjam", dependencies=[Csrf])
 async def ask_loan(
+    request: Request,
     db: DbSession,
     context: Manager,
     lender_code: Annotated[str, Form(max_length=5)],
@@ -239,22 +301,39 @@ async def ask_loan(
         note=note,
         now=_now(),
     )
+    flash(
+        request,
+        N_("Permintaan pinjaman {quantity} blanko dari {lender} diajukan ke supervisor provinsi."),
+        quantity=quantity,
+        lender=lender.name,
+        link=f"/wilayah/{context.tenant.code}/stok#pinjaman",
+        link_text=N_("Lihat pinjaman"),
+    )
     return _back(context, "#pinjaman")
 
 
 @router.post("/wilayah/{code}/stok/usulan", dependencies=[Csrf])
 async def draft_request(
+    request: Request,
     db: DbSession,
     context: Manager,
     quantity: Annotated[int, Form()],
     note: Annotated[str | None, Form(max_length=300)] = None,
 ) -> Response:
     await centre_requests.draft(db, context.principal, quantity=quantity, note=note, now=_now())
+    flash(
+        request,
+        N_("Draf usulan {quantity} blanko ke pusat dibuat."),
+        quantity=quantity,
+        link=f"/wilayah/{context.tenant.code}/stok#usulan",
+        link_text=N_("Lihat usulan"),
+    )
     return _back(context, "#usulan")
 
 
 @router.post("/wilayah/{code}/stok/usulan/{request_id}", dependencies=[Csrf])
 async def step_request(
+    request: Request,
     db: DbSession,
     context: Manager,
     request_id: uuid.UUID,
@@ -286,6 +365,13 @@ async def step_request(
             quantity_approved=quantity,
             shipment_reference=shipment_reference,
         )
+    flash(
+        request,
+        N_("Usulan ke pusat kini: {status}."),
+        status=request_status_label(request, to),
+        link=f"/wilayah/{context.tenant.code}/stok#usulan",
+        link_text=N_("Lihat usulan"),
+    )
     return _back(context, "#usulan")
 
 
@@ -360,6 +446,7 @@ async def province_stock(
 
 @router.post("/provinsi/{code}/stok/pinjaman/{loan_id}", dependencies=[Csrf])
 async def decide_loan(
+    request: Request,
     db: DbSession,
     code: str,
     loan_id: uuid.UUID,
@@ -381,11 +468,20 @@ async def decide_loan(
         business_date=day,
         now=now,
     )
+    flash(
+        request,
+        N_("Pinjaman disetujui: blanko berpindah di kedua kartu stok.")
+        if decision == "setujui"
+        else N_("Pinjaman ditolak."),
+        link=f"/provinsi/{code}/stok#pinjaman",
+        link_text=N_("Lihat pinjaman"),
+    )
     return RedirectResponse(_back_to_province(code, next), status_code=303)
 
 
 @router.post("/provinsi/{code}/stok/usul-pinjaman", dependencies=[Csrf])
 async def propose_loan(
+    request: Request,
     db: DbSession,
     code: str,
     principal: Decider,
@@ -404,6 +500,13 @@ async def propose_loan(
         quantity=quantity,
         note="Usulan dari saran pinjaman provinsi",
         now=_now(),
+    )
+    flash(
+        request,
+        N_("Usulan pinjaman {quantity} blanko dibuat; menunggu persetujuan."),
+        quantity=quantity,
+        link=f"/provinsi/{code}/stok#pinjaman",
+        link_text=N_("Lihat pinjaman"),
     )
     return RedirectResponse(_back_to_province(code, next), status_code=303)
 

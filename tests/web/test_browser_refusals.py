@@ -1,0 +1,97 @@
+"""Answers that must reach the screen, in a real browser (Debian's Chromium): a refused print,
+a stale edit and a server failure on htmx requests are shown where the person is looking, with
+the way forward."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from playwright.async_api import Browser, expect
+
+from siaga_platform.applications.statuses import Status
+from siaga_platform.auth.principal import Role
+from siaga_tenants.demo.seed import demo_subject
+from tests.fixtures.applications import advance, nik_for, operator, register
+from tests.fixtures.browser import browser, shot, sign_in_page
+from tests.fixtures.databases import ScratchDatabase
+from tests.fixtures.seed import seed
+from tests.fixtures.web import build_app, live_app
+
+__all__ = ["browser"]  # the fixture, used by name
+OPERATOR = demo_subject(Role.OPERATOR, "62.12")
+BASE = "/wilayah/62.12/permohonan"
+
+
+async def test_a_print_refused_for_want_of_cards_shows_why_and_offers_the_letter(
+    db: ScratchDatabase, browser: Browser
+) -> None:
+    await seed(db)  # Murung Raya holds no blank cards
+    who = await operator(db)
+    queued = await advance(db, who, await register(db, who, nik_for(1)), Status.PRINT_QUEUED)
+    async with live_app(build_app(db)) as base_url:
+        page = await browser.new_page(viewport={"width": 1366, "height": 768})
+        await sign_in_page(page, base_url, OPERATOR)
+        await page.goto(f"{base_url}{BASE}/{queued.id}")
+        await page.click("text=Cetak (pakai 1 blanko)")
+        refusal = page.locator("#penolakan")
+        await expect(refusal).to_be_visible()
+        await expect(refusal).to_contain_text("Stok blanko KTP-el tidak cukup")
+        offer = refusal.get_by_role(
+            "link", name="Terbitkan surat keterangan (Suket) sebagai gantinya"
+        )
+        await expect(offer).to_be_visible()
+        await shot(page, "print-refused-1366")
+        await offer.click()
+        await expect(page.locator("#terbitkan-suket")).to_be_in_viewport()
+        assert page.url.endswith(f"{queued.id}#terbitkan-suket")  # the page stayed
+
+
+async def test_a_stale_edit_offers_a_reload(db: ScratchDatabase, browser: Browser) -> None:
+    await seed(db)
+    who = await operator(db)
+    application = await register(db, who, nik_for(2))
+    async with live_app(build_app(db)) as base_url:
+        page = await browser.new_page(viewport={"width": 390, "height": 844})
+        await sign_in_page(page, base_url, OPERATOR)
+        await page.goto(f"{base_url}{BASE}/{application.id}")
+        await advance(db, who, application, Status.RECORDED)  # another clerk, meanwhile
+        await page.click("text=→ Sudah rekam (BC)")
+        refusal = page.locator("#penolakan")
+        await expect(refusal).to_contain_text("baru saja diubah oleh petugas lain")
+        await shot(page, "stale-edit-390")
+        await refusal.get_by_role("link", name="Muat ulang halaman").click()
+        await expect(page.locator("#status-block h2").first).to_contain_text("Sudah rekam (BC)")
+
+
+def _failing_route(app: FastAPI) -> None:
+    @app.get("/wilayah/{code}/permohonan-rusak")
+    async def broken(code: str) -> Any:
+        raise RuntimeError("boom")
+
+
+async def test_a_server_failure_on_an_htmx_request_apologises_with_the_request_id(
+    db: ScratchDatabase, browser: Browser
+) -> None:
+    await seed(db)
+    app = build_app(db)
+    async with live_app(app) as base_url:
+        page = await browser.new_page(viewport={"width": 1366, "height": 768})
+        await sign_in_page(page, base_url, OPERATOR)
+        await page.goto(f"{base_url}{BASE}")
+        # The register's filter form, pointed at an address that answers 500.
+        await page.eval_on_selector(
+            "form.filters",
+            "f => { f.setAttribute('hx-get', '/wilayah/62.12/permohonan-rusak');"
+            " htmx.process(f); }",
+        )
+        _failing_route(app)
+        await page.click("form.filters button[type=submit]")
+        toast = page.locator("#pesan-galat .toast")
+        await expect(toast).to_be_visible()
+        await expect(toast).to_contain_text("Terjadi kesalahan di server")
+        await expect(toast).to_contain_text("laporkan kode")
+        assert "permohonan-rusak" not in page.url  # the refusal did not become the address
+        await shot(page, "server-failure-1366")
+        await toast.get_by_role("button", name="Tutup").click()
+        await expect(toast).to_have_count(0)
