@@ -222,6 +222,7 @@ async def create(
         priority=priority,
         recording_site=recording_site,
     )
+    now = _now()
     try:
         registered = await service.register(
             db,
@@ -229,8 +230,8 @@ async def create(
             request.app.state.cipher,
             request.app.state.regions,
             data,
-            today=date.today(),
-            now=_now(),
+            today=local_day(context.tenant, now),
+            now=now,
         )
     except DomainError as error:
         # Nothing is lost: the form comes back filled in (the NIK too, for its own clerk), with
@@ -401,7 +402,7 @@ async def upload(
         kecamatan,
         tenant_id=context.tenant.id,
         job_id=job.id,
-        today=date.today(),
+        today=local_day(context.tenant, _now()),
     )
     return RedirectResponse(
         f"/wilayah/{context.tenant.code}/permohonan/impor/{job.id}", status_code=303

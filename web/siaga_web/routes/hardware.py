@@ -21,6 +21,7 @@ from siaga_platform.hardware.uptime import office_hours, uptime
 from siaga_tenants.regions.codes import UTC_OFFSET_HOURS
 from siaga_tenants.regions.models import TimeZone
 from siaga_tenants.registry import repository as tenants
+from siaga_tenants.registry.service import local_day
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant
 from siaga_web.templating import render
@@ -165,7 +166,7 @@ async def uptime_page(
     """Uptime per device, site and the whole office for any range of days (office's zone)."""
     offset = UTC_OFFSET_HOURS[TimeZone(context.tenant.timezone)]
     local = timezone(timedelta(hours=offset))
-    today = datetime.now(local).date()
+    today = local_day(context.tenant, _now())
     first, last = dari or today - timedelta(days=29), sampai or today
     if last < first:
         first, last = last, first
@@ -273,7 +274,7 @@ async def incident_page(
             "duration_days": (end - incident.opened_at).days,
             "fundings": list(Funding),
             "causes": list(IncidentCause),
-            "today": date.today(),
+            "today": local_day(context.tenant, _now()),
         },
     )
 
@@ -290,6 +291,7 @@ async def escalate(
     cause: Annotated[IncidentCause, Form()],
     expected_repair_on: Annotated[date | None, Form()] = None,
 ) -> Response:
+    now = _now()
     await incidents.escalate(
         db,
         context.principal,
@@ -300,7 +302,8 @@ async def escalate(
         expected_repair_on=expected_repair_on,
         funding=funding,
         cause=cause,
-        now=_now(),
+        today=local_day(context.tenant, now),
+        now=now,
     )
     return _to_incident(context, incident_id)
 
