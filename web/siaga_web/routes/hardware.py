@@ -18,6 +18,7 @@ from siaga_platform.hardware.incidents import KIND_LABELS
 from siaga_platform.hardware.models import DeviceKind, Funding, IncidentCause, SiteKind
 from siaga_platform.hardware.state import derive_state
 from siaga_platform.hardware.uptime import office_hours, uptime
+from siaga_platform.rollup import severity
 from siaga_tenants.regions.codes import UTC_OFFSET_HOURS
 from siaga_tenants.regions.models import TimeZone
 from siaga_tenants.registry import repository as tenants
@@ -185,6 +186,9 @@ async def uptime_page(
         else None
     )
     values = await board.device_uptimes(db, start, end, only=only)
+    recording = await board.recording_share(db, start, end, only=only)
+    from siaga_web.routes.rollup import LEVEL_WORDS  # rollup imports this module
+
     current = await board.board(db, now=_now())
     sites = []
     for view in current.sites:
@@ -204,6 +208,9 @@ async def uptime_page(
             "opens": opens,
             "closes": closes,
             "overall": sum(everything) / len(everything) if everything else None,
+            "recording": recording,
+            "recording_level": severity.availability(recording),
+            "level_words": LEVEL_WORDS,
         },
     )
 
