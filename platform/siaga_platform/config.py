@@ -17,6 +17,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "dev-only-secret-change-me"  # noqa: S105 - refused outside development
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 VAR_DIR = Path("var")
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{VAR_DIR / 'siaga.db'}"
 
@@ -75,8 +76,10 @@ class Settings(BaseSettings):
     api_requests_per_minute: int = Field(default=600, ge=1)
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     dev_sign_in: bool = True
-    #: The address the office publishes (QR codes, redirects, the Origin check of forms).
-    base_url: str = "http://127.0.0.1:8000"
+    #: The public address Siaga is reached at: the letters' QR codes and printed verification
+    #: address, sign-in redirects, alert links, the Origin check of forms. Production refuses
+    #: the development default and anything but a public https origin.
+    base_url: str = DEFAULT_BASE_URL
     #: Reverse proxies whose ``X-Forwarded-For``/``-Proto`` are believed: comma-separated
     #: addresses or networks (``10.0.0.5,10.1.0.0/16``). Empty: no proxy is trusted, the
     #: connection's own address is the client (rate limits key on it).
@@ -203,6 +206,12 @@ class Settings(BaseSettings):
                 "SIAGA_DEV_SIGN_IN is on: the development sign-in is refused in production, "
                 "set SIAGA_DEV_SIGN_IN=false and configure Keycloak"
             )
+        problem = public_base_url_problem(self.base_url)
+        if problem:
+            raise UnsafeProductionSettings(
+                f"SIAGA_BASE_URL {problem}: set the public https address the office publishes "
+                "(e.g. https://siaga.example.go.id); letters print it and their QR codes lead there"
+            )
         return self
 
 
@@ -210,6 +219,30 @@ class _SecretsDir(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SIAGA_", env_file=".env", extra="ignore")
 
     secrets_dir: str | None = None
+
+
+def public_base_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be the public address printed on letters, or None."""
+    from ipaddress import ip_address
+    from urllib.parse import urlsplit
+
+    if url.rstrip("/") == DEFAULT_BASE_URL:
+        return "is the development default"
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        return "must be an https:// address"
+    if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
+        return "must be only the scheme and host (no path, query or user)"
+    host = parts.hostname
+    if host == "localhost" or host.endswith(".localhost"):
+        return "points at this machine"
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return None
+    if address.is_loopback or address.is_private or address.is_unspecified:
+        return "is not a public address"
+    return None
 
 
 def settings_error_line(error: Exception) -> str:

@@ -366,7 +366,7 @@ async def test_demo_shows_murung_raya_stopped_for_ten_weeks(db: ScratchDatabase)
         await enter_scope(session, TenantScope.single(kapuas.id))
         kapuas_board = await board.board(session, now=now)
         assert kapuas_board.capacity.working_sets == 2
-        uptime = await board.tenant_uptime(session, now=now)
+        uptime = await board.tenant_recording_share(session, now=now)
         assert uptime is not None and 0.9 < uptime <= 1.0
 
 
@@ -381,14 +381,18 @@ async def test_uptime_page_and_province_figures_on_the_demo(db: ScratchDatabase)
         await enter_scope(session, TenantScope.single(mura.id))
         [figures] = await summary.read(session)
         recomputed = await board.board(session, now=now)
-        uptime = await board.tenant_uptime(session, now=now)
+        uptime = await board.tenant_recording_share(session, now=now)
+        devices = await board.device_uptimes(session, now - timedelta(days=30), now)
     assert (figures.working_sets, figures.total_sets) == (0, 2)
     assert figures.working_sets == recomputed.capacity.working_sets
     assert figures.recording_stopped_since == recomputed.capacity.stopped_since
     assert figures.oldest_incident_cause == IncidentCause.LIGHTNING
     assert figures.oldest_incident_opened_at is not None
     assert (now - figures.oldest_incident_opened_at).days >= 69
-    assert figures.uptime_30_days == uptime and uptime is not None and uptime < 1.0
+    # Recording stopped ten weeks ago with 0 of 2 sets working: the office could record
+    # nothing in 30 days, although most devices (printers, readers) stayed up.
+    assert figures.uptime_30_days == uptime == 0.0
+    assert sum(devices.values()) / len(devices) > 0.5
     app = create_app(settings_for(db))
     from tests.fixtures.web import client_for, sign_in
 
@@ -401,5 +405,8 @@ async def test_uptime_page_and_province_figures_on_the_demo(db: ScratchDatabase)
         assert page.status_code == 200
         server_row = page.text.split("Server perekaman</td>")[1].split("</tr>")[0]
         assert "0.0 %" in server_row  # struck ten weeks ago: down all of the last 30 days
+        recording = page.text.split('id="recording">')[0].rsplit("<p>", 1)[1]
+        assert "Gawat" in recording and "✖" in recording
+        assert 'id="recording">0.0 %' in page.text
         office = await client.get("/wilayah/62.12/perangkat/uptime", params={"jam_kantor": "true"})
         assert office.status_code == 200 and "Hanya jam kantor" in office.text

@@ -104,6 +104,7 @@ async def test_report_escalate_and_close_by_hand(db: ScratchDatabase) -> None:
                 expected_repair_on=None,
                 funding=Funding.APBN,
                 cause=None,
+                today=date.today(),
                 now=now,
             )
         assert missing.value.field == "reference"
@@ -117,6 +118,7 @@ async def test_report_escalate_and_close_by_hand(db: ScratchDatabase) -> None:
             expected_repair_on=None,
             funding=Funding.APBN,
             cause=None,
+            today=date.today(),
             now=now,
         )
         with pytest.raises(Conflict):

@@ -11,7 +11,7 @@ import pytest
 from siaga_platform.hardware.capacity import Capacity, recording_capacity
 from siaga_platform.hardware.models import Device, DeviceKind, Funding
 from siaga_platform.hardware.state import DeviceState
-from siaga_platform.hardware.uptime import office_hours, uptime
+from siaga_platform.hardware.uptime import office_hours, recording_availability, uptime
 
 H = timedelta(hours=1)
 # Tuesday 14 Feb 2017, 20:00 WIB = 13:00 UTC.
@@ -80,3 +80,35 @@ def test_capacity_counts_sets_whose_every_member_is_up() -> None:
     capacity = recording_capacity(devices, {**up, server.id: DeviceState.DOWN})
     assert capacity.working_sets == 0 and capacity.total_sets == 2
     assert capacity.stopped_since == strike
+
+
+def test_recording_availability_counts_what_the_office_could_record() -> None:
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    end = start + timedelta(days=30)
+    server, pc1, cam1, pc2, printer = (uuid.uuid4() for _ in range(5))
+    sets = {"1": [server, pc1, cam1], "2": [server, pc2]}
+    long_before = start - timedelta(days=39)
+    # The server struck before the window, everything else up: nothing could be recorded,
+    # however many devices (and the printer, outside any set) stayed up.
+    struck = {
+        server: [(long_before, "down")],
+        pc1: [(long_before, "up")],
+        cam1: [(long_before, "up")],
+        pc2: [(long_before, "up")],
+        printer: [(long_before, "up")],
+    }
+    assert recording_availability(sets, struck, start, end) == 0.0
+    # Server up; set 1's camera down for the second half: set 1 records 50 %, set 2 all month.
+    halfway = start + timedelta(days=15)
+    camera = {
+        **struck,
+        server: [(long_before, "up")],
+        cam1: [(long_before, "up"), (halfway, "down")],
+    }
+    assert recording_availability(sets, camera, start, end) == pytest.approx(0.75)
+    # Planned maintenance of the camera over that half is left out of set 1's time.
+    planned = {cam1: [(halfway, end)]}
+    assert recording_availability(sets, camera, start, end, maintenance=planned) == pytest.approx(
+        (15 + 30) / (15 + 30)
+    )
+    assert recording_availability({}, struck, start, end) is None

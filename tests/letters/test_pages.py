@@ -187,3 +187,19 @@ async def test_supervisors_read_the_register_of_their_province_only(
     exported = await client.get(f"{REGISTER}/ekspor.csv")  # read-only: nothing written
     assert exported.status_code == 200 and "470/0001/DISDUKCAPIL" in exported.text
     assert (await client.get("/wilayah/63.01/suket")).status_code == 404
+
+
+async def test_the_letter_carries_the_public_base_url(db: ScratchDatabase) -> None:
+    """SIAGA_BASE_URL is the address printed on the letter and inside its QR code."""
+    await seed(db)
+    async with client_for(build_app(db, base_url="https://siaga.kalteng.go.id")) as client:
+        await sign_in(client, demo_subject(Role.OPERATOR, "62.12"))
+        location = await _issue(client, db)
+        pdf = await client.get(f"{location}/pdf")
+    document = pypdfium2.PdfDocument(pdf.content)
+    text = " ".join(document[0].get_textpage().get_text_range().split())
+    [qr] = decode(document[0].render(scale=3).to_pil())
+    document.close()
+    assert qr.data.decode().startswith("https://siaga.kalteng.go.id/verifikasi/62.12/")
+    assert "Periksa: https://siaga.kalteng.go.id/verifikasi/62.12/" in text
+    assert "127.0.0.1" not in text

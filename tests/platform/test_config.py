@@ -19,6 +19,7 @@ SAFE_PRODUCTION = {
     "dev_sign_in": False,
     "field_keys": "k2026:" + base64.b64encode(bytes(range(32))).decode(),
     "search_key": base64.b64encode(bytes(range(32, 64))).decode(),
+    "base_url": "https://siaga.kalteng.go.id",
 }
 
 
@@ -49,6 +50,11 @@ def test_safe_production_settings_are_accepted() -> None:
         ({"database_url": "sqlite+aiosqlite:///var/siaga.db"}, "SQLite"),
         ({"dev_sign_in": True}, "development sign-in"),
         ({"field_keys": None}, "SIAGA_FIELD_KEYS"),
+        ({"base_url": "http://127.0.0.1:8000"}, "SIAGA_BASE_URL is the development default"),
+        ({"base_url": "http://siaga.kalteng.go.id"}, "SIAGA_BASE_URL must be an https://"),
+        ({"base_url": "https://localhost:8443"}, "SIAGA_BASE_URL points at this machine"),
+        ({"base_url": "https://10.0.0.5"}, "SIAGA_BASE_URL is not a public address"),
+        ({"base_url": "https://siaga.kalteng.go.id/app?x=1"}, "only the scheme and host"),
     ],
 )
 def test_production_refusals_are_one_line(override: dict[str, object], expected: str) -> None:

@@ -39,6 +39,17 @@ def _same(value: object) -> str:
         return text
 
 
+def suggestion(html: str) -> dict[str, str]:
+    """The first loan suggestion's form: borrower, the lender selected, the quantity."""
+    block = html[html.index('<ul class="suggestions">') :]
+    block = block[: block.index("</li>")]
+    borrower = re.search(r'name="borrower" value="([0-9a-f-]{36})"', block)
+    lender = re.search(r'<option value="([0-9a-f-]{36})" selected>', block)
+    quantity = re.search(r'name="quantity" min="1" value="(\d+)"', block)
+    assert borrower and lender and quantity, block
+    return {"lender": lender.group(1), "borrower": borrower.group(1), "quantity": quantity.group(1)}
+
+
 def _rows(html: str) -> dict[str, str]:
     """The regency rows of the main table, by code, in page order."""
     table = html[html.index('<table class="grid rollup">') : html.index("</table>")]
@@ -72,7 +83,8 @@ async def test_murung_raya_is_first_and_red_with_a_ten_week_outage(
     names = [re.search(r'">([^<]+)</a>', html).group(1) for html in _rows(by_name.text).values()]  # type: ignore[union-attr]
     assert names == sorted(names) and names[0] == "Kabupaten Barito Selatan"
     fragment = await client.get(PROVINCE, headers={"HX-Request": "true"})
-    assert fragment.text.lstrip().startswith("<table") and "<html" not in fragment.text
+    assert fragment.text.lstrip().startswith('<div id="regency-refresh"')
+    assert "<table" in fragment.text and "<html" not in fragment.text
 
 
 async def test_who_may_open_the_province_and_its_regencies(client: httpx.AsyncClient) -> None:
@@ -145,21 +157,10 @@ async def test_the_supervisor_acknowledges_and_proposes_from_the_page(
     empty = await client.post(action.group(1), data={"csrf_token": token, "note": " "})
     assert empty.status_code == 422
 
-    proposal = re.search(
-        r'name="lender" value="([0-9a-f-]{36})">\s*<input type="hidden" name="borrower" '
-        r'value="([0-9a-f-]{36})"><input type="hidden" name="quantity" value="(\d+)">',
-        page.text,
-    )
-    assert proposal
+    proposal = suggestion(page.text)
     made = await client.post(
         f"{PROVINCE}/stok/usul-pinjaman",
-        data={
-            "csrf_token": token,
-            "lender": proposal.group(1),
-            "borrower": proposal.group(2),
-            "quantity": proposal.group(3),
-            "next": "/provinsi/62#pinjaman",
-        },
+        data={"csrf_token": token, **proposal, "next": "/provinsi/62#pinjaman"},
     )
     assert made.status_code == 303 and made.headers["location"] == "/provinsi/62#pinjaman"
     assert "Menunggu keputusan Anda" in (await client.get(PROVINCE)).text
@@ -176,7 +177,13 @@ async def test_the_national_view_sums_each_province(client: httpx.AsyncClient) -
     await sign_in(client, demo_subject(Role.ADMIN_PLATFORM, "platform"))
     page = await client.get("/nasional")
     assert page.status_code == 200
-    assert page.text.count('href="/provinsi/') == 38
+    # Worst first: the only province with tenants (and trouble) on top, the other 37 below
+    # as "belum bergabung" with no figures rather than zeros.
+    order = re.findall(r'<tr class="row-(\w+)" id="provinsi-(\d+)">(.*?)</tr>', page.text, re.S)
+    assert len(order) == 38 and order[0][:2] == ("bad", "62")
+    assert all(kind == "none" and "belum bergabung" in cells for kind, _c, cells in order[1:])
+    assert not any(re.search(r">0<|0/0", cells) for _k, _c, cells in order[1:])
+    assert page.text.count('href="/provinsi/') == 1
     kalteng = re.search(r'<a href="/provinsi/62">.*?</tr>', page.text, re.S)
     assert kalteng
     await sign_in(client, SUPERVISOR)
@@ -187,3 +194,38 @@ async def test_the_national_view_sums_each_province(client: httpx.AsyncClient) -
     letters = sum(int(r[column["Suket aktif"]]) for r in table[1:])
     assert f"{cards:,}".replace(",", ".") in kalteng.group(0)
     assert f"{letters:,}".replace(",", ".") in kalteng.group(0)
+    await sign_in(client, demo_subject(Role.ADMIN_PLATFORM, "platform"))
+    province = await client.get(PROVINCE)
+    assert '<p class="crumbs"><a href="/nasional">Nasional</a>' in province.text  # the way back
+
+
+async def test_the_minute_refresh_keeps_the_chosen_sort(client: httpx.AsyncClient) -> None:
+    await sign_in(client, SUPERVISOR)
+    page = await client.get(PROVINCE)
+    assert 'hx-get="/provinsi/62?urut=keparahan" hx-trigger="every 60s"' in page.text
+    assert 'href="/nasional"' not in page.text  # a supervisor has no national view
+    by_name = await client.get(PROVINCE, params={"urut": "nama"}, headers={"HX-Request": "true"})
+    # The swapped-in table carries its own refresh, asking for the sort now on screen.
+    assert 'id="regency-refresh" hx-get="/provinsi/62?urut=nama" hx-trigger="every 60s"' in (
+        by_name.text
+    )
+    names = re.findall(r'id="wilayah-[\d.]+">\s*<td><a [^>]*>([^<]+)</a>', by_name.text)
+    assert names == sorted(names) and len(names) == 14
+
+
+async def test_uptime_is_what_murung_raya_could_record_with_its_level(
+    client: httpx.AsyncClient,
+) -> None:
+    """Recording stopped ten weeks ago, 0 of 2 sets: 0.0 % and Gawat, not the 94 % mean of
+    devices that stayed up; the same in the CSV."""
+    await sign_in(client, SUPERVISOR)
+    page = await client.get(PROVINCE)
+    mura = _rows(page.text)["62.12"]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", mura, re.S)
+    uptime = next(c for c in cells if "%" in c and "lvl" in c)
+    assert "Gawat" in uptime and "✖" in uptime and "0.0 %" in uptime
+    exported = await client.get(f"{PROVINCE}/ekspor.csv")
+    table = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    record = next(r for r in table if r[0] == "62.12")
+    assert record[table[0].index("Uptime 30 hari (%)")] == "0.0"
+    assert record[table[0].index("Tingkat uptime")] == "Gawat"

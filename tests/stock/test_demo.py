@@ -28,7 +28,7 @@ async def test_demo_stock_tells_the_murung_raya_story(db: ScratchDatabase) -> No
         for code, tenant in by_code.items():
             async with acting_for(session, TenantScope.read_only({tenant.id})):
                 result = await figures.figures(session, today=today, low_stock_days=14)
-                cover[tenant.id] = (result.on_hand, result.average_daily_consumption)
+                cover[tenant.id] = figures.Standing(result.on_hand, result.daily_rate)
                 if code == "62.12":
                     mura = result
                     requests = await repository.centre_requests(session, open_only=True)

@@ -318,8 +318,10 @@ async def test_an_approved_loan_moves_both_sides_and_a_failed_one_neither(
         await _decide(db, supervisor, loan_id)
     # More than the lender has: refused, and again neither side moved.
     too_much = await _ask(db, borrower, lender, 500)
-    with pytest.raises(ledger.OutOfStock):
+    with pytest.raises(Conflict) as short:
         await _decide(db, supervisor, too_much)
+    # Said in the supervisor's terms, not the print refusal's ("terbitkan surat keterangan").
+    assert "Stok pemberi pinjaman tinggal 200 lembar, kurang dari 500" in short.value.message
     assert (await _on_hand(db, lender), await _on_hand(db, borrower)) == (200, 100)
     # Each side sees its own copy of the loan; the lender does not see the borrower's ledger.
     async with await _in(db, lender) as session:
@@ -373,7 +375,12 @@ async def test_stock_out_days_and_cover_with_a_stock_out_inside_the_window(
 def test_the_loan_suggestion_goes_from_most_cover_to_those_out_of_stock() -> None:
     rich, middling, out = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     suggestions = figures.suggest_loans(
-        {rich: (3000, 10.0), middling: (300, 10.0), out: (0, 20.0)}, keep_days=14
+        {
+            rich: figures.Standing(3000, 10.0),
+            middling: figures.Standing(300, 10.0),
+            out: figures.Standing(0, 20.0),
+        },
+        keep_days=14,
     )
     assert [(s.lender, s.borrower) for s in suggestions] == [(rich, out)]
     assert suggestions[0].quantity == 280  # two weeks of the borrower's own demand

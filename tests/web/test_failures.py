@@ -128,7 +128,7 @@ def failing_application() -> dict[str, object]:
         "sex": "L",
         "kecamatan_code": "62.12.01",
         "desa": DESA,
-        "reason": "first_card",
+        "reason": "lost",
     }
 
 

@@ -60,6 +60,7 @@ async def test_production_adds_hsts(db: ScratchDatabase) -> None:
         field_keys="k1:" + "A" * 43 + "=",
         search_key="S" * 40,
         dev_sign_in=False,
+        base_url="https://siaga.kalteng.go.id",
     )
     async with client_for(app) as client:
         response = await client.get("/healthz")

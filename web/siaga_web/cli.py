@@ -351,20 +351,22 @@ def demo_seed() -> None:
     settings = load_settings()
     if settings.is_production:
         fail("demo seed tidak dijalankan di produksi.", code=2)
-    from datetime import date
+    from datetime import UTC, datetime, timedelta
 
     from siaga_platform.privacy.crypto import cipher_from_settings
     from siaga_tenants.demo.applications import seed_demo_applications
+    from siaga_tenants.regions.codes import UTC_OFFSET_HOURS
+    from siaga_tenants.regions.models import TimeZone
 
     users = run_in_unit_of_work(settings.database_url, seed_demo)
     cipher = cipher_from_settings(settings)
+    # The demo province's own day (Kalimantan Tengah is WIB), not the server's.
+    today = (datetime.now(UTC) + timedelta(hours=UTC_OFFSET_HOURS[TimeZone.WIB])).date()
 
     async def applications(session: AsyncSession) -> dict[str, int]:
-        return await seed_demo_applications(session, cipher, today=date.today())
+        return await seed_demo_applications(session, cipher, today=today)
 
     added = run_in_unit_of_work(settings.database_url, applications)
-
-    from datetime import UTC, datetime
 
     from siaga_tenants.demo.hardware import save_tokens, seed_demo_hardware
 
@@ -376,14 +378,14 @@ def demo_seed() -> None:
     from siaga_tenants.demo.stock import seed_demo_stock
 
     async def stock(session: AsyncSession) -> int:
-        return await seed_demo_stock(session, today=date.today(), now=datetime.now(UTC))
+        return await seed_demo_stock(session, today=today, now=datetime.now(UTC))
 
     run_in_unit_of_work(settings.database_url, stock)
 
     from siaga_tenants.demo.letters import seed_demo_letters
 
     async def letters(session: AsyncSession) -> dict[str, int]:
-        return await seed_demo_letters(session, cipher, today=date.today())
+        return await seed_demo_letters(session, cipher, today=today)
 
     run_in_unit_of_work(settings.database_url, letters)
     alerts = _demo_alerts(settings.database_url)

@@ -22,7 +22,7 @@ from siaga_platform.applications.models import (
     ImportRowError,
     ImportStatus,
 )
-from siaga_platform.applications.statuses import CLOSED
+from siaga_platform.applications.statuses import CLOSED, WAITING_PRINT
 from siaga_platform.db.base import utcnow
 from siaga_platform.db.upsert import add_to, increment
 
@@ -230,3 +230,28 @@ async def recent_imports(db: AsyncSession, limit: int = 10) -> Sequence[ImportJo
         .limit(limit)
     )
     return rows.all()
+
+
+async def print_demand(db: AsyncSession, since: date) -> dict[uuid.UUID, tuple[int, int]]:
+    """Per tenant in scope: (records waiting to print now, records that reached PRR from
+    ``since`` on). Two grouped reads of maintained tables (status counts, the recorded→PRR
+    histogram), whatever the number of regencies: the stock's cover reads them."""
+    waiting: dict[uuid.UUID, int] = {
+        tenant: int(count or 0)
+        for tenant, count in await db.execute(
+            select(ApplicationStatusCount.tenant_id, func.sum(ApplicationStatusCount.count))
+            .where(ApplicationStatusCount.status.in_([s.value for s in WAITING_PRINT]))
+            .group_by(ApplicationStatusCount.tenant_id)
+        )
+    }
+    arrived: dict[uuid.UUID, int] = {
+        tenant: int(count or 0)
+        for tenant, count in await db.execute(
+            select(ApplicationDuration.tenant_id, func.sum(ApplicationDuration.count))
+            .where(
+                ApplicationDuration.metric == "recorded_to_prr", ApplicationDuration.day >= since
+            )
+            .group_by(ApplicationDuration.tenant_id)
+        )
+    }
+    return {t: (waiting.get(t, 0), arrived.get(t, 0)) for t in waiting.keys() | arrived.keys()}

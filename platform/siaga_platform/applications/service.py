@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from siaga_platform.applications import repository
 from siaga_platform.applications.handover import CardHandover
+from siaga_platform.applications.kinds import check_kind_agrees
 from siaga_platform.applications.models import (
     DEFAULT_PRIORITY,
     Application,
@@ -124,6 +125,7 @@ async def register(
     tenant_id = writer_tenant(principal)
     nik = parse_nik(data.nik, today=today)
     check_form_agrees(nik, birth_date=data.birth_date, sex=data.sex, today=today)
+    check_kind_agrees(data.reason, birth_date=data.birth_date, today=today)
     name = _clean_text(data.name, field="name", label="Nama", max_length=120)
     birth_place = _clean_text(
         data.birth_place, field="birth_place", label="Tempat lahir", max_length=80

@@ -66,6 +66,9 @@ LABELS_ID: dict[Status, str] = {
 }
 
 CLOSED = frozenset({Status.ISSUED, Status.CANCELLED})
+#: Records the centre has cleared for printing and the office still owes a card (and a print
+#: of ribbon): the stock's cover counts them as already spoken for.
+WAITING_PRINT = (Status.PRR, Status.PRINT_QUEUED)
 OPEN = frozenset(Status) - CLOSED
 
 MOVES: dict[Status, frozenset[Status]] = {

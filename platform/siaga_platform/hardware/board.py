@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.hardware import repository
-from siaga_platform.hardware.capacity import Capacity, recording_capacity
+from siaga_platform.hardware.capacity import SHARED, Capacity, recording_capacity
 from siaga_platform.hardware.models import Device, Incident, Site
 from siaga_platform.hardware.state import DeviceState, site_states
-from siaga_platform.hardware.uptime import Interval, uptime
+from siaga_platform.hardware.uptime import Interval, recording_availability, uptime
 
 UPTIME_DAYS = 30
 
@@ -76,9 +76,41 @@ async def device_uptimes(
     return values
 
 
-async def tenant_uptime(
+async def recording_share(
+    db: AsyncSession,
+    start: datetime,
+    end: datetime,
+    *,
+    only: list[Interval] | None = None,
+) -> float | None:
+    """The office's recording availability over [start, end): the share of its recording
+    sets' time they could record (every member up; the ``*`` server belongs to every set),
+    planned maintenance left out. What the province page calls uptime: a stopped server makes
+    it 0 however many printers and readers stay up."""
+    devices = list(await repository.all_devices(db))
+    shared = [d.id for d in devices if d.recording_set == SHARED]
+    sets: dict[str, list[uuid.UUID]] = {}
+    for device in devices:
+        if device.recording_set and device.recording_set != SHARED:
+            sets.setdefault(device.recording_set, list(shared)).append(device.id)
+    if not sets:
+        return None
+    members = {d for ids in sets.values() for d in ids}
+    windows = list(await repository.maintenance_between(db, start, end))
+    planned = {
+        d.id: [
+            (w.starts_at, w.ends_at)
+            for w in windows
+            if w.device_id == d.id or w.site_id == d.site_id
+        ]
+        for d in devices
+        if d.id in members
+    }
+    changes = {d: await repository.state_changes(db, d, start, end) for d in members}
+    return recording_availability(sets, changes, start, end, maintenance=planned, only=only)
+
+
+async def tenant_recording_share(
     db: AsyncSession, *, now: datetime, days: int = UPTIME_DAYS
 ) -> float | None:
-    """Mean uptime of the regency's devices over the last ``days`` (planned maintenance out)."""
-    values = list((await device_uptimes(db, now - timedelta(days=days), now)).values())
-    return sum(values) / len(values) if values else None
+    return await recording_share(db, now - timedelta(days=days), now)

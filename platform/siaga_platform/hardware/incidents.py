@@ -340,12 +340,14 @@ async def escalate(
     expected_repair_on: date | None,
     funding: Funding,
     cause: IncidentCause | None,
+    today: date,
     now: datetime,
 ) -> Incident:
-    """Reported to the ministry (APBN equipment is repaired through it)."""
+    """Reported to the ministry (APBN equipment is repaired through it). ``today`` is the
+    office's own day: a report dated this morning in WIT is not "in the future"."""
     writer_tenant(principal)
     incident = await _incident(db, incident_id, version)
-    if reported_on > now.date():
+    if reported_on > today:
         raise InvalidInput("Tanggal lapor tidak boleh di masa depan.", field="reported_on")
     if not reference.strip():
         raise InvalidInput("Nomor surat/laporan ke kementerian wajib diisi.", field="reference")

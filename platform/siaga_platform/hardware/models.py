@@ -208,8 +208,9 @@ class HardwareSummary(TenantScoped, Base):
     oldest_incident_title: Mapped[str | None] = mapped_column(String(200))
     oldest_incident_cause: Mapped[str | None] = mapped_column(String(24))
     oldest_incident_opened_at: Mapped[datetime | None]
-    #: Mean device uptime over the last 30 days; it moves slowly, so it is refreshed by the
-    #: sweep about hourly rather than on every event.
+    #: Recording availability over the last 30 days (share of the recording sets' time they
+    #: could record, ``board.recording_share``; not a mean of device uptimes, which let a
+    #: stopped office read 94 %). It moves slowly, so the sweep refreshes it about hourly.
     uptime_30_days: Mapped[float | None]
     uptime_as_of: Mapped[datetime | None]
     last_event_at: Mapped[datetime | None]

@@ -1,7 +1,8 @@
 """The maintained per-regency summary the province view reads (one row, no recomputation):
 refreshed in the same transaction as the event that changes it (a device state change, an
-incident opened, escalated or closed, a device registered), and its 30-day uptime by the
-sweep about hourly."""
+incident opened, escalated or closed, a device registered), and its 30-day uptime (the
+recording availability: the share of the recording sets' time they could record,
+``board.recording_share``) by the sweep about hourly."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ async def refresh(
     row.oldest_incident_cause = oldest.cause if oldest else None
     row.oldest_incident_opened_at = oldest.opened_at if oldest else None
     if with_uptime or row.uptime_as_of is None:
-        row.uptime_30_days = await board.tenant_uptime(db, now=now)
+        row.uptime_30_days = await board.tenant_recording_share(db, now=now)
         row.uptime_as_of = now
     row.last_event_at = max(row.last_event_at or now, now)
     row.updated_at = now

@@ -1,9 +1,11 @@
 """Uptime arithmetic: the share of known time a device was up, over any range, with planned
-maintenance left out and, optionally, only the office's hours (in its own time zone)."""
+maintenance left out and, optionally, only the office's hours (in its own time zone); and the
+office's recording availability: the share of its recording sets' time they could record."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta, timezone
 
 Interval = tuple[datetime, datetime]
@@ -40,6 +42,17 @@ def subtract(a: list[Interval], holes: list[Interval]) -> list[Interval]:
                 nxt.append((h1, a1))
         out = nxt
     return out
+
+
+def union(intervals: Iterable[Interval]) -> list[Interval]:
+    """The same time as disjoint intervals, in order."""
+    merged: list[Interval] = []
+    for a, b in sorted(intervals):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
 
 
 def _total(intervals: list[Interval]) -> float:
@@ -90,3 +103,56 @@ def uptime(
     up, counted = subtract(up, list(maintenance)), subtract(counted, list(maintenance))
     total = _total(counted)
     return _total(up) / total if total else None
+
+
+def _segments(
+    changes: list[tuple[datetime, str]], start: datetime, end: datetime
+) -> tuple[list[Interval], list[Interval]]:
+    """(up, counted) intervals of one device in [start, end)."""
+    up: list[Interval] = []
+    counted: list[Interval] = []
+    for (at, state), following in zip(changes, [*changes[1:], (end, "")], strict=True):
+        segment = _clip([(at, following[0])], start, end)
+        if state in COUNTED_STATES:
+            counted += segment
+            if state in UP_STATES:
+                up += segment
+    return up, counted
+
+
+def recording_availability(
+    sets: Mapping[str, Sequence[uuid.UUID]],
+    changes: Mapping[uuid.UUID, list[tuple[datetime, str]]],
+    start: datetime,
+    end: datetime,
+    *,
+    maintenance: Mapping[uuid.UUID, list[Interval]] | None = None,
+    only: list[Interval] | None = None,
+) -> float | None:
+    """Share of the recording sets' known time in [start, end) during which they could record:
+    a set records while every member (its own devices and the shared server) is up, as
+    ``capacity.recording_capacity`` says at one moment. Summed over sets, so 1 of 2 sets working
+    all month is 50 %; a set's time counts once any member is known. Planned maintenance of a
+    member is left out of that set's time. None: no set, or nothing known."""
+    maintenance = maintenance or {}
+    up_total = counted_total = 0.0
+    for members in sets.values():
+        if not members:
+            continue
+        ups: list[list[Interval]] = []
+        knowns: list[Interval] = []
+        for device in members:
+            up, counted = _segments(changes.get(device, []), start, end)
+            ups.append(union(up))
+            knowns += counted
+        set_up = ups[0]
+        for other in ups[1:]:
+            set_up = intersect(set_up, other)
+        known = union(knowns)
+        if only is not None:
+            set_up, known = intersect(set_up, only), intersect(known, only)
+        planned = union(w for device in members for w in maintenance.get(device, []))
+        set_up, known = subtract(set_up, planned), subtract(known, planned)
+        up_total += _total(set_up)
+        counted_total += _total(known)
+    return up_total / counted_total if counted_total else None

@@ -4,6 +4,10 @@ Counts of things in the pipeline and letters in force are summed over regencies;
 are the current balance of each regency summed (the last value per regency, never a sum over
 time); regencies stopped, out of stock or silent are counted; the 30-day uptime is the mean of
 the regencies' uptimes weighted by their recording sets.
+
+Worst first (``worst_first``): provinces with regencies in trouble (any column red) first, by
+how many, then by the sum of their regencies' severity scores, then by code; provinces with
+no tenant yet come last, as "not joined" (no data), never as zeros.
 """
 
 from __future__ import annotations
@@ -33,6 +37,12 @@ class ProvinceTotals:
     silent: int = 0
     in_trouble: int = 0  # regencies with any column red
     uptime_30_days: float | None = None
+    score: int = 0  # the regencies' severity scores summed (severity.py)
+
+    @property
+    def joined(self) -> bool:
+        """Has at least one regency on the platform: without one there is no data, not zero."""
+        return self.regencies > 0
 
 
 def totals(rows: list[RegencyRow], province_codes: list[str]) -> list[ProvinceTotals]:
@@ -56,6 +66,7 @@ def totals(rows: list[RegencyRow], province_codes: list[str]) -> list[ProvinceTo
         total.letters_converted_this_month += row.letters.converted_this_month
         total.silent += row.severity.levels["freshness"] is Level.BAD
         total.in_trouble += row.severity.worst is Level.BAD
+        total.score += row.severity.score
         if row.recording.uptime_30_days is not None and row.recording.total_sets:
             share, sets = weighted.get(total.code, (0.0, 0))
             weighted[total.code] = (
@@ -65,3 +76,10 @@ def totals(rows: list[RegencyRow], province_codes: list[str]) -> list[ProvinceTo
     for code, (share, sets) in weighted.items():
         by_code[code].uptime_30_days = share / sets if sets else None
     return [by_code[code] for code in province_codes]
+
+
+def worst_first(totals: list[ProvinceTotals]) -> list[ProvinceTotals]:
+    return sorted(
+        totals,
+        key=lambda t: (not t.joined, -t.in_trouble, -t.score, t.code),
+    )

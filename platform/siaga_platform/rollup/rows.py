@@ -18,12 +18,13 @@ from typing import Any
 from sqlalchemy import Uuid, case, column, func, or_, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from siaga_platform.applications import repository as applications
 from siaga_platform.applications.models import (
     Application,
     ApplicationDuration,
     ApplicationStatusCount,
 )
-from siaga_platform.applications.statuses import Status
+from siaga_platform.applications.statuses import WAITING_PRINT, Status
 from siaga_platform.hardware.models import Device, HardwareSummary, Incident
 from siaga_platform.letters import figures as letter_counts
 from siaga_platform.letters import repository as letters
@@ -49,7 +50,7 @@ STAGES: dict[str, tuple[Status, ...]] = {
         Status.DUPLICATE,
         Status.ENROLLMENT_FAILED,
     ),
-    "waiting_print": (Status.PRR, Status.PRINT_QUEUED),
+    "waiting_print": WAITING_PRINT,
     "waiting_pickup": (Status.PRINTED, Status.READY),
 }
 
@@ -77,7 +78,7 @@ class Recording:
     oldest_incident_cause: str | None = None
     oldest_incident_opened_at: datetime | None = None
     devices_down: int = 0
-    uptime_30_days: float | None = None
+    uptime_30_days: float | None = None  # recording availability (hardware/board.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +223,12 @@ async def read_rows(
         )
     }
     stock_days = await stock.days_since(db, Item.BLANK_CARD, since)
+    # The demand side of the cover (stock/figures.py): records waiting to print and records
+    # that reached PRR within the window (from the earliest regency's window start; a regency
+    # a zone ahead counts one day more, which a daily rate hardly notices).
+    demand = await applications.print_demand(
+        db, earliest_day - timedelta(days=stock_figures.WINDOW_DAYS - 1)
+    )
     # Letter figures depend on each regency's own date (WIB, WITA, WIT): one read per distinct
     # business day (at most three, usually one), each kept for the regencies living that day.
     members_of: dict[date, set[uuid.UUID]] = defaultdict(set)
@@ -296,6 +303,8 @@ async def read_rows(
             days=stock_days.get(tid, []),
             today=regency.today,
             low_stock_days=regency.low_stock_days,
+            waiting_print=demand.get(tid, (0, 0))[0],
+            arrived=demand.get(tid, (0, 0))[1],
         )
         letter_figures = letter_counts.combine(expiry.get(tid), month.get(tid))
         last = _latest(beats.get(tid), balance.updated_at if balance else None, moved.get(tid))
@@ -309,6 +318,7 @@ async def read_rows(
             "stock": severity.stock(cards.on_hand, cards.low),
             "letters": severity.letters(letter_figures.active, letter_figures.expired),
             "freshness": severity.freshness(last, now),
+            "uptime": severity.availability(recording.uptime_30_days),
         }
         trends: dict[str, list[int]] = {}
         if with_trends:

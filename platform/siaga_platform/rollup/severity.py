@@ -10,12 +10,14 @@ Each column gets a level: ``bad`` (red ✖), ``warn`` (amber ▲), ``ok`` (green
 - blank cards: bad when none are left; warn below the regency's days of cover threshold.
 - letters: bad from 1,000 letters in force; warn from 100, or when letters are past their date
   but not revoked.
+- uptime (recording availability over 30 days, the share of the recording sets' time they
+  could record): bad below 80 %, warn below 95 %; none when nothing is known.
 - freshness: bad when nothing (heartbeat, ledger entry, application move) came for 24 hours;
   warn after 2 hours.
 
 The worst regency comes first: the score is the sum of the levels (ok 0, warn 1, bad 3)
-weighted recording 4, blank cards 3, freshness 3, letters 2, applications 2; ties go to the
-longest recording stop, then the longest stock-out, then the name.
+weighted recording 4, blank cards 3, freshness 3, letters 2, applications 2, uptime 1; ties go
+to the longest recording stop, then the longest stock-out, then the name.
 """
 
 from __future__ import annotations
@@ -33,7 +35,16 @@ class Level(StrEnum):
 
 
 POINTS = {Level.NONE: 0, Level.OK: 0, Level.WARN: 1, Level.BAD: 3}
-WEIGHTS = {"recording": 4, "stock": 3, "freshness": 3, "letters": 2, "applications": 2}
+WEIGHTS = {
+    "recording": 4,
+    "stock": 3,
+    "freshness": 3,
+    "letters": 2,
+    "applications": 2,
+    "uptime": 1,
+}
+AVAILABILITY_BAD = 0.80
+AVAILABILITY_WARN = 0.95
 LETTERS_BAD = 1_000
 LETTERS_WARN = 100
 SILENT_BAD = timedelta(hours=24)
@@ -66,6 +77,14 @@ def letters(active: int, expired: int) -> Level:
     if active >= LETTERS_BAD:
         return Level.BAD
     return Level.WARN if active >= LETTERS_WARN or expired > 0 else Level.OK
+
+
+def availability(share: float | None) -> Level:
+    if share is None:
+        return Level.NONE
+    if share < AVAILABILITY_BAD:
+        return Level.BAD
+    return Level.WARN if share < AVAILABILITY_WARN else Level.OK
 
 
 def freshness(last_activity: datetime | None, now: datetime) -> Level:

@@ -1,7 +1,17 @@
 """Stock figures from the ledger: average daily consumption corrected for stock-out days (as
 OpenLMIS does: demand suppressed while out of stock must not lower the average), days of
 cover, projected stock-out date, exact stock-out days, spoilage rate; and the province's
-loan suggestion."""
+loan suggestion.
+
+Days of cover are computed here only (``derive``), for the stock page, the province page, its
+CSV and the alerts alike. Two corrections keep them honest with little history:
+
+- the daily rate is the larger of the printing average and the regency's demand: records that
+  reached PRR (waiting to print) per day over the window. One card printed in a month after a
+  stock-out no longer reads as "699 days of cover" while hundreds of records arrive;
+- the records already waiting to print are owed the stock: cover counts only what is left
+  after them. 699 cards against 2,373 records waiting is 0 days of cover, stock-out today.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +24,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from siaga_platform.applications import repository as applications
 from siaga_platform.stock import repository
-from siaga_platform.stock.models import EntryKind, Item
+from siaga_platform.stock.models import EntryKind, Item, Loan, RequestStatus
 
 WINDOW_DAYS = 30
 
@@ -44,12 +55,21 @@ def stock_out_days(balances: Sequence[tuple[date, int]]) -> int:
 class StockFigures:
     on_hand: int
     out_since: datetime | None
-    average_daily_consumption: float | None  # per day in stock over the window
-    days_of_cover: float | None  # None: nothing consumed, cover unknown
+    average_daily_consumption: float | None  # printed per day in stock over the window
+    days_of_cover: float | None  # what is left after the waiting records, at daily_rate;
+    # 0 when the waiting records take it all; None: no rate known and stock left over
     projected_stock_out: date | None
     stock_out_days: int  # within the window
     spoilage_rate: float | None  # spoiled / (printed + spoiled)
     low: bool  # below the regency's threshold of days of cover
+    waiting_print: int = 0  # records waiting to print: stock already spoken for
+    daily_demand: float | None = None  # records reaching PRR per day over the window
+    daily_rate: float | None = None  # the larger of the printing average and the demand
+
+    @property
+    def owed_beyond_stock(self) -> int:
+        """Waiting records the stock on hand cannot cover."""
+        return max(0, self.waiting_print - self.on_hand)
 
 
 async def figures(
@@ -70,6 +90,7 @@ async def figures(
     out_days = stock_out_days(balances)
     consumed = -sum(q for _d, k, q in movements if k == EntryKind.CONSUMPTION)
     spoiled = -sum(q for _d, k, q in movements if k == EntryKind.SPOILAGE)
+    waiting, arrived = sum_demand((await applications.print_demand(db, start)).values())
     return derive(
         on_hand=on_hand,
         out_since=current.out_since if current else None,
@@ -79,7 +100,14 @@ async def figures(
         window=window,
         today=today,
         low_stock_days=low_stock_days,
+        waiting_print=waiting,
+        arrived=arrived,
     )
+
+
+def sum_demand(demand: Iterable[tuple[int, int]]) -> tuple[int, int]:
+    pairs = list(demand)
+    return sum(w for w, _a in pairs), sum(a for _w, a in pairs)
 
 
 def from_days(
@@ -89,6 +117,8 @@ def from_days(
     days: Sequence[tuple[date, int, int, int]],
     today: date,
     low_stock_days: int,
+    waiting_print: int = 0,
+    arrived: int = 0,
     window: int = WINDOW_DAYS,
 ) -> tuple[StockFigures, list[tuple[date, int]]]:
     """The same figures from the per-day summary (``StockDay`` rows: day, net, consumed,
@@ -108,6 +138,8 @@ def from_days(
         window=window,
         today=today,
         low_stock_days=low_stock_days,
+        waiting_print=waiting_print,
+        arrived=arrived,
     )
     return figures, balances
 
@@ -122,10 +154,19 @@ def derive(
     window: int,
     today: date,
     low_stock_days: int,
+    waiting_print: int = 0,
+    arrived: int = 0,
 ) -> StockFigures:
+    """``arrived``: records that reached PRR within the window; ``waiting_print``: records
+    waiting to print now."""
     in_stock_days = window - out_days
     average = consumed / in_stock_days if in_stock_days > 0 and consumed > 0 else None
-    cover = on_hand / average if average else None
+    demand = arrived / window if arrived > 0 else None
+    rate = max(average or 0.0, demand or 0.0) or None
+    free = on_hand - waiting_print
+    owed_all = free <= 0 and (waiting_print > 0 or rate is not None)
+    # Nothing left once the waiting records are printed: 0 days, whatever the rate.
+    cover = 0.0 if owed_all else (free / rate if rate else None)
     projected = today + timedelta(days=math.floor(cover)) if cover is not None else None
     used = consumed + spoiled
     return StockFigures(
@@ -137,6 +178,9 @@ def derive(
         stock_out_days=out_days,
         spoilage_rate=spoiled / used if used else None,
         low=on_hand == 0 or (cover is not None and cover < low_stock_days),
+        waiting_print=waiting_print,
+        daily_demand=demand,
+        daily_rate=rate,
     )
 
 
@@ -147,25 +191,51 @@ class LoanSuggestion:
     quantity: int
 
 
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What the loan suggestion weighs of one regency."""
+
+    on_hand: int
+    daily_rate: float | None = None  # StockFigures.daily_rate
+    waiting_print: int = 0  # records waiting to print: owed before anything is lent
+    incoming: int = 0  # pending loans in, cards the centre approved and has not delivered
+    outgoing: int = 0  # pending loans out
+
+    @property
+    def owed(self) -> int:
+        return self.waiting_print + self.outgoing
+
+    def keep(self, keep_days: float) -> int:
+        return math.ceil((self.daily_rate or 0) * keep_days)
+
+
 def suggest_loans(
-    cover: dict[uuid.UUID, tuple[int, float | None]], *, keep_days: float = 14
+    standing: dict[uuid.UUID, Standing], *, keep_days: float = 14
 ) -> list[LoanSuggestion]:
-    """From the regencies with the most days of cover to those out of stock, so the province
-    runs out together rather than one regency at a time. ``cover``: tenant → (on hand,
-    average daily consumption). A lender keeps ``keep_days`` of its own consumption."""
-    out = sorted(
-        (t for t, (on_hand, _avg) in cover.items() if on_hand == 0),
-        key=lambda t: -(cover[t][1] or 0),  # the busiest office first
-    )
-    spare: dict[uuid.UUID, int] = {}
-    for tenant_id, (on_hand, average) in cover.items():
-        if on_hand > 0:
-            spare[tenant_id] = max(0, on_hand - math.ceil((average or 0) * keep_days))
+    """From the regencies with the most spare days to those that cannot cover what they owe,
+    so the province runs out together rather than one regency at a time.
+
+    A borrower is out of stock, or owes its waiting records more than it holds; it needs what
+    it owes plus ``keep_days`` of its own rate, less what is already coming (pending loans in,
+    approved requests to the centre). A lender keeps what it owes (its waiting records and
+    pending loans out) plus ``keep_days`` of its own rate: a regency whose backlog exceeds its
+    stock never lends."""
+    borrowers = {
+        # Out of stock with no rate known yet: at least a card a day for the days kept.
+        t: s.owed + max(s.keep(keep_days), math.ceil(keep_days)) - s.on_hand - s.incoming
+        for t, s in standing.items()
+        if s.on_hand == 0 or s.waiting_print > s.on_hand
+    }
+    spare = {
+        t: s.on_hand - s.owed - s.keep(keep_days)
+        for t, s in standing.items()
+        if t not in borrowers and s.waiting_print < s.on_hand
+    }
+    spare = {t: v for t, v in spare.items() if v > 0}
     suggestions = []
-    for borrower in out:
-        need = math.ceil((cover[borrower][1] or 1) * keep_days)
-        lenders = sorted(spare, key=lambda t: -_days(spare[t], cover[t][1]))
-        for lender in lenders:
+    for borrower in sorted((t for t, n in borrowers.items() if n > 0), key=lambda t: -borrowers[t]):
+        need = borrowers[borrower]
+        for lender in sorted(spare, key=lambda t: -_days(spare[t], standing[t].daily_rate)):
             if need <= 0:
                 break
             give = min(spare[lender], need)
@@ -179,3 +249,63 @@ def suggest_loans(
 
 def _days(spare: int, average: float | None) -> float:
     return spare / average if average else float(spare)
+
+
+#: Requests to the centre whose cards are promised: approved or shipped, not all received.
+PROMISED = frozenset({RequestStatus.APPROVED, RequestStatus.SHIPPED})
+
+
+@dataclass(frozen=True, slots=True)
+class LoanPlan:
+    """The province's loans at a glance: suggestions, each pending loan once (with whether its
+    lender can cover it today), and requests still waiting for the centre's approval."""
+
+    suggestions: list[LoanSuggestion]
+    pending: list[Loan]
+    lender_short: dict[uuid.UUID, int]  # loan id → its lender's stock, when below the loan
+    awaiting_centre: dict[uuid.UUID, int]  # tenant → cards asked, not yet approved
+
+
+async def loan_plan(
+    db: AsyncSession, stock: dict[uuid.UUID, StockFigures], *, keep_days: float = 14
+) -> LoanPlan:
+    """For the regencies of ``stock`` (the province in the session's read scope): two reads,
+    loans pending and requests to the centre still open."""
+    pending: dict[uuid.UUID, Loan] = {}
+    for loan in await repository.loans(db, pending_only=True):
+        pending.setdefault(loan.id, loan)  # two copies, one per side: shown once
+    incoming: dict[uuid.UUID, int] = defaultdict(int)
+    outgoing: dict[uuid.UUID, int] = defaultdict(int)
+    for loan in pending.values():
+        incoming[loan.borrower_tenant_id] += loan.quantity
+        outgoing[loan.lender_tenant_id] += loan.quantity
+    awaiting: dict[uuid.UUID, int] = defaultdict(int)
+    for request in await repository.centre_requests(db, open_only=True):
+        status = RequestStatus(request.status)
+        if status in PROMISED:
+            promised = request.quantity_approved or request.quantity_requested
+            incoming[request.tenant_id] += max(0, promised - request.quantity_received)
+        elif status is RequestStatus.SUBMITTED:
+            awaiting[request.tenant_id] += request.quantity_requested
+    standing = {
+        t: Standing(
+            on_hand=f.on_hand,
+            daily_rate=f.daily_rate,
+            waiting_print=f.waiting_print,
+            incoming=incoming[t],
+            outgoing=outgoing[t],
+        )
+        for t, f in stock.items()
+    }
+    loans = sorted(pending.values(), key=lambda loan: loan.asked_at)
+    return LoanPlan(
+        suggestions=suggest_loans(standing, keep_days=keep_days),
+        pending=loans,
+        lender_short={
+            loan.id: stock[loan.lender_tenant_id].on_hand
+            for loan in loans
+            if loan.lender_tenant_id in stock
+            and stock[loan.lender_tenant_id].on_hand < loan.quantity
+        },
+        awaiting_centre=dict(awaiting),
+    )

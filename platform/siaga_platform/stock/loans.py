@@ -15,11 +15,15 @@ from siaga_platform.auth.principal import Principal, Role
 from siaga_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from siaga_platform.ids import new_id
 from siaga_platform.stock import repository
-from siaga_platform.stock.ledger import record, within_holding
+from siaga_platform.stock.ledger import OutOfStock, record, within_holding
 from siaga_platform.stock.models import EntryKind, Item, Loan, LoanStatus
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 
 PENDING = frozenset({LoanStatus.REQUESTED, LoanStatus.PROPOSED})
+
+
+def _angka(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
 
 
 def _both(lender: uuid.UUID, borrower: uuid.UUID) -> TenantScope:
@@ -151,22 +155,35 @@ async def decide(
             raise Conflict("Pinjaman ini sudah diputuskan.")
         quantity = copies[0].quantity
         if approve:
-            for tenant_id, kind, delta in (
-                (lender, EntryKind.LOAN_OUT, -quantity),
-                (borrower, EntryKind.LOAN_IN, quantity),
-            ):
-                await record(
-                    db,
-                    tenant_id=tenant_id,
-                    item=Item.BLANK_CARD,
-                    kind=kind,
-                    quantity=delta,
-                    business_date=business_date,
-                    actor=principal.subject,
-                    now=now,
-                    loan_id=loan_id,
-                    reference=f"PINJAM-{str(loan_id)[:8].upper()}",
-                )
+            try:
+                for tenant_id, kind, delta in (
+                    (lender, EntryKind.LOAN_OUT, -quantity),
+                    (borrower, EntryKind.LOAN_IN, quantity),
+                ):
+                    await record(
+                        db,
+                        tenant_id=tenant_id,
+                        item=Item.BLANK_CARD,
+                        kind=kind,
+                        quantity=delta,
+                        business_date=business_date,
+                        actor=principal.subject,
+                        now=now,
+                        loan_id=loan_id,
+                        reference=f"PINJAM-{str(loan_id)[:8].upper()}",
+                    )
+            except OutOfStock as error:
+                # Said in the supervisor's terms (not the print refusal's); the request's
+                # transaction is rolled back, so neither side moved.
+                held = {
+                    b.tenant_id: b.on_hand for b in await repository.balances(db, Item.BLANK_CARD)
+                }
+                raise Conflict(
+                    f"Stok pemberi pinjaman tinggal {_angka(held.get(lender, 0))} lembar, kurang "
+                    f"dari {_angka(quantity)} yang akan dipinjamkan: pinjaman belum disetujui. "
+                    "Tolak pinjaman ini lalu usulkan jumlah yang lebih kecil atau pemberi lain.",
+                    field="quantity",
+                ) from error
         for copy in copies:
             copy.status = LoanStatus.APPROVED if approve else LoanStatus.REJECTED
             copy.decided_by, copy.decided_at = principal.subject, now

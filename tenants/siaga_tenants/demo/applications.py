@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.applications.bulk import HistoricApplication, write_applications
+from siaga_platform.applications.kinds import age_on, first_card_age
 from siaga_platform.applications.models import Application, Reason
 from siaga_platform.applications.nik import parse_nik
 from siaga_platform.applications.statuses import Status
@@ -194,21 +195,25 @@ def plan_regency(regency: str, kecamatan: list[str], today: date) -> list[Histor
                 else (s, outage + timedelta(days=rng.randint(0, 50)))
                 for s, at in history
             ]
+        parsed = parse_nik(nik, today=today)
+        reason = rng.choice(
+            [
+                Reason.FIRST_CARD,
+                Reason.FIRST_CARD,
+                Reason.LOST,
+                Reason.DAMAGED,
+                Reason.DATA_CHANGE,
+                Reason.MOVING_IN,
+            ]
+        )
+        if reason is Reason.FIRST_CARD and not first_card_age(age_on(parsed.birth_date, today)):
+            reason = Reason.LOST  # the kind agrees with the age, as registration demands
         applications.append(
             HistoricApplication(
-                nik=parse_nik(nik, today=today),
+                nik=parsed,
                 name=name,
                 kecamatan_code=kecamatan_code,
-                reason=rng.choice(
-                    [
-                        Reason.FIRST_CARD,
-                        Reason.FIRST_CARD,
-                        Reason.LOST,
-                        Reason.DAMAGED,
-                        Reason.DATA_CHANGE,
-                        Reason.MOVING_IN,
-                    ]
-                ),
+                reason=reason,
                 history=history,
                 birth_place="Kalimantan Tengah",
                 desa="-",

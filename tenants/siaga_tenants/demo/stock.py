@@ -27,6 +27,9 @@ from siaga_tenants.registry import repository as tenants
 HISTORY_DAYS = 90
 MURUNG_RAYA = "62.12"
 SURPLUS = {"62.01": 6000, "62.71": 4500}  # Kotawaringin Barat, Palangka Raya
+# Cards for the records each of these waits to print (cover counts what is left after them),
+# so Kotawaringin Timur keeps about 4 days of cover and Seruyan about 8: the alerts' story.
+SURPLUS.update({"62.02": 25, "62.07": 46})
 
 
 async def seed_demo_stock(session: AsyncSession, *, today: date, now: datetime) -> int:

@@ -229,6 +229,7 @@ async def create(
         priority=priority,
         recording_site=recording_site,
     )
+    now = _now()
     try:
         registered = await service.register(
             db,
@@ -236,8 +237,8 @@ async def create(
             request.app.state.cipher,
             request.app.state.regions,
             data,
-            today=date.today(),
-            now=_now(),
+            today=local_day(context.tenant, now),
+            now=now,
         )
     except DomainError as error:
         # Nothing is lost: the form comes back filled in (the NIK too, for its own clerk), with

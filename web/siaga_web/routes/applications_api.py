@@ -20,6 +20,7 @@ from siaga_platform.auth.permissions import Permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import Forbidden, NotFound
 from siaga_platform.jobs.queue import queue_import
+from siaga_tenants.registry.service import local_date
 from siaga_web.csrf import verify_csrf_unless_bearer
 from siaga_web.deps import DbSession, in_own_scope, requires
 from siaga_web.ratelimit import api_rate_limit
@@ -120,6 +121,10 @@ class ImportOut(BaseModel):
         return cls.model_validate(job, from_attributes=True)
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 def _own_tenant(principal: Principal) -> uuid.UUID:
     if principal.tenant_id is None:
         raise Forbidden("API permohonan dipakai oleh petugas kabupaten/kota.")
@@ -182,14 +187,15 @@ async def list_applications(
 async def create_application(
     request: Request, db: DbSession, principal: Editor, body: ApplicationIn
 ) -> ApplicationOut:
+    now = _now()
     registered = await service.register(
         db,
         principal,
         request.app.state.cipher,
         request.app.state.regions,
         service.NewApplication(**body.model_dump()),
-        today=date.today(),
-        now=datetime.now(UTC),
+        today=await local_date(db, _own_tenant(principal), now),
+        now=now,
     )
     record = await service.open_record(
         db, principal, request.app.state.cipher, registered.application.id
@@ -218,7 +224,7 @@ async def move_application(
         expected_version=body.version,
         note=body.note,
         handover=request.app.state.card_handover,
-        now=datetime.now(UTC),
+        now=_now(),
     )
     return ApplicationSummary.of(application)
 
@@ -234,7 +240,7 @@ async def print_application(
         application_id,
         expected_version=body.version,
         stock=request.app.state.card_stock,
-        now=datetime.now(UTC),
+        now=_now(),
     )
     return ApplicationSummary.of(application)
 

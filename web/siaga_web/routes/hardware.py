@@ -18,9 +18,11 @@ from siaga_platform.hardware.incidents import KIND_LABELS
 from siaga_platform.hardware.models import DeviceKind, Funding, IncidentCause, SiteKind
 from siaga_platform.hardware.state import derive_state
 from siaga_platform.hardware.uptime import office_hours, uptime
+from siaga_platform.rollup import severity
 from siaga_tenants.regions.codes import UTC_OFFSET_HOURS
 from siaga_tenants.regions.models import TimeZone
 from siaga_tenants.registry import repository as tenants
+from siaga_tenants.registry.service import local_day
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant
 from siaga_web.templating import flash, render
@@ -166,7 +168,7 @@ async def uptime_page(
     """Uptime per device, site and the whole office for any range of days (office's zone)."""
     offset = UTC_OFFSET_HOURS[TimeZone(context.tenant.timezone)]
     local = timezone(timedelta(hours=offset))
-    today = datetime.now(local).date()
+    today = local_day(context.tenant, _now())
     first, last = dari or today - timedelta(days=29), sampai or today
     if last < first:
         first, last = last, first
@@ -185,6 +187,9 @@ async def uptime_page(
         else None
     )
     values = await board.device_uptimes(db, start, end, only=only)
+    recording = await board.recording_share(db, start, end, only=only)
+    from siaga_web.routes.rollup import LEVEL_WORDS  # rollup imports this module
+
     current = await board.board(db, now=_now())
     sites = []
     for view in current.sites:
@@ -204,6 +209,9 @@ async def uptime_page(
             "opens": opens,
             "closes": closes,
             "overall": sum(everything) / len(everything) if everything else None,
+            "recording": recording,
+            "recording_level": severity.availability(recording),
+            "level_words": LEVEL_WORDS,
         },
     )
 
@@ -276,7 +284,7 @@ async def incident_page(
             "duration_days": (end - incident.opened_at).days,
             "fundings": list(Funding),
             "causes": list(IncidentCause),
-            "today": date.today(),
+            "today": local_day(context.tenant, _now()),
         },
     )
 
@@ -294,6 +302,7 @@ async def escalate(
     cause: Annotated[IncidentCause, Form()],
     expected_repair_on: Annotated[date | None, Form()] = None,
 ) -> Response:
+    now = _now()
     await incidents.escalate(
         db,
         context.principal,
@@ -304,7 +313,8 @@ async def escalate(
         expected_repair_on=expected_repair_on,
         funding=funding,
         cause=cause,
-        now=_now(),
+        today=local_day(context.tenant, now),
+        now=now,
     )
     flash(
         request,

@@ -29,7 +29,6 @@ from siaga_platform.rollup.rows import (
 )
 from siaga_platform.rollup.severity import Level
 from siaga_platform.stock import figures as stock_figures
-from siaga_platform.stock import repository as stock
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.regions.models import Province
@@ -41,6 +40,7 @@ from siaga_web.deps import DbSession, requires
 from siaga_web.exports import csv_response, xlsx_response
 from siaga_web.routes.alerts import strip
 from siaga_web.routes.hardware import CAUSE_LABELS
+from siaga_web.routes.stock import LOAN_MESSAGE, LOAN_STATUS_LABELS
 from siaga_web.templating import flash, render
 
 router = APIRouter(tags=["rollup"])
@@ -73,6 +73,7 @@ EXPORT_HEADER = [
     "Penyebab",
     "Kejadian terbuka",
     "Uptime 30 hari (%)",
+    "Tingkat uptime",
     "Terdaftar",
     "Diproses pusat",
     "Menunggu cetak",
@@ -187,34 +188,38 @@ async def province_page(
         "unregistered": view.unregistered,
         "sort": column,
         "sort_columns": SORT_COLUMNS,
+        # The 60-second refresh asks for what is on screen: the chosen sort (and any filter).
+        "refresh_url": f"/provinsi/{code}?{request.url.query or 'urut=' + column}",
+        "can_view_national": has_permission(principal, Permission.VIEW_NATIONAL),
         "timeline": _timeline(sorted(view.rows, key=lambda r: r.regency.code), now),
         "timeline_days": TIMELINE_DAYS,
     }
     if request.headers.get("hx-request") != "true":
-        values.update(await _actions(db, principal, view))
+        values.update(await _actions(request, db, principal, view))
         if has_permission(principal, Permission.VIEW_ALERTS):
             link = f"/provinsi/{code}/peringatan"
             values.update(await strip(db, link=link, tenants_in=view.tenants, with_names=True))
     return render(request, "pages/province.html", values, block="regency_table")
 
 
-async def _actions(db: AsyncSession, principal: Principal, view: ProvinceView) -> dict[str, Any]:
-    """The supervisor's actions beside the table: loan suggestions and pending loans, open
-    incidents to acknowledge."""
+async def _actions(
+    request: Request, db: AsyncSession, principal: Principal, view: ProvinceView
+) -> dict[str, Any]:
+    """The supervisor's actions beside the table: the loan plan (suggestions, pending loans,
+    a refused decision's reason), open incidents to acknowledge."""
     names = {t.id: t.name for t in view.tenants}
     codes = {t.id: t.code for t in view.tenants}
-    cover = {
-        r.regency.tenant_id: (r.stock.on_hand, r.stock.average_daily_consumption) for r in view.rows
-    }
     open_outages = [
         (row, outage) for row in view.rows for outage in row.outages if outage.closed_at is None
     ]
     acknowledged = await hardware.acknowledged(db, [o.incident_id for _r, o in open_outages])
+    plan = await stock_figures.loan_plan(db, {r.regency.tenant_id: r.stock for r in view.rows})
     return {
         "can_decide": has_permission(principal, Permission.DECIDE_LOANS),
         "can_acknowledge": has_permission(principal, Permission.ACKNOWLEDGE_INCIDENTS),
-        "suggestions": stock_figures.suggest_loans(cover),
-        "loans": await stock.loans(db, pending_only=True),
+        "plan": plan,
+        "loan_status_labels": LOAN_STATUS_LABELS,
+        "loan_message": request.session.pop(LOAN_MESSAGE, None),
         "names": names,
         "codes": codes,
         "open_outages": open_outages,
@@ -242,6 +247,7 @@ def _export_rows(rows: list[RegencyRow], now: datetime) -> list[list[Any]]:
                 _cause(rec.oldest_incident_cause),
                 rec.open_incidents,
                 round(rec.uptime_30_days * 100, 1) if rec.uptime_30_days is not None else "",
+                LEVEL_WORDS[r.severity.levels.get("uptime", Level.NONE)][1],
                 apps.backlog.get("registered", 0),
                 apps.backlog.get("processing", 0),
                 apps.backlog.get("waiting_print", 0),
@@ -343,13 +349,14 @@ async def national_page(request: Request, db: DbSession, principal: NationalView
     await enter_scope(db, TenantScope.read_only({t.id for t in everyone}))
     now = _now()
     rows = await read_rows(db, await rollup_regencies(db, everyone, now), now=now)
-    provinces = await regions.list_provinces(db)
+    provinces = {p.code: p for p in await regions.list_provinces(db)}
+    ordered = national.worst_first(national.totals(rows, list(provinces)))
     return render(
         request,
         "pages/national.html",
         {
-            "provinces": provinces,
-            "totals": {t.code: t for t in national.totals(rows, [p.code for p in provinces])},
+            "provinces": [provinces[t.code] for t in ordered],
+            "totals": {t.code: t for t in ordered},
             "stage_labels": STAGE_LABELS,
         },
     )

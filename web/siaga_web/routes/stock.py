@@ -14,13 +14,14 @@ from fastapi.responses import RedirectResponse, Response
 from siaga_platform.applications.statuses import N_
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.auth.principal import Principal
-from siaga_platform.errors import NotFound
+from siaga_platform.errors import DomainError, NotFound
 from siaga_platform.stock import centre_requests, figures, ledger, loans, repository
 from siaga_platform.stock.models import (
     PRINTS_PER_RIBBON,
     Custody,
     EntryKind,
     Item,
+    LoanStatus,
     RequestStatus,
     SpoilageReason,
 )
@@ -65,6 +66,13 @@ REQUEST_LABELS = {
     RequestStatus.APPROVED: N_("Disetujui"),
     RequestStatus.SHIPPED: N_("Dikirim"),
     RequestStatus.RECEIVED: N_("Diterima"),
+}
+
+LOAN_STATUS_LABELS = {
+    LoanStatus.REQUESTED: N_("diminta wilayah"),
+    LoanStatus.PROPOSED: N_("diusulkan provinsi"),
+    LoanStatus.APPROVED: N_("disetujui"),
+    LoanStatus.REJECTED: N_("ditolak"),
 }
 
 
@@ -414,8 +422,7 @@ async def province_stock(
     if province is None:
         raise NotFound(NOT_YOUR_PROVINCE)
     rows: list[dict[str, Any]] = []
-    cover: dict[uuid.UUID, tuple[int, float | None]] = {}
-    pending: dict[uuid.UUID, Any] = {}
+    stock_of: dict[uuid.UUID, figures.StockFigures] = {}
     now = _now()
     for tenant in await tenants.list_in_province(db, code):
         async with acting_for(db, TenantScope.read_only({tenant.id})):
@@ -425,10 +432,10 @@ async def province_stock(
                 db, today=today, low_stock_days=settings.low_stock_days_of_cover if settings else 14
             )
             open_requests = await repository.centre_requests(db, open_only=True)
-            for loan in await repository.loans(db, pending_only=True):
-                pending[loan.id] = loan
-        cover[tenant.id] = (stock.on_hand, stock.average_daily_consumption)
+        stock_of[tenant.id] = stock
         rows.append({"tenant": tenant, "stock": stock, "requests": len(open_requests)})
+    async with acting_for(db, TenantScope.read_only(set(stock_of))):
+        plan = await figures.loan_plan(db, stock_of)
     rows.sort(key=lambda r: (r["stock"].on_hand > 0, r["stock"].days_of_cover or 1e9))
     names = {r["tenant"].id: r["tenant"].name for r in rows}
     return render(
@@ -437,9 +444,10 @@ async def province_stock(
         {
             "province": province,
             "rows": rows,
-            "loans": list(pending.values()),
-            "suggestions": figures.suggest_loans(cover),
+            "plan": plan,
             "names": names,
+            "loan_status_labels": LOAN_STATUS_LABELS,
+            "loan_message": request.session.pop(LOAN_MESSAGE, None),
         },
     )
 
@@ -459,23 +467,31 @@ async def decide_loan(
     await enter_scope(db, TenantScope.read_only(principal.province_tenant_ids))
     copies = await repository.loan_copies(db, loan_id)
     day = await local_date(db, copies[0].lender_tenant_id, now) if copies else now.date()
-    await loans.decide(
-        db,
-        principal,
-        loan_id,
-        province_code=code,
-        approve=decision == "setujui",
-        business_date=day,
-        now=now,
-    )
-    flash(
-        request,
-        N_("Pinjaman disetujui: blanko berpindah di kedua kartu stok.")
-        if decision == "setujui"
-        else N_("Pinjaman ditolak."),
-        link=f"/provinsi/{code}/stok#pinjaman",
-        link_text=N_("Lihat pinjaman"),
-    )
+    try:
+        await loans.decide(
+            db,
+            principal,
+            loan_id,
+            province_code=code,
+            approve=decision == "setujui",
+            business_date=day,
+            now=now,
+        )
+    except DomainError as error:
+        if error.status_code in (403, 404):
+            raise
+        # Back on the page the supervisor decided from, with the reason beside the loans
+        # (nothing was written: the refusal comes before either side moves).
+        request.session[LOAN_MESSAGE] = error.message
+    else:
+        flash(
+            request,
+            N_("Pinjaman disetujui: blanko berpindah di kedua kartu stok.")
+            if decision == "setujui"
+            else N_("Pinjaman ditolak."),
+            link=f"/provinsi/{code}/stok#pinjaman",
+            link_text=N_("Lihat pinjaman"),
+        )
     return RedirectResponse(_back_to_province(code, next), status_code=303)
 
 
@@ -491,26 +507,34 @@ async def propose_loan(
     next: Annotated[str | None, Form(max_length=120)] = None,
 ) -> Response:
     _own_province(principal, code)
-    await loans.propose(
-        db,
-        principal,
-        province_code=code,
-        lender=lender,
-        borrower=borrower,
-        quantity=quantity,
-        note="Usulan dari saran pinjaman provinsi",
-        now=_now(),
-    )
-    flash(
-        request,
-        N_("Usulan pinjaman {quantity} blanko dibuat; menunggu persetujuan."),
-        quantity=quantity,
-        link=f"/provinsi/{code}/stok#pinjaman",
-        link_text=N_("Lihat pinjaman"),
-    )
+    try:
+        await loans.propose(
+            db,
+            principal,
+            province_code=code,
+            lender=lender,
+            borrower=borrower,
+            quantity=quantity,
+            note="Usulan supervisor provinsi",
+            now=_now(),
+        )
+    except DomainError as error:
+        if error.status_code in (403, 404):
+            raise
+        request.session[LOAN_MESSAGE] = error.message
+    else:
+        flash(
+            request,
+            N_("Usulan pinjaman {quantity} blanko dibuat; menunggu persetujuan."),
+            quantity=quantity,
+            link=f"/provinsi/{code}/stok#pinjaman",
+            link_text=N_("Lihat pinjaman"),
+        )
     return RedirectResponse(_back_to_province(code, next), status_code=303)
 
 
+#: The session key of a loan decision's or proposal's refusal, shown once beside the loans.
+LOAN_MESSAGE = "loan_message"
 NOT_YOUR_PROVINCE = "Halaman provinsi ini tidak ditemukan atau bukan wilayah Anda."
 
 
