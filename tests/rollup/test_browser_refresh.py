@@ -8,10 +8,11 @@ from playwright.async_api import Browser
 
 from siaga_platform.auth.principal import Role
 from siaga_tenants.demo.seed import demo_subject
+from tests.fixtures.browser import browser  # noqa: F401 - the fixture
+from tests.fixtures.browser import sign_in_page as _sign_in
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed_whole_demo
 from tests.fixtures.web import build_app, live_app
-from tests.web.test_browser_pages import _sign_in, browser  # noqa: F401 - the fixture
 
 
 @pytest.mark.postgres_only
