@@ -285,19 +285,29 @@ def _storm(database: BenchDatabase) -> None:
     everything = Counter(mid for _at, mid in sink.arrived)
     latencies = [at - start for at in arrivals]
     p95 = latencies[int(0.95 * (len(latencies) - 1))]
+    rules_done = _logged_after(deferred, "siaga_platform.jobs.tasks: alerts: ")
     print(
-        f"evaluation (in a worker): picked up {start - deferred:.2f} s after the defer, "
-        f"{end - start:.2f} s from its clock reading to the job's end (its deliveries deferred); "
-        f"{alerts_opened} alerts opened, {expected} delivery rows ({by_status})",
+        f"evaluation (in a worker): picked up {start - deferred:.2f} s after the defer; "
+        f"rules and rows done {rules_done - start:.1f} s after its clock reading, the job "
+        f"(its {expected} delivery jobs deferred) {end - start:.1f} s after; "
+        f"{alerts_opened} alerts opened ({by_status} delivery rows)",
         flush=True,
     )
     print(
         f"delivery: {len(storm)} of {expected} messages in the SMTP sink "
-        f"{arrivals[-1] - deferred:.1f} s after the evaluation was deferred; "
-        f"{len(storm) / (arrivals[-1] - end):.0f}/s from the evaluation's end to the last "
-        f"arrival ({WORKERS} workers x {CONCURRENCY} jobs)",
+        f"{arrivals[-1] - deferred:.1f} s after the evaluation was deferred "
+        f"({WORKERS} workers x {CONCURRENCY} jobs); first {arrivals[0] - start:.1f} s after "
+        f"the clock reading, then {len(storm) / max(arrivals[-1] - arrivals[0], 1e-9):.1f}/s "
+        f"to the last",
         flush=True,
     )
+    skipped = _logged_after(deferred, "skipped: a newer one follows", every=True)
+    if skipped:
+        print(
+            f"periodic ticks skipped during the storm (waited > 2 periods behind the "
+            f"deliveries): {skipped:.0f}",
+            flush=True,
+        )
     print(
         f"detect→deliver (from the evaluation's clock reading to arrival): "
         f"p50 {statistics.median(latencies):.1f} s, p95 {p95:.1f} s, max {latencies[-1]:.1f} s",
@@ -309,6 +319,22 @@ def _storm(database: BenchDatabase) -> None:
         flush=True,
     )
     assert len(storm) == expected and twice == 0, "every message once"
+
+
+def _logged_after(since: float, text: str, *, every: bool = False) -> float:
+    """When the workers first logged ``text`` after ``since`` (their log's local time, to the
+    millisecond), or with ``every`` how many times (0: never)."""
+    found = []
+    for path in sorted(LOGS.glob("alerts-worker-*.log")):
+        for line in path.read_text().splitlines():
+            if text in line and line[:4].isdigit():
+                stamp, millis = line[:23].split(",")
+                at = time.mktime(time.strptime(stamp, "%Y-%m-%d %H:%M:%S")) + int(millis) / 1000
+                if at >= since:
+                    found.append(at)
+    if every:
+        return len(found)
+    return min(found) if found else float("nan")
 
 
 async def _defer_evaluation(database: BenchDatabase) -> None:
