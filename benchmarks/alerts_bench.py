@@ -239,7 +239,7 @@ def _storm(database: BenchDatabase) -> None:
         )
         _stop_every_recording(conn)
         deferred = time.time()
-        asyncio.run(_defer_evaluation(database))
+        job = asyncio.run(_defer_evaluation(database))
         expected: int | None = None
         evaluated = deferred
         deadline = time.monotonic() + STORM_TIMEOUT
@@ -247,11 +247,11 @@ def _storm(database: BenchDatabase) -> None:
             _check(workers)
             assert time.monotonic() < deadline, f"not every message arrived: see {LOGS}"
             if expected is None and time.time() - deferred > 1:
-                evaluating = _count(
+                evaluating = _count(  # this job, not the next minute's tick
                     conn,
-                    "SELECT count(*) FROM procrastinate_jobs WHERE task_name = %s"
+                    "SELECT count(*) FROM procrastinate_jobs WHERE id = %s"
                     " AND status IN ('todo', 'doing')",
-                    ALERTS_EVALUATE,
+                    job,
                 )
                 if not evaluating:  # its rows are committed, its deliveries deferred
                     evaluated = time.time()  # to the poll's 0.2 s
@@ -337,11 +337,11 @@ def _logged_after(since: float, text: str, *, every: bool = False) -> float:
     return min(found) if found else float("nan")
 
 
-async def _defer_evaluation(database: BenchDatabase) -> None:
+async def _defer_evaluation(database: BenchDatabase) -> int:
     """As the periodic tick does (a timestamp, the task's queueing lock), from another app."""
     app = queue.job_app(database.app_url)
     async with app.open_async():
-        await app.configure_task(ALERTS_EVALUATE).defer_async(timestamp=int(time.time()))
+        return await app.configure_task(ALERTS_EVALUATE).defer_async(timestamp=int(time.time()))
 
 
 async def _steady(database: BenchDatabase) -> None:
