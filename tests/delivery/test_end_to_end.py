@@ -13,7 +13,12 @@ from email.message import Message
 
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.jobs import queue
-from siaga_platform.jobs.tasks import ALERTS_EVALUATE
+from siaga_platform.jobs.tasks import (
+    ALERTS_DELIVER,
+    ALERTS_EVALUATE,
+    defer_deliveries,
+    defer_delivery,
+)
 from siaga_platform.notify.email import message_id
 from siaga_tenants.memberships import repository as memberships
 from siaga_tenants.memberships.audience import alert_audience
@@ -91,3 +96,23 @@ async def test_a_lost_delivery_job_is_queued_again_by_the_next_tick(db: ScratchD
         for e in server.handler.envelopes
     ]
     assert all(ids.count(message_id(d.idempotency_key)) == 1 for d in lost)
+
+
+async def test_deliveries_are_deferred_in_bulk_and_a_waiting_job_is_not_doubled(
+    db: ScratchDatabase,
+) -> None:
+    tenant = await people(db)
+    queued = await tick(db, tenant, [STOPPED], datetime.now(UTC))
+    assert len(queued) == 2
+    jobs = queue.job_app(db.app_url)
+    async with jobs.open_async():
+        first = queued[0]
+        await defer_delivery(jobs, first.tenant_id, first.delivery_id, first.idempotency_key)
+        await defer_deliveries(jobs, queued)  # the batch meets the waiting one: one by one
+        again = [
+            j for j in await jobs.job_manager.list_jobs_async() if j.task_name == ALERTS_DELIVER
+        ]
+    assert sorted(j.task_kwargs["delivery_id"] for j in again) == sorted(
+        str(q.delivery_id) for q in queued
+    )
+    assert {j.queueing_lock for j in again} == {q.idempotency_key for q in queued}
