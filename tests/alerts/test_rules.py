@@ -70,6 +70,14 @@ def test_stock_rules_cards_out_and_low_cover() -> None:
     assert _rules(low) == {Rule.LOW_COVER: Level.PERHATIKAN}
     stricter = Thresholds(low_cover_days=3)
     assert evaluate(low, stricter, NOW) == []
+    # 699 cards against 2,373 waiting to print: not "enough for 0 days" but what is missing.
+    owed = replace(
+        HEALTHY,
+        stock=replace(HEALTHY.stock, on_hand=699, days_of_cover=0.0, waiting_print=2373),
+    )
+    [finding] = evaluate(owed, LIMITS, NOW)
+    assert finding.rule is Rule.LOW_COVER
+    assert "kurang 1.674 lembar untuk 2.373 permohonan yang menunggu cetak" in finding.summary
 
 
 def test_backlog_letters_and_silence() -> None:

@@ -110,14 +110,19 @@ def evaluate(row: RegencyRow, limits: Thresholds, now: datetime) -> list[Finding
     if stock.on_hand <= 0:
         found.append(Finding(Rule.CARDS_OUT, Level.GAWAT, "Blanko KTP-el habis (stok 0)."))
     elif stock.days_of_cover is not None and stock.days_of_cover < limits.low_cover_days:
-        found.append(
-            Finding(
-                Rule.LOW_COVER,
-                Level.PERHATIKAN,
-                f"Blanko tersisa {_number(stock.on_hand)} lembar, cukup untuk sekitar "
-                f"{stock.days_of_cover:.0f} hari (batas {limits.low_cover_days} hari).",
+        if stock.owed_beyond_stock:
+            # The cards are already spoken for by the records waiting to print.
+            told = (
+                f"Blanko tersisa {_number(stock.on_hand)} lembar, kurang "
+                f"{_number(stock.owed_beyond_stock)} lembar untuk "
+                f"{_number(stock.waiting_print)} permohonan yang menunggu cetak."
             )
-        )
+        else:
+            told = (
+                f"Blanko tersisa {_number(stock.on_hand)} lembar, cukup untuk sekitar "
+                f"{stock.days_of_cover:.0f} hari (batas {limits.low_cover_days} hari)."
+            )
+        found.append(Finding(Rule.LOW_COVER, Level.PERHATIKAN, told))
     waiting = row.applications.backlog.get("waiting_print", 0)
     oldest = row.applications.oldest_waiting_days(now)
     if oldest is not None and oldest > limits.backlog_oldest_days:
