@@ -20,7 +20,12 @@ from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import repository, service
 from siaga_platform.hardware.models import BeatStatus
 from siaga_platform.jobs import queue
-from siaga_platform.jobs.tasks import ALERTS_EVALUATE, HARDWARE_SWEEP
+from siaga_platform.jobs.tasks import (
+    ALERTS_DELIVER,
+    ALERTS_EVALUATE,
+    HARDWARE_SWEEP,
+    TICK_PRIORITY,
+)
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.registry.service import active_regencies
 from tests.fixtures.databases import ScratchDatabase
@@ -53,6 +58,9 @@ def test_the_periodic_tasks_and_their_ticks() -> None:
     assert periodic[HARDWARE_SWEEP].cron == "* * * * * */30"
     assert periodic[ALERTS_EVALUATE].cron == "* * * * *"  # a stopped server alerts within ~5 min
     assert all(p.task.blueprint is jobs for p in periodic.values())  # jobs go to this queue
+    # The ticks go ahead of the messages and imports waiting (a national storm's backlog).
+    assert {p.task.priority for p in periodic.values()} == {TICK_PRIORITY}
+    assert jobs.tasks[ALERTS_DELIVER].priority < TICK_PRIORITY
 
 
 @pytest.mark.postgres_only

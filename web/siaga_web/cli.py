@@ -181,7 +181,7 @@ def worker(
 
     async def main() -> None:
         engine = create_engine(settings.database_url)
-        jobs = queue.job_app(settings.database_url)
+        jobs = queue.job_app(settings.database_url, concurrency=concurrency)
         try:
             async with jobs.open_async():
                 context = queue.WorkerContext(

@@ -53,13 +53,14 @@ def psycopg_conninfo(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def job_app(database_url: str) -> procrastinate.App:
+def job_app(database_url: str, *, concurrency: int = 2) -> procrastinate.App:
     if is_shared(database_url):
         connector: procrastinate.BaseConnector = procrastinate.PsycopgConnector(
             conninfo=psycopg_conninfo(database_url),
-            # A worker needs a connection to listen, one to fetch and one per running job.
+            # A worker needs a connection to listen, one to fetch and one per running job
+            # (a job deferring hundreds of others waited on a pool of 4 with 8 jobs running).
             min_size=1,
-            max_size=4,
+            max_size=concurrency + 2,
         )
     else:
         connector = InMemoryConnector()

@@ -314,25 +314,26 @@ async def imports_watch(context: procrastinate.JobContext, timestamp: int) -> No
             log.info("import %s: run again after its run stopped", job_id)
 
 
+#: The periodic ticks go before the messages and imports waiting in the queue: during a
+#: national storm a new outage elsewhere must still be noticed on time (higher runs first).
+TICK_PRIORITY = 10
+
+
+def _periodic(
+    app: procrastinate.App, name: str, run: Callable[..., Awaitable[None]], cron: str, key: str
+) -> None:
+    """A tick: once per cluster per period (``queueing_lock``), ahead of the queue."""
+    task = app.task(name=name, pass_context=True, queueing_lock=name, priority=TICK_PRIORITY)(run)
+    app.periodic(cron=cron, periodic_id=key)(task)
+
+
 def register(app: procrastinate.App) -> None:
     """Every task on ``app``. Each process builds its own app (``queue.job_app``) and registers
     them there: a task bound to another app would defer its jobs into that app's queue."""
-    sweep = app.task(name=HARDWARE_SWEEP, pass_context=True, queueing_lock=HARDWARE_SWEEP)(
-        hardware_sweep
-    )
-    app.periodic(cron=SWEEP_CRON, periodic_id="hardware")(sweep)
-    evaluation = app.task(name=ALERTS_EVALUATE, pass_context=True, queueing_lock=ALERTS_EVALUATE)(
-        alerts_evaluate
-    )
-    app.periodic(cron=ALERTS_CRON, periodic_id="alerts")(evaluation)
+    _periodic(app, HARDWARE_SWEEP, hardware_sweep, SWEEP_CRON, "hardware")
+    _periodic(app, ALERTS_EVALUATE, alerts_evaluate, ALERTS_CRON, "alerts")
+    _periodic(app, ALERTS_DIGEST, alerts_digest, DIGEST_CRON, "digest")
+    _periodic(app, IMPORTS_WATCH, imports_watch, IMPORTS_WATCH_CRON, "imports")
     app.task(name=ALERTS_DELIVER, pass_context=True)(alerts_deliver)
-    digest = app.task(name=ALERTS_DIGEST, pass_context=True, queueing_lock=ALERTS_DIGEST)(
-        alerts_digest
-    )
-    app.periodic(cron=DIGEST_CRON, periodic_id="digest")(digest)
     app.task(name=ALERTS_DIGEST_SEND, pass_context=True)(alerts_digest_send)
     app.task(name=APPLICATIONS_IMPORT, pass_context=True)(applications_import)
-    watch = app.task(name=IMPORTS_WATCH, pass_context=True, queueing_lock=IMPORTS_WATCH)(
-        imports_watch
-    )
-    app.periodic(cron=IMPORTS_WATCH_CRON, periodic_id="imports")(watch)
