@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -98,6 +98,27 @@ async def recent_beats(
         .limit(limit)
     )
     return rows.all()
+
+
+# The day partitions of the heartbeats (PostgreSQL, migration 0019): the app's role owns no
+# table, so it calls the owner's SECURITY DEFINER functions. SQLite keeps one plain table.
+_ENSURE_PARTITIONS = text("SELECT hardware_heartbeats_ensure_partitions(:first, :last)")
+_DROP_PARTITIONS = text("SELECT * FROM hardware_heartbeats_drop_partitions(:before)")
+
+
+async def ensure_beat_partitions(db: AsyncSession, first: date, last: date) -> int:
+    """Creates the missing day partitions of [first, last] (UTC days); how many were made."""
+    if db.get_bind().dialect.name != "postgresql":
+        return 0
+    return int(await db.scalar(_ENSURE_PARTITIONS, {"first": first, "last": last}) or 0)
+
+
+async def drop_beat_partitions(db: AsyncSession, before: date) -> list[date]:
+    """Drops the raw beats of the days before ``before`` (whole partitions); the days dropped.
+    PostgreSQL refuses a day a beat may still arrive for."""
+    if db.get_bind().dialect.name != "postgresql":
+        return []
+    return list(await db.scalars(_DROP_PARTITIONS, {"before": before}))
 
 
 async def all_devices(db: AsyncSession, *, lock: bool = False) -> Sequence[Device]:

@@ -16,12 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from siaga_platform.alerts.digest import ProvinceSource, digest_day
 from siaga_platform.alerts.evaluate import RegencySource, evaluate_all
 from siaga_platform.alerts.service import Change
+from siaga_platform.config import get_settings
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.delivery import service as delivery_service
 from siaga_platform.delivery.digest import DigestJob, queue_digest, send_digest
 from siaga_platform.delivery.models import Channel
 from siaga_platform.delivery.recipients import AudienceSource
 from siaga_platform.delivery.send import ChannelSettings, deliver
+from siaga_platform.hardware.retention import keep_beats
 from siaga_platform.hardware.watch import SWEEP_SECONDS as SWEEP_PERIOD_SECONDS
 from siaga_platform.hardware.watch import sweep_all
 from siaga_platform.observability.metrics import ALERT_EVALUATION_SECONDS, SWEEP_SECONDS
@@ -33,6 +35,10 @@ log = logging.getLogger(__name__)
 SWEEP_CRON = f"* * * * * */{SWEEP_PERIOD_SECONDS}"
 HARDWARE_SWEEP = "hardware.sweep"
 ALERTS_EVALUATE = "alerts.evaluate"
+#: The heartbeats' day partitions made ahead and old days dropped, hourly (minute 17: away from
+#: the top of the hour, when the other hourly work of a province runs).
+HARDWARE_PARTITIONS = "hardware.partitions"
+PARTITIONS_CRON = "17 * * * *"
 ALERTS_DELIVER = "alerts.deliver"
 ALERTS_DIGEST = "alerts.digest"
 ALERTS_DIGEST_SEND = "alerts.digest_send"
@@ -82,6 +88,24 @@ async def hardware_sweep(context: procrastinate.JobContext, timestamp: int) -> N
             report.changes,
             report.opened,
             report.closed,
+        )
+
+
+async def hardware_partitions(context: procrastinate.JobContext, timestamp: int) -> None:
+    """Raw heartbeats kept for ``SIAGA_HEARTBEAT_RETENTION_DAYS`` (``hardware.retention``)."""
+    if _stale(timestamp, 3600):
+        log.info("heartbeat partitions of %s skipped: a newer tick follows", timestamp)
+        return
+    report = await keep_beats(
+        session_factory_of(context),
+        now=now_of(context),
+        retention_days=get_settings().heartbeat_retention_days,
+    )
+    if report.partitions_made or report.days_dropped:
+        log.info(
+            "heartbeats: %s day partitions made, %s days dropped",
+            report.partitions_made,
+            len(report.days_dropped),
         )
 
 
@@ -217,6 +241,10 @@ def register(app: procrastinate.App) -> None:
         hardware_sweep
     )
     app.periodic(cron=SWEEP_CRON, periodic_id="hardware")(sweep)
+    partitions = app.task(
+        name=HARDWARE_PARTITIONS, pass_context=True, queueing_lock=HARDWARE_PARTITIONS
+    )(hardware_partitions)
+    app.periodic(cron=PARTITIONS_CRON, periodic_id="partitions")(partitions)
     evaluation = app.task(name=ALERTS_EVALUATE, pass_context=True, queueing_lock=ALERTS_EVALUATE)(
         alerts_evaluate
     )
