@@ -14,7 +14,12 @@ from siaga_platform.hardware import repository
 from siaga_platform.hardware.capacity import Capacity, recording_capacity
 from siaga_platform.hardware.models import Device, Incident, Site
 from siaga_platform.hardware.state import DeviceState, site_states
-from siaga_platform.hardware.uptime import Interval, uptime
+from siaga_platform.hardware.uptime import (
+    OfficeHours,
+    ceil_hour,
+    floor_hour,
+    up_and_counted_seconds,
+)
 
 UPTIME_DAYS = 30
 
@@ -57,11 +62,24 @@ async def device_uptimes(
     start: datetime,
     end: datetime,
     *,
-    only: list[Interval] | None = None,
+    office: OfficeHours | None = None,
 ) -> dict[uuid.UUID, float]:
     """Uptime of each device over [start, end), planned maintenance left out, optionally
-    only within ``only`` (office hours)."""
-    windows = list(await repository.maintenance_between(db, start, end))
+    only within the office's hours. The whole hours the worker rolled up are summed from the
+    hourly roll-ups (a year is one query); the rest (the hours since, a partial hour) is
+    integrated from the state log, with the maintenance windows."""
+    mark = await repository.rollup_mark(db)
+    rolled_from = ceil_hour(start)
+    rolled_to = min(floor_hour(end), mark.rolled_until) if mark is not None else rolled_from
+    if rolled_from < rolled_to:
+        week_hours = office.week_hours() if office is not None else None
+        sums = await repository.hourly_sums(db, rolled_from, rolled_to, week_hours=week_hours)
+        rest = [(start, rolled_from), (rolled_to, end)]
+    else:
+        sums, rest = {}, [(start, end)]
+    rest = [(a, b) for a, b in rest if a < b]
+    windows = list(await repository.maintenance_between(db, start, end)) if rest else []
+    logs = [(a, b, await repository.state_changes_of_all(db, a, b)) for a, b in rest]
     values: dict[uuid.UUID, float] = {}
     for device in await repository.all_devices(db):
         planned = [
@@ -69,10 +87,18 @@ async def device_uptimes(
             for w in windows
             if w.device_id == device.id or w.site_id == device.site_id
         ]
-        changes = await repository.state_changes(db, device.id, start, end)
-        value = uptime(changes, start, end, maintenance=planned, only=only)
-        if value is not None:
-            values[device.id] = value
+        up, counted = sums.get(device.id, (0.0, 0.0))
+        for a, b, changes in logs:
+            more_up, more_counted = up_and_counted_seconds(
+                changes.get(device.id, []),
+                a,
+                b,
+                maintenance=planned,
+                only=office.between(a, b) if office is not None else None,
+            )
+            up, counted = up + more_up, counted + more_counted
+        if counted:
+            values[device.id] = up / counted
     return values
 
 

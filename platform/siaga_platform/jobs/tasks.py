@@ -101,10 +101,11 @@ async def hardware_partitions(context: procrastinate.JobContext, timestamp: int)
         now=now_of(context),
         retention_days=get_settings().heartbeat_retention_days,
     )
-    if report.partitions_made or report.days_dropped:
+    if report.partitions_made or report.hours_rolled or report.days_dropped:
         log.info(
-            "heartbeats: %s day partitions made, %s days dropped",
+            "heartbeats: %s day partitions made, %s device-hours rolled up, %s days dropped",
             report.partitions_made,
+            report.hours_rolled,
             len(report.days_dropped),
         )
 
