@@ -145,12 +145,20 @@ def rollups(conn: psycopg.Connection, tenant_id: uuid.UUID) -> list[str]:
         [start, end, tenant_id],
     )
     conn.execute(
+        "INSERT INTO hardware_daily (tenant_id, device_id, day, beats, up_seconds,"
+        " counted_seconds) SELECT tenant_id, device_id, (hour AT TIME ZONE 'UTC')::date,"
+        " sum(beats), sum(up_seconds), sum(counted_seconds) FROM hardware_hourly"
+        " WHERE tenant_id = %s GROUP BY 1, 2, 3",
+        [tenant_id],
+    )
+    conn.execute(
         "INSERT INTO hardware_hourly_marks (tenant_id, rolled_until) VALUES (%s, %s)"
         " ON CONFLICT (tenant_id) DO UPDATE SET rolled_until = excluded.rolled_until",
         [tenant_id, end],
     )
     conn.commit()
     conn.execute("VACUUM ANALYZE hardware_hourly")
+    conn.execute("VACUUM ANALYZE hardware_daily")
     table, index, rows = conn.execute(
         "SELECT pg_table_size('hardware_hourly'), pg_indexes_size('hardware_hourly'),"
         " (SELECT count(*) FROM hardware_hourly)"

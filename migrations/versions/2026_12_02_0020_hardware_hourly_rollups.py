@@ -1,4 +1,4 @@
-"""Per-device hourly roll-ups of the heartbeats and of uptime (kept two years, filled by the
+"""Per-device hourly roll-ups (and their daily sums) of the heartbeats and of uptime (kept two years, filled by the
 worker before raw days are dropped) and each regency's roll-up mark. Tenant tables behind RLS
 on PostgreSQL, written by the app's role (the worker rewrites an hour when late beats or a
 planned maintenance change it, and removes hours older than two years).
@@ -21,7 +21,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 APP_ROLE = "siaga_app"  # written out: a migration keeps meaning what it meant
-TABLES = ("hardware_hourly", "hardware_hourly_marks")
+TABLES = ("hardware_hourly", "hardware_daily", "hardware_hourly_marks")
 _SCOPE = (
     "tenant_id IN (SELECT unnest(string_to_array("
     "nullif(current_setting('app.{}_tenant_ids', true), ''), ','))::uuid)"
@@ -48,6 +48,26 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("tenant_id", "device_id", "hour", name=op.f("pk_hardware_hourly")),
+    )
+    with op.batch_alter_table("hardware_hourly", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_hardware_hourly_tenant_id_hour"), ["tenant_id", "hour"], unique=False
+        )
+    op.create_table(
+        "hardware_daily",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("device_id", sa.Uuid(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("beats", sa.Integer(), nullable=False),
+        sa.Column("up_seconds", sa.Double(), nullable=False),
+        sa.Column("counted_seconds", sa.Double(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_hardware_daily_tenant_id_tenants"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "device_id", "day", name=op.f("pk_hardware_daily")),
     )
     op.create_table(
         "hardware_hourly_marks",
@@ -79,4 +99,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("hardware_hourly_marks")
+    op.drop_table("hardware_daily")
     op.drop_table("hardware_hourly")

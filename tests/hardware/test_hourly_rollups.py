@@ -104,6 +104,7 @@ async def test_uptime_over_a_year_answers_from_the_rollups(db: ScratchDatabase) 
     async with unit_of_work(db.session_factory) as session:
         await enter_scope(session, TenantScope.single(who.tenant_id))
         await repository.save_hours(session, rows)
+        await repository.sum_days(session, who.tenant_id, year_ago.date(), now.date())
         session.add(HourlyRollup(tenant_id=who.tenant_id, rolled_until=floor_hour(now) - HOUR))
     async with db.session_factory() as session:
         await enter_scope(session, TenantScope.single(who.tenant_id))
@@ -111,6 +112,12 @@ async def test_uptime_over_a_year_answers_from_the_rollups(db: ScratchDatabase) 
         log_only = await repository.state_changes(session, device_id, year_ago, now)
     assert len(log_only) == 1  # the state log knows only the last minutes
     assert values[device_id] == pytest.approx(0.9, abs=0.001)
+    async with db.session_factory() as session:
+        await enter_scope(session, TenantScope.single(who.tenant_id))
+        office = await board.device_uptimes(session, year_ago, now, office=OfficeHours(7, 8, 16))
+        days = await repository.daily_sums(session, year_ago.date(), now.date())
+    assert office[device_id] == pytest.approx(0.9, abs=0.01)  # from the hours
+    assert len(days) == 1 and days[device_id][1] > 360 * 86400  # whole days summed
 
 
 @pytest.mark.postgres_only

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,8 +72,7 @@ async def device_uptimes(
     rolled_from = ceil_hour(start)
     rolled_to = min(floor_hour(end), mark.rolled_until) if mark is not None else rolled_from
     if rolled_from < rolled_to:
-        week_hours = office.week_hours() if office is not None else None
-        sums = await repository.hourly_sums(db, rolled_from, rolled_to, week_hours=week_hours)
+        sums = await _rolled_sums(db, rolled_from, rolled_to, office)
         rest = [(start, rolled_from), (rolled_to, end)]
     else:
         sums, rest = {}, [(start, end)]
@@ -100,6 +99,40 @@ async def device_uptimes(
         if counted:
             values[device.id] = up / counted
     return values
+
+
+async def _rolled_sums(
+    db: AsyncSession, start: datetime, end: datetime, office: OfficeHours | None
+) -> dict[uuid.UUID, tuple[float, float]]:
+    """(seconds up, counted) per device over rolled-up [start, end): whole UTC days from the
+    daily sums, the hours at the edges (and office hours, which days cannot tell) from the
+    hourly rows."""
+    if office is not None:
+        return await repository.hourly_sums(db, start, end, week_hours=office.week_hours())
+    first_day = ceil_day(start)
+    last_day = end.astimezone(UTC).date()
+    if first_day >= last_day:
+        return await repository.hourly_sums(db, start, end)
+    parts = [
+        await repository.daily_sums(db, first_day, last_day),
+        await repository.hourly_sums(db, start, _midnight(first_day)),
+        await repository.hourly_sums(db, _midnight(last_day), end),
+    ]
+    sums: dict[uuid.UUID, tuple[float, float]] = {}
+    for part in parts:
+        for device_id, (up, counted) in part.items():
+            was_up, was_counted = sums.get(device_id, (0.0, 0.0))
+            sums[device_id] = (was_up + up, was_counted + counted)
+    return sums
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def ceil_day(at: datetime) -> date:
+    utc = at.astimezone(UTC)
+    return utc.date() if utc == _midnight(utc.date()) else utc.date() + timedelta(days=1)
 
 
 async def tenant_uptime(

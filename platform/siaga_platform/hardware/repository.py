@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, delete, func, select, text, update
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from siaga_platform.hardware.models import (
     BeatStatus,
     Device,
+    DeviceDay,
     DeviceHour,
     DeviceStateChange,
     DeviceToken,
@@ -439,6 +440,64 @@ async def save_hours(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
 
 async def delete_hours_before(db: AsyncSession, before: datetime) -> None:
     await db.execute(delete(DeviceHour).where(DeviceHour.hour < before))
+    await db.execute(delete(DeviceDay).where(DeviceDay.day < before.date()))
+
+
+async def sum_days(db: AsyncSession, tenant_id: uuid.UUID, first: date, last: date) -> None:
+    """The daily rows of [first, last] written again from their hours."""
+    start = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
+    end = datetime.combine(last, datetime.min.time(), tzinfo=UTC) + timedelta(days=1)
+    rows = await db.execute(
+        select(
+            DeviceHour.device_id,
+            DeviceHour.hour,
+            DeviceHour.beats,
+            DeviceHour.up_seconds,
+            DeviceHour.counted_seconds,
+        ).where(DeviceHour.hour >= start, DeviceHour.hour < end)
+    )
+    days: dict[tuple[uuid.UUID, date], list[float]] = {}
+    for device_id, hour, beats, up, counted in rows:
+        total = days.setdefault((device_id, hour.astimezone(UTC).date()), [0, 0.0, 0.0])
+        total[0] += beats
+        total[1] += up
+        total[2] += counted
+    if not days:
+        return
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(DeviceDay)
+    statement = statement.on_conflict_do_update(
+        index_elements=["tenant_id", "device_id", "day"],
+        set_={n: statement.excluded[n] for n in ("beats", "up_seconds", "counted_seconds")},
+    )
+    await db.execute(
+        statement,
+        [
+            {
+                "tenant_id": tenant_id,
+                "device_id": device_id,
+                "day": day,
+                "beats": int(beats),
+                "up_seconds": up,
+                "counted_seconds": counted,
+            }
+            for (device_id, day), (beats, up, counted) in days.items()
+        ],
+    )
+
+
+async def daily_sums(
+    db: AsyncSession, first: date, end: date
+) -> dict[uuid.UUID, tuple[float, float]]:
+    """Each device's (seconds up, seconds counted) over the UTC days [first, end)."""
+    rows = await db.execute(
+        select(
+            DeviceDay.device_id, func.sum(DeviceDay.up_seconds), func.sum(DeviceDay.counted_seconds)
+        )
+        .where(DeviceDay.day >= first, DeviceDay.day < end)
+        .group_by(DeviceDay.device_id)
+    )
+    return {device_id: (float(up), float(counted)) for device_id, up, counted in rows}
 
 
 async def hourly_sums(

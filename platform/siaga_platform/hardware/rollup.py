@@ -66,6 +66,8 @@ async def roll_hours(db: AsyncSession, tenant_id: uuid.UUID, start: datetime, en
     for (device_id, hour), (beats, ok, degraded, fault) in counts.items():
         row(device_id, hour).update(beats=beats, ok=ok, degraded=degraded, fault=fault)
     await repository.save_hours(db, list(rows.values()))
+    await db.flush()
+    await repository.sum_days(db, tenant_id, start.date(), (end - HOUR).date())
     return len(rows)
 
 
