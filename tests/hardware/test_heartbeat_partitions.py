@@ -1,4 +1,4 @@
-"""Heartbeats partitioned by day on PostgreSQL (migration 0019): the layout, its grants and
+"""Heartbeats partitioned by day on PostgreSQL (migration 0020): the layout, its grants and
 policies, duplicates still caught across the partitions, a beat for a day without partition
 kept (DEFAULT) and moved when the day's partition comes, old days dropped whole."""
 

@@ -104,7 +104,7 @@ async def recent_beats(
     return rows.all()
 
 
-# The day partitions of the heartbeats (PostgreSQL, migration 0019): the app's role owns no
+# The day partitions of the heartbeats (PostgreSQL, migration 0020): the app's role owns no
 # table, so it calls the owner's SECURITY DEFINER functions. SQLite keeps one plain table.
 _ENSURE_PARTITIONS = text("SELECT hardware_heartbeats_ensure_partitions(:first, :last)")
 _DROP_PARTITIONS = text("SELECT * FROM hardware_heartbeats_drop_partitions(:before)")

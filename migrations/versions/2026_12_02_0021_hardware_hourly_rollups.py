@@ -3,8 +3,8 @@ worker before raw days are dropped) and each regency's roll-up mark. Tenant tabl
 on PostgreSQL, written by the app's role (the worker rewrites an hour when late beats or a
 planned maintenance change it, and removes hours older than two years).
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-02 18:30:00
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 from siaga_platform.db.base import UtcDateTime
 
-revision: str = "0020"
-down_revision: str | None = "0019"
+revision: str = "0021"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,8 +9,8 @@ late): it is kept, and moved into its day's partition when that is created. The 
 owns nothing, so two SECURITY DEFINER functions create and drop the day partitions for it; the
 drop refuses any day a beat may still arrive for (7 days back, the intake's limit).
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-02 18:00:00
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0019"
-down_revision: str | None = "0018"
+revision: str = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
