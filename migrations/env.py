@@ -31,7 +31,7 @@ def include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
     """The job queue's tables belong to procrastinate (migration 0013), not to our models; the
-    heartbeats' day partitions (migration 0019) are made and dropped by the worker."""
+    heartbeats' day partitions (migration 0020) are made and dropped by the worker."""
     if type_ != "table":
         return True
     return not (name or "").startswith("procrastinate_") and not HEARTBEAT_PARTITION.match(
