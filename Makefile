@@ -72,6 +72,7 @@ bench: install-dev assets system-packages ## benchmarks on a throwaway PostgreSQ
 	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.stock_bench
 	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.letters_bench
 	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.rollup_bench
+	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.heartbeat_storage_bench
 	infra/postgres/with-throwaway.sh var/pgbench $(BIN)/python -m benchmarks.alerts_bench
 
 clean:

@@ -7,6 +7,7 @@ own role owns nothing and is not BYPASSRLS.
 from __future__ import annotations
 
 import os
+import re
 
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool
@@ -16,6 +17,7 @@ from siaga_platform.db.engine import ensure_sqlite_dir, sync_url
 from siaga_tenants.all_models import metadata
 
 config = context.config
+HEARTBEAT_PARTITION = re.compile(r"^hardware_heartbeats_(p\d{8}|default)$")
 
 
 def _database_url() -> str:
@@ -28,8 +30,13 @@ def _database_url() -> str:
 def include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    """The job queue's tables belong to procrastinate (migration 0013), not to our models."""
-    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+    """The job queue's tables belong to procrastinate (migration 0013), not to our models; the
+    heartbeats' day partitions (migration 0020) are made and dropped by the worker."""
+    if type_ != "table":
+        return True
+    return not (name or "").startswith("procrastinate_") and not HEARTBEAT_PARTITION.match(
+        name or ""
+    )
 
 
 def run_migrations_offline() -> None:

@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     #: How long a migration waits for a table lock before giving up (a busy table must not
     #: queue every request behind the migration's lock): seconds; run the step again later.
     migration_lock_timeout_seconds: int = Field(default=10, ge=1, le=600)
+    #: Days of raw heartbeats kept; older days are dropped whole by the worker (PostgreSQL
+    #: day partitions) once rolled up per device and hour (kept two years). At least 8: beats
+    #: up to 7 days old are still taken in.
+    heartbeat_retention_days: int = Field(default=30, ge=8, le=3650)
     #: A folder of secret files, one per setting, named like the variable
     #: (``SIAGA_SECRET_KEY``, ``SIAGA_FIELD_KEYS``…): container secrets (/run/secrets).
     #: An environment variable of the same name wins over its file.

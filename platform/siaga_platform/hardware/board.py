@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +14,14 @@ from siaga_platform.hardware import repository
 from siaga_platform.hardware.capacity import SHARED, Capacity, recording_capacity
 from siaga_platform.hardware.models import Device, Incident, Site
 from siaga_platform.hardware.state import DeviceState, site_states
-from siaga_platform.hardware.uptime import Interval, recording_availability, uptime
+from siaga_platform.hardware.uptime import (
+    Interval,
+    OfficeHours,
+    ceil_hour,
+    floor_hour,
+    recording_availability,
+    up_and_counted_seconds,
+)
 
 UPTIME_DAYS = 30
 
@@ -57,11 +64,23 @@ async def device_uptimes(
     start: datetime,
     end: datetime,
     *,
-    only: list[Interval] | None = None,
+    office: OfficeHours | None = None,
 ) -> dict[uuid.UUID, float]:
     """Uptime of each device over [start, end), planned maintenance left out, optionally
-    only within ``only`` (office hours)."""
-    windows = list(await repository.maintenance_between(db, start, end))
+    only within the office's hours. The whole hours the worker rolled up are summed from the
+    hourly roll-ups (a year is one query); the rest (the hours since, a partial hour) is
+    integrated from the state log, with the maintenance windows."""
+    mark = await repository.rollup_mark(db)
+    rolled_from = ceil_hour(start)
+    rolled_to = min(floor_hour(end), mark.rolled_until) if mark is not None else rolled_from
+    if rolled_from < rolled_to:
+        sums = await _rolled_sums(db, rolled_from, rolled_to, office)
+        rest = [(start, rolled_from), (rolled_to, end)]
+    else:
+        sums, rest = {}, [(start, end)]
+    rest = [(a, b) for a, b in rest if a < b]
+    windows = list(await repository.maintenance_between(db, start, end)) if rest else []
+    logs = [(a, b, await repository.state_changes_of_all(db, a, b)) for a, b in rest]
     values: dict[uuid.UUID, float] = {}
     for device in await repository.all_devices(db):
         planned = [
@@ -69,11 +88,53 @@ async def device_uptimes(
             for w in windows
             if w.device_id == device.id or w.site_id == device.site_id
         ]
-        changes = await repository.state_changes(db, device.id, start, end)
-        value = uptime(changes, start, end, maintenance=planned, only=only)
-        if value is not None:
-            values[device.id] = value
+        up, counted = sums.get(device.id, (0.0, 0.0))
+        for a, b, changes in logs:
+            more_up, more_counted = up_and_counted_seconds(
+                changes.get(device.id, []),
+                a,
+                b,
+                maintenance=planned,
+                only=office.between(a, b) if office is not None else None,
+            )
+            up, counted = up + more_up, counted + more_counted
+        if counted:
+            values[device.id] = up / counted
     return values
+
+
+async def _rolled_sums(
+    db: AsyncSession, start: datetime, end: datetime, office: OfficeHours | None
+) -> dict[uuid.UUID, tuple[float, float]]:
+    """(seconds up, counted) per device over rolled-up [start, end): whole UTC days from the
+    daily sums, the hours at the edges (and office hours, which days cannot tell) from the
+    hourly rows."""
+    if office is not None:
+        return await repository.hourly_sums(db, start, end, week_hours=office.week_hours())
+    first_day = ceil_day(start)
+    last_day = end.astimezone(UTC).date()
+    if first_day >= last_day:
+        return await repository.hourly_sums(db, start, end)
+    parts = [
+        await repository.daily_sums(db, first_day, last_day),
+        await repository.hourly_sums(db, start, _midnight(first_day)),
+        await repository.hourly_sums(db, _midnight(last_day), end),
+    ]
+    sums: dict[uuid.UUID, tuple[float, float]] = {}
+    for part in parts:
+        for device_id, (up, counted) in part.items():
+            was_up, was_counted = sums.get(device_id, (0.0, 0.0))
+            sums[device_id] = (was_up + up, was_counted + counted)
+    return sums
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def ceil_day(at: datetime) -> date:
+    utc = at.astimezone(UTC)
+    return utc.date() if utc == _midnight(utc.date()) else utc.date() + timedelta(days=1)
 
 
 async def recording_share(

@@ -27,6 +27,7 @@ from siaga_platform.hardware.models import (
     MaintenanceWindow,
 )
 from siaga_platform.hardware.state import MISSED_BEATS, DeviceState, site_states
+from siaga_platform.hardware.uptime import floor_hour
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 
 SYSTEM = "system:hardware-watch"
@@ -430,6 +431,8 @@ async def plan_maintenance(
     )
     db.add(window)
     await db.flush()
+    # Hours already rolled up counted this time: they are rolled again without it.
+    await repository.rewind_rollup(db, floor_hour(starts_at))
     return window
 
 

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, case, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.hardware.models import (
+    BeatStatus,
     Device,
+    DeviceDay,
+    DeviceHour,
     DeviceStateChange,
     DeviceToken,
     HardwareSummary,
     Heartbeat,
+    HourlyRollup,
     Incident,
     IncidentEvent,
     MaintenanceWindow,
@@ -98,6 +102,27 @@ async def recent_beats(
         .limit(limit)
     )
     return rows.all()
+
+
+# The day partitions of the heartbeats (PostgreSQL, migration 0020): the app's role owns no
+# table, so it calls the owner's SECURITY DEFINER functions. SQLite keeps one plain table.
+_ENSURE_PARTITIONS = text("SELECT hardware_heartbeats_ensure_partitions(:first, :last)")
+_DROP_PARTITIONS = text("SELECT * FROM hardware_heartbeats_drop_partitions(:before)")
+
+
+async def ensure_beat_partitions(db: AsyncSession, first: date, last: date) -> int:
+    """Creates the missing day partitions of [first, last] (UTC days); how many were made."""
+    if db.get_bind().dialect.name != "postgresql":
+        return 0
+    return int(await db.scalar(_ENSURE_PARTITIONS, {"first": first, "last": last}) or 0)
+
+
+async def drop_beat_partitions(db: AsyncSession, before: date) -> list[date]:
+    """Drops the raw beats of the days before ``before`` (whole partitions); the days dropped.
+    PostgreSQL refuses a day a beat may still arrive for."""
+    if db.get_bind().dialect.name != "postgresql":
+        return []
+    return list(await db.scalars(_DROP_PARTITIONS, {"before": before}))
 
 
 async def all_devices(db: AsyncSession, *, lock: bool = False) -> Sequence[Device]:
@@ -293,3 +318,203 @@ async def sites_with_devices_down(
         .group_by(Device.tenant_id, Site.id, Site.name)
     )
     return [(t, s, name, count, since) for t, s, name, count, since in rows]
+
+
+# The hourly roll-ups (``hardware.rollup``), of the regency in scope.
+_PARTITION_DAYS = text(
+    "SELECT to_date(right(c.relname, 8), 'YYYYMMDD') FROM pg_inherits AS i"
+    " JOIN pg_class AS c ON c.oid = i.inhrelid"
+    " WHERE i.inhparent = 'hardware_heartbeats'::regclass"
+    " AND c.relname ~ '^hardware_heartbeats_p[0-9]{8}$' ORDER BY 1"
+)
+
+
+async def beat_partition_days(db: AsyncSession) -> list[date]:
+    """The days that have a partition of raw beats (PostgreSQL; none on SQLite)."""
+    if db.get_bind().dialect.name != "postgresql":
+        return []
+    return list(await db.scalars(_PARTITION_DAYS))
+
+
+async def rollup_mark(db: AsyncSession, *, lock: bool = False) -> HourlyRollup | None:
+    query = select(HourlyRollup)
+    if lock:
+        query = query.with_for_update()
+    return await db.scalar(query)
+
+
+async def rewind_rollup(db: AsyncSession, since: datetime) -> None:
+    """The regency's hours from ``since`` on are rolled up again (a planned maintenance added
+    afterwards changes them); until then uptime integrates them from the state log."""
+    await db.execute(
+        update(HourlyRollup)
+        .where(HourlyRollup.rolled_until > since)
+        .values(rolled_until=since)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def first_state_change(db: AsyncSession) -> datetime | None:
+    return await db.scalar(select(func.min(DeviceStateChange.at)))
+
+
+def _hour_of(column: Any, dialect: str) -> Any:
+    if dialect == "postgresql":
+        return func.date_trunc("hour", func.timezone("UTC", column))
+    return func.strftime("%Y-%m-%d %H:00:00", column)
+
+
+async def beat_counts(
+    db: AsyncSession, start: datetime, end: datetime
+) -> dict[tuple[uuid.UUID, datetime], tuple[int, int, int, int]]:
+    """(beats, ok, degraded, fault) of each device and UTC hour in [start, end)."""
+    dialect = db.get_bind().dialect.name
+    hour = _hour_of(Heartbeat.taken_at, dialect).label("hour")
+
+    def counting(status: BeatStatus) -> Any:
+        return func.sum(case((Heartbeat.status == status.value, 1), else_=0))
+
+    rows = await db.execute(
+        select(
+            Heartbeat.device_id,
+            hour,
+            func.count(),
+            counting(BeatStatus.OK),
+            counting(BeatStatus.DEGRADED),
+            counting(BeatStatus.FAULT),
+        )
+        .where(Heartbeat.taken_at >= start, Heartbeat.taken_at < end)
+        .group_by(Heartbeat.device_id, hour)
+    )
+    counts = {}
+    for device_id, at, beats, ok, degraded, fault in rows:
+        at = datetime.fromisoformat(at) if isinstance(at, str) else at
+        counts[(device_id, at.replace(tzinfo=UTC))] = (beats, ok, degraded, fault)
+    return counts
+
+
+async def state_changes_of_all(
+    db: AsyncSession, start: datetime, end: datetime
+) -> dict[uuid.UUID, list[tuple[datetime, str]]]:
+    """Each device's changes inside [start, end) and its last one before start (two queries
+    for the whole regency, not two per device)."""
+    last = (
+        select(DeviceStateChange.device_id, func.max(DeviceStateChange.at).label("at"))
+        .where(DeviceStateChange.at < start)
+        .group_by(DeviceStateChange.device_id)
+        .subquery()
+    )
+    before = await db.execute(
+        select(DeviceStateChange.device_id, DeviceStateChange.at, DeviceStateChange.state).join(
+            last,
+            and_(
+                DeviceStateChange.device_id == last.c.device_id,
+                DeviceStateChange.at == last.c.at,
+            ),
+        )
+    )
+    inside = await db.execute(
+        select(DeviceStateChange.device_id, DeviceStateChange.at, DeviceStateChange.state)
+        .where(DeviceStateChange.at >= start, DeviceStateChange.at < end)
+        .order_by(DeviceStateChange.at)
+    )
+    changes: dict[uuid.UUID, list[tuple[datetime, str]]] = {}
+    for device_id, at, state in [*before.all(), *inside.all()]:
+        changes.setdefault(device_id, []).append((at, state))
+    return changes
+
+
+async def save_hours(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Writes the rolled-up hours, replacing those rolled before (late beats, maintenance)."""
+    if not rows:
+        return
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(DeviceHour)
+    kept = ("week_hour", "beats", "ok", "degraded", "fault", "up_seconds", "counted_seconds")
+    statement = statement.on_conflict_do_update(
+        index_elements=["tenant_id", "device_id", "hour"],
+        set_={name: statement.excluded[name] for name in kept},
+    )
+    await db.execute(statement, rows)
+
+
+async def delete_hours_before(db: AsyncSession, before: datetime) -> None:
+    await db.execute(delete(DeviceHour).where(DeviceHour.hour < before))
+    await db.execute(delete(DeviceDay).where(DeviceDay.day < before.date()))
+
+
+async def sum_days(db: AsyncSession, tenant_id: uuid.UUID, first: date, last: date) -> None:
+    """The daily rows of [first, last] written again from their hours."""
+    start = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
+    end = datetime.combine(last, datetime.min.time(), tzinfo=UTC) + timedelta(days=1)
+    rows = await db.execute(
+        select(
+            DeviceHour.device_id,
+            DeviceHour.hour,
+            DeviceHour.beats,
+            DeviceHour.up_seconds,
+            DeviceHour.counted_seconds,
+        ).where(DeviceHour.hour >= start, DeviceHour.hour < end)
+    )
+    days: dict[tuple[uuid.UUID, date], list[float]] = {}
+    for device_id, hour, beats, up, counted in rows:
+        total = days.setdefault((device_id, hour.astimezone(UTC).date()), [0, 0.0, 0.0])
+        total[0] += beats
+        total[1] += up
+        total[2] += counted
+    if not days:
+        return
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(DeviceDay)
+    statement = statement.on_conflict_do_update(
+        index_elements=["tenant_id", "device_id", "day"],
+        set_={n: statement.excluded[n] for n in ("beats", "up_seconds", "counted_seconds")},
+    )
+    await db.execute(
+        statement,
+        [
+            {
+                "tenant_id": tenant_id,
+                "device_id": device_id,
+                "day": day,
+                "beats": int(beats),
+                "up_seconds": up,
+                "counted_seconds": counted,
+            }
+            for (device_id, day), (beats, up, counted) in days.items()
+        ],
+    )
+
+
+async def daily_sums(
+    db: AsyncSession, first: date, end: date
+) -> dict[uuid.UUID, tuple[float, float]]:
+    """Each device's (seconds up, seconds counted) over the UTC days [first, end)."""
+    rows = await db.execute(
+        select(
+            DeviceDay.device_id, func.sum(DeviceDay.up_seconds), func.sum(DeviceDay.counted_seconds)
+        )
+        .where(DeviceDay.day >= first, DeviceDay.day < end)
+        .group_by(DeviceDay.device_id)
+    )
+    return {device_id: (float(up), float(counted)) for device_id, up, counted in rows}
+
+
+async def hourly_sums(
+    db: AsyncSession, start: datetime, end: datetime, *, week_hours: list[int] | None = None
+) -> dict[uuid.UUID, tuple[float, float]]:
+    """Each device's (seconds up, seconds counted) over the rolled-up hours in [start, end),
+    only the hours of the week in ``week_hours`` when given (office hours)."""
+    query = (
+        select(
+            DeviceHour.device_id,
+            func.sum(DeviceHour.up_seconds),
+            func.sum(DeviceHour.counted_seconds),
+        )
+        .where(DeviceHour.hour >= start, DeviceHour.hour < end)
+        .group_by(DeviceHour.device_id)
+    )
+    if week_hours is not None:
+        query = query.where(DeviceHour.week_hour.in_(week_hours))
+    rows = await db.execute(query)
+    return {device_id: (float(up), float(counted)) for device_id, up, counted in rows}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, timezone
 
 Interval = tuple[datetime, datetime]
@@ -76,6 +77,108 @@ def office_hours(
     return _clip(hours, start, end)
 
 
+@dataclass(frozen=True, slots=True)
+class OfficeHours:
+    """Monday–Friday, ``opens`` to ``closes`` o'clock in a zone ``utc_offset_hours`` from UTC."""
+
+    utc_offset_hours: int
+    opens: int
+    closes: int
+
+    def between(self, start: datetime, end: datetime) -> list[Interval]:
+        return office_hours(
+            start,
+            end,
+            utc_offset_hours=self.utc_offset_hours,
+            opens=self.opens,
+            closes=self.closes,
+        )
+
+    def week_hours(self) -> list[int]:
+        """The office's hours as places in the UTC week (``week_hour``); the zones are whole
+        hours from UTC, so an office hour is always one whole UTC hour."""
+        return sorted(
+            (day * 24 + hour - self.utc_offset_hours) % WEEK_HOURS
+            for day in range(5)
+            for hour in range(self.opens, self.closes)
+        )
+
+
+WEEK_HOURS = 7 * 24
+HOUR = timedelta(hours=1)
+
+
+def week_hour(hour: datetime) -> int:
+    """The UTC hour's place in the week, 0 = Monday 00:00 UTC."""
+    utc = hour.astimezone(UTC)
+    return utc.weekday() * 24 + utc.hour
+
+
+def floor_hour(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def ceil_hour(at: datetime) -> datetime:
+    floor = floor_hour(at)
+    return floor if floor == at else floor + HOUR
+
+
+def _segments(
+    changes: list[tuple[datetime, str]], start: datetime, end: datetime
+) -> tuple[list[Interval], list[Interval]]:
+    """(up, counted) intervals inside [start, end) from the state log."""
+    up: list[Interval] = []
+    counted: list[Interval] = []
+    if not changes:
+        return up, counted
+    for (at, state), following in zip(changes, [*changes[1:], (end, "")], strict=True):
+        segment = _clip([(at, following[0])], start, end)
+        if state in COUNTED_STATES:
+            counted += segment
+            if state in UP_STATES:
+                up += segment
+    return up, counted
+
+
+def up_and_counted_seconds(
+    changes: list[tuple[datetime, str]],
+    start: datetime,
+    end: datetime,
+    *,
+    maintenance: list[Interval] = (),  # type: ignore[assignment]
+    only: list[Interval] | None = None,
+) -> tuple[float, float]:
+    """Seconds up and seconds counted in [start, end) (see ``uptime``)."""
+    up, counted = _segments(changes, start, end)
+    if only is not None:
+        up, counted = intersect(up, only), intersect(counted, only)
+    up, counted = subtract(up, list(maintenance)), subtract(counted, list(maintenance))
+    return _total(up), _total(counted)
+
+
+def seconds_by_hour(
+    changes: list[tuple[datetime, str]],
+    start: datetime,
+    end: datetime,
+    *,
+    maintenance: list[Interval] = (),  # type: ignore[assignment]
+) -> dict[datetime, tuple[float, float]]:
+    """(seconds up, seconds counted) of each UTC hour in [start, end) with any counted time:
+    what the hourly roll-up keeps (sums of them give ``up_and_counted_seconds``)."""
+    up, counted = _segments(changes, start, end)
+    maintenance = list(maintenance)
+    hours: dict[datetime, list[float]] = {}
+    for slot, intervals in ((0, subtract(up, maintenance)), (1, subtract(counted, maintenance))):
+        for a, b in intervals:
+            hour = floor_hour(a)
+            while hour < b:
+                lo, hi = max(a, hour), min(b, hour + HOUR)
+                if lo < hi:
+                    hours.setdefault(hour, [0.0, 0.0])[slot] += (hi - lo).total_seconds()
+                hour += HOUR
+    return {hour: (up_s, counted_s) for hour, (up_s, counted_s) in hours.items()}
+
+
 def uptime(
     changes: list[tuple[datetime, str]],
     start: datetime,
@@ -90,34 +193,8 @@ def uptime(
     """
     if not changes:
         return None  # never heard from: nothing to count
-    up: list[Interval] = []
-    counted: list[Interval] = []
-    for (at, state), following in zip(changes, [*changes[1:], (end, "")], strict=True):
-        segment = _clip([(at, following[0])], start, end)
-        if state in COUNTED_STATES:
-            counted += segment
-            if state in UP_STATES:
-                up += segment
-    if only is not None:
-        up, counted = intersect(up, only), intersect(counted, only)
-    up, counted = subtract(up, list(maintenance)), subtract(counted, list(maintenance))
-    total = _total(counted)
-    return _total(up) / total if total else None
-
-
-def _segments(
-    changes: list[tuple[datetime, str]], start: datetime, end: datetime
-) -> tuple[list[Interval], list[Interval]]:
-    """(up, counted) intervals of one device in [start, end)."""
-    up: list[Interval] = []
-    counted: list[Interval] = []
-    for (at, state), following in zip(changes, [*changes[1:], (end, "")], strict=True):
-        segment = _clip([(at, following[0])], start, end)
-        if state in COUNTED_STATES:
-            counted += segment
-            if state in UP_STATES:
-                up += segment
-    return up, counted
+    up, total = up_and_counted_seconds(changes, start, end, maintenance=maintenance, only=only)
+    return up / total if total else None
 
 
 def recording_availability(

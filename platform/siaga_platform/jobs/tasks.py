@@ -18,12 +18,14 @@ from siaga_platform.alerts.evaluate import RegencySource, evaluate_all
 from siaga_platform.alerts.service import Change
 from siaga_platform.applications import importer
 from siaga_platform.applications import repository as applications
+from siaga_platform.config import get_settings
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.delivery import service as delivery_service
 from siaga_platform.delivery.digest import DigestJob, queue_digest, send_digest
 from siaga_platform.delivery.models import Channel
 from siaga_platform.delivery.recipients import AudienceSource
 from siaga_platform.delivery.send import ChannelSettings, deliver
+from siaga_platform.hardware.retention import keep_beats
 from siaga_platform.hardware.watch import SWEEP_SECONDS as SWEEP_PERIOD_SECONDS
 from siaga_platform.hardware.watch import sweep_all
 from siaga_platform.observability.metrics import ALERT_EVALUATION_SECONDS, SWEEP_SECONDS
@@ -37,6 +39,10 @@ log = logging.getLogger(__name__)
 SWEEP_CRON = f"* * * * * */{SWEEP_PERIOD_SECONDS}"
 HARDWARE_SWEEP = "hardware.sweep"
 ALERTS_EVALUATE = "alerts.evaluate"
+#: The heartbeats' day partitions made ahead and old days dropped, hourly (minute 17: away from
+#: the top of the hour, when the other hourly work of a province runs).
+HARDWARE_PARTITIONS = "hardware.partitions"
+PARTITIONS_CRON = "17 * * * *"
 ALERTS_DELIVER = "alerts.deliver"
 ALERTS_DIGEST = "alerts.digest"
 ALERTS_DIGEST_SEND = "alerts.digest_send"
@@ -97,6 +103,25 @@ async def hardware_sweep(context: procrastinate.JobContext, timestamp: int) -> N
             report.changes,
             report.opened,
             report.closed,
+        )
+
+
+async def hardware_partitions(context: procrastinate.JobContext, timestamp: int) -> None:
+    """Raw heartbeats kept for ``SIAGA_HEARTBEAT_RETENTION_DAYS`` (``hardware.retention``)."""
+    if _stale(timestamp, 3600):
+        log.info("heartbeat partitions of %s skipped: a newer tick follows", timestamp)
+        return
+    report = await keep_beats(
+        session_factory_of(context),
+        now=now_of(context),
+        retention_days=get_settings().heartbeat_retention_days,
+    )
+    if report.partitions_made or report.hours_rolled or report.days_dropped:
+        log.info(
+            "heartbeats: %s day partitions made, %s device-hours rolled up, %s days dropped",
+            report.partitions_made,
+            report.hours_rolled,
+            len(report.days_dropped),
         )
 
 
@@ -331,6 +356,7 @@ def register(app: procrastinate.App) -> None:
     """Every task on ``app``. Each process builds its own app (``queue.job_app``) and registers
     them there: a task bound to another app would defer its jobs into that app's queue."""
     _periodic(app, HARDWARE_SWEEP, hardware_sweep, SWEEP_CRON, "hardware")
+    _periodic(app, HARDWARE_PARTITIONS, hardware_partitions, PARTITIONS_CRON, "partitions")
     _periodic(app, ALERTS_EVALUATE, alerts_evaluate, ALERTS_CRON, "alerts")
     _periodic(app, ALERTS_DIGEST, alerts_digest, DIGEST_CRON, "digest")
     _periodic(app, IMPORTS_WATCH, imports_watch, IMPORTS_WATCH_CRON, "imports")

@@ -17,7 +17,7 @@ from siaga_platform.hardware import board, incidents, repository, service
 from siaga_platform.hardware.incidents import KIND_LABELS
 from siaga_platform.hardware.models import DeviceKind, Funding, IncidentCause, SiteKind
 from siaga_platform.hardware.state import derive_state
-from siaga_platform.hardware.uptime import office_hours, uptime
+from siaga_platform.hardware.uptime import OfficeHours, uptime
 from siaga_platform.rollup import severity
 from siaga_tenants.regions.codes import UTC_OFFSET_HOURS
 from siaga_tenants.regions.models import TimeZone
@@ -181,12 +181,9 @@ async def uptime_page(
     opens, closes = (
         (settings.office_opens_hour, settings.office_closes_hour) if settings else (8, 16)
     )
-    only = (
-        office_hours(start, end, utc_offset_hours=offset, opens=opens, closes=closes)
-        if jam_kantor
-        else None
-    )
-    values = await board.device_uptimes(db, start, end, only=only)
+    office = OfficeHours(offset, opens, closes) if jam_kantor else None
+    values = await board.device_uptimes(db, start, end, office=office)
+    only = office.between(start, end) if office is not None else None
     recording = await board.recording_share(db, start, end, only=only)
     from siaga_web.routes.rollup import LEVEL_WORDS  # rollup imports this module
 
