@@ -60,6 +60,9 @@ async def test_codes_are_shown_as_indonesian_words(client: httpx.AsyncClient) ->
     assert not RAW_CODES.findall(text), RAW_CODES.findall(text)
 
     board = await client.get("/wilayah/62.01/perangkat")
+    kinds = re.search(r'<select name="kind">(.*?)</select>', board.text, re.S)
+    assert kinds and "Kantor Disdukcapil" in kinds.group(1)
+    assert not re.search(r">(office|mobile)<", kinds.group(1)), kinds.group(1)
     reported = await client.post(
         "/wilayah/62.01/perangkat/kejadian",
         data={

@@ -39,6 +39,11 @@ STATE_LABELS = {
     "unknown": N_("Belum ada kabar"),
     "unreachable": N_("Tak terjangkau (router mati)"),
 }
+SITE_KIND_LABELS = {
+    SiteKind.OFFICE: N_("Kantor Disdukcapil"),
+    SiteKind.KECAMATAN: N_("Tempat pelayanan kecamatan"),
+    SiteKind.MOBILE: N_("Unit keliling"),
+}
 #: A heartbeat's own status, as the device reported it (models.BeatStatus).
 BEAT_LABELS = {
     BeatStatus.OK: N_("Baik"),
@@ -79,6 +84,7 @@ async def _board_values(db: AsyncSession, context: TenantContext) -> dict[str, A
         "planned": await repository.maintenance_between(db, now, now + timedelta(days=30)),
         "now": now,
         "site_kinds": list(SiteKind),
+        "site_kind_labels": SITE_KIND_LABELS,
         "device_kinds": list(DeviceKind),
         "fundings": list(Funding),
         "causes": list(IncidentCause),
