@@ -119,7 +119,9 @@ async def test_supervisor_approves_a_loan_and_an_operator_cannot(
     assert (await client.get("/provinsi/63/stok")).status_code == 404
     await sign_in(client, demo_subject(Role.OPERATOR, "62.12"))
     card = await client.get(CARD)
-    assert "<strong>120</strong>" in card.text and "approved" in card.text
+    assert (
+        "<strong>120</strong>" in card.text and "<td>disetujui</td>" in card.text
+    )  # the loan, labelled
 
 
 async def test_the_stock_card_pages_with_total_order_and_the_page_in_the_address(

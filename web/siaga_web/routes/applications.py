@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.applications import importer, repository, service
-from siaga_platform.applications.models import Application, Priority, Reason
+from siaga_platform.applications.models import Application, ImportStatus, Priority, Reason
 from siaga_platform.applications.nik import Sex, normalize
 from siaga_platform.applications.statuses import (
     LABELS_ID,
@@ -67,6 +67,12 @@ PRIORITY_LABELS = {
     Priority.DATA_CHANGE: N_("Perubahan data"),
     Priority.OTHER: N_("Lainnya"),
 }
+IMPORT_STATUS_LABELS = {
+    ImportStatus.QUEUED: N_("Menunggu giliran"),
+    ImportStatus.RUNNING: N_("Sedang diproses"),
+    ImportStatus.DONE: N_("Selesai diimpor"),
+    ImportStatus.FAILED: N_("Gagal"),
+}
 
 
 def _now() -> datetime:
@@ -81,6 +87,7 @@ def _common(context: TenantContext) -> dict[str, Any]:
         "codes": STATUS_CODES,
         "reason_labels": REASON_LABELS,
         "priority_labels": PRIORITY_LABELS,
+        "import_status_labels": IMPORT_STATUS_LABELS,
     }
 
 

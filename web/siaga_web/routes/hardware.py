@@ -15,7 +15,7 @@ from siaga_platform.auth.permissions import Permission
 from siaga_platform.errors import DomainError, NotFound
 from siaga_platform.hardware import board, incidents, repository, service
 from siaga_platform.hardware.incidents import KIND_LABELS
-from siaga_platform.hardware.models import DeviceKind, Funding, IncidentCause, SiteKind
+from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, IncidentCause, SiteKind
 from siaga_platform.hardware.state import derive_state
 from siaga_platform.hardware.uptime import OfficeHours, uptime
 from siaga_platform.rollup import severity
@@ -38,6 +38,25 @@ STATE_LABELS = {
     "down": N_("Mati"),
     "unknown": N_("Belum ada kabar"),
     "unreachable": N_("Tak terjangkau (router mati)"),
+}
+SITE_KIND_LABELS = {
+    SiteKind.OFFICE: N_("Kantor Disdukcapil"),
+    SiteKind.KECAMATAN: N_("Tempat pelayanan kecamatan"),
+    SiteKind.MOBILE: N_("Unit keliling"),
+}
+#: A heartbeat's own status, as the device reported it (models.BeatStatus).
+BEAT_LABELS = {
+    BeatStatus.OK: N_("Baik"),
+    BeatStatus.DEGRADED: N_("Terganggu"),
+    BeatStatus.FAULT: N_("Rusak"),
+}
+#: The incident timeline's event kinds (incidents.add_event).
+EVENT_LABELS = {
+    "opened": N_("Dibuka"),
+    "note": N_("Catatan"),
+    "escalated": N_("Dilaporkan ke kementerian"),
+    "acknowledged": N_("Ditanggapi provinsi"),
+    "closed": N_("Ditutup"),
 }
 STATE_ICONS = {"up": "●", "degraded": "▲", "down": "✖", "unknown": "○", "unreachable": "◌"}
 CAUSE_LABELS = {
@@ -65,6 +84,7 @@ async def _board_values(db: AsyncSession, context: TenantContext) -> dict[str, A
         "planned": await repository.maintenance_between(db, now, now + timedelta(days=30)),
         "now": now,
         "site_kinds": list(SiteKind),
+        "site_kind_labels": SITE_KIND_LABELS,
         "device_kinds": list(DeviceKind),
         "fundings": list(Funding),
         "causes": list(IncidentCause),
@@ -87,6 +107,8 @@ def _common(context: TenantContext) -> dict[str, Any]:
         "state_icons": STATE_ICONS,
         "kind_labels": KIND_LABELS,
         "cause_labels": CAUSE_LABELS,
+        "beat_labels": BEAT_LABELS,
+        "event_labels": EVENT_LABELS,
     }
 
 

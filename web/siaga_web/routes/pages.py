@@ -52,7 +52,7 @@ async def regency_home(
             "tenant": tenant,
             "row": row,
             "now": now,
-            "ago": lambda moment: ago(moment, now),
+            "ago": lambda moment, gettext=str: ago(moment, now, gettext),
             "level_words": LEVEL_WORDS,
             "stage_labels": STAGE_LABELS,
             "cause_labels": CAUSE_LABELS,

@@ -4,7 +4,7 @@ summary for the supervisor, exports and the printable page; the national view.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -52,16 +52,16 @@ Acknowledger = Annotated[Principal, Depends(requires(Permission.ACKNOWLEDGE_INCI
 Csrf = Depends(verify_csrf)
 
 LEVEL_WORDS = {
-    Level.BAD: ("✖", "Gawat"),
-    Level.WARN: ("▲", "Perhatikan"),
-    Level.OK: ("●", "Baik"),
-    Level.NONE: ("○", "Tidak ada data"),
+    Level.BAD: ("✖", N_("Gawat")),
+    Level.WARN: ("▲", N_("Perhatikan")),
+    Level.OK: ("●", N_("Baik")),
+    Level.NONE: ("○", N_("Tidak ada data")),
 }
 STAGE_LABELS = {
-    "registered": "Terdaftar (belum rekam)",
-    "processing": "Diproses pusat",
-    "waiting_print": "Menunggu cetak (PRR)",
-    "waiting_pickup": "Menunggu diambil",
+    "registered": N_("Terdaftar (belum rekam)"),
+    "processing": N_("Diproses pusat"),
+    "waiting_print": N_("Menunggu cetak (PRR)"),
+    "waiting_pickup": N_("Menunggu diambil"),
 }
 EXPORT_HEADER = [
     "Kode",
@@ -146,21 +146,22 @@ def _timeline(rows: list[RegencyRow], now: datetime, width: int = 540) -> list[d
     return lanes
 
 
-def ago(moment: datetime | None, now: datetime) -> str:
-    """``12 menit lalu``: how long a regency has been silent, in words."""
+def ago(moment: datetime | None, now: datetime, gettext: Callable[[str], str] = str) -> str:
+    """``12 menit lalu``: how long a regency has been silent, in words (templates pass their
+    ``_`` so the words follow the page's language)."""
     if moment is None:
-        return "belum pernah"
+        return gettext("belum pernah")
     seconds = max(0, int((now - moment).total_seconds()))
     if seconds < 3600:
-        return f"{seconds // 60} menit lalu"
+        return gettext("{n} menit lalu").format(n=seconds // 60)
     if seconds < 86400:
-        return f"{seconds // 3600} jam lalu"
-    return f"{seconds // 86400} hari lalu"
+        return gettext("{n} jam lalu").format(n=seconds // 3600)
+    return gettext("{n} hari lalu").format(n=seconds // 86400)
 
 
 def _common(view: ProvinceView, now: datetime) -> dict[str, Any]:
     return {
-        "ago": lambda moment: ago(moment, now),
+        "ago": lambda moment, gettext=str: ago(moment, now, gettext),
         "province": view.province,
         "now": now,
         "level_words": LEVEL_WORDS,

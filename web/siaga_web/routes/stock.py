@@ -68,6 +68,10 @@ REQUEST_LABELS = {
     RequestStatus.RECEIVED: N_("Diterima"),
 }
 
+CUSTODY_LABELS = {
+    Custody.HELD: N_("disimpan di kantor"),
+    Custody.RETURNED: N_("dikembalikan ke pusat"),
+}
 LOAN_STATUS_LABELS = {
     LoanStatus.REQUESTED: N_("diminta wilayah"),
     LoanStatus.PROPOSED: N_("diusulkan provinsi"),
@@ -163,6 +167,8 @@ async def stock_page(
             "spoilage_labels": SPOILAGE_LABELS,
             "item_labels": ITEM_LABELS,
             "request_labels": REQUEST_LABELS,
+            "loan_status_labels": LOAN_STATUS_LABELS,
+            "custody_labels": CUSTODY_LABELS,
             "kinds": list(EntryKind),
             "spoilage_reasons": list(SpoilageReason),
             "custodies": list(Custody),
