@@ -112,6 +112,8 @@ def production_env(templates: DatabaseTemplates) -> Iterator[dict[str, str]]:
         "SIAGA_SECRET_KEY": secrets.token_urlsafe(48),
         "SIAGA_FIELD_KEYS": f"k1:{key()}",
         "SIAGA_SEARCH_KEY": key(),
+        # Production refuses the development default: letters print this address.
+        "SIAGA_BASE_URL": "https://siaga.example.go.id",
     }
     templates.admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
