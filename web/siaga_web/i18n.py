@@ -39,11 +39,25 @@ def pick_language(cookie_value: str | None) -> str:
     return cookie_value if cookie_value in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def format_number(value: int | float | None, language: str = DEFAULT_LANGUAGE) -> str:
-    """``2299`` → ``2.299`` in Indonesian, ``2,299`` in English."""
+def format_number(
+    value: int | float | None, language: str = DEFAULT_LANGUAGE, digits: int | None = None
+) -> str:
+    """``2299`` → ``2.299`` in Indonesian, ``2,299`` in English; ``digits`` fixes the decimals
+    (``14.25``, 1 → ``14,3`` / ``14.3``)."""
     if value is None:
         return "–"
-    return format_decimal(value, locale=language)
+    if digits is None:
+        return format_decimal(value, locale=language)
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    return format_decimal(value, format=pattern, locale=language)
+
+
+def format_percent(share: float | None, language: str = DEFAULT_LANGUAGE, digits: int = 1) -> str:
+    """A share (``0.94``) as a percentage: ``94,0 %`` in Indonesian, ``94.0%`` in English."""
+    if share is None:
+        return "–"
+    figure = format_number(share * 100, language, digits)
+    return f"{figure} %" if language == "id" else f"{figure}%"
 
 
 def format_day(value: date | datetime | None, language: str = DEFAULT_LANGUAGE) -> str:

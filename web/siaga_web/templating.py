@@ -14,9 +14,10 @@ from fastapi import Request
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.responses import Response
 
+from siaga_platform.applications.statuses import N_
 from siaga_platform.notify.local_time import format_local_time
 from siaga_platform.observability.request_context import current_request_id
-from siaga_web import i18n
+from siaga_web import actors, i18n
 from siaga_web.csrf import csrf_token
 
 templates = Jinja2Blocks(directory=str(Path(__file__).parent / "templates"))
@@ -30,6 +31,41 @@ def compile_all() -> int:
     for name in names:
         templates.env.get_template(name)
     return len(names)
+
+
+def _page_zone(context: dict[str, Any] | None) -> str:
+    """The zone a page's times are shown in: its regency's, else its province's, else WIB."""
+    for key in ("tenant", "province"):
+        zone = getattr((context or {}).get(key), "timezone", None)
+        if zone:
+            return str(getattr(zone, "value", zone))
+    return "WIB"
+
+
+#: A device's readings (free JSON from its agent): the keys people know, labelled.
+READING_LABELS = {"note": N_("Catatan")}
+
+
+def _readings(readings: Any, gettext: Any, language: str) -> str:
+    """A device's readings as ``Catatan: listrik padam`` (never the raw dict)."""
+    if not readings:
+        return "–"
+    if not isinstance(readings, dict):
+        return str(readings)
+    parts = []
+    for key, value in readings.items():
+        shown = (
+            i18n.format_number(value, language)
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else _readings(value, gettext, language)
+            if isinstance(value, dict)
+            else ", ".join(str(v) for v in value)
+            if isinstance(value, list)
+            else str(value)
+        )
+        name = gettext(READING_LABELS[key]) if key in READING_LABELS else str(key)
+        parts.append(f"{name}: {shown}")
+    return " · ".join(parts)
 
 
 def request_language(request: Request) -> str:
@@ -57,12 +93,17 @@ def render(
         "gettext": translations.gettext,
         "ngettext": translations.ngettext,
         "_": translations.gettext,
-        "angka": lambda v: i18n.format_number(v, language),
+        "angka": lambda v, digits=None: i18n.format_number(v, language, digits),
+        "persen": lambda v, digits=1: i18n.format_percent(v, language, digits),
         "tanggal": lambda v: i18n.format_day(v, language),
         "csrf_token": "" if public_page else csrf_token(request),
         "principal": None if public_page else getattr(request.state, "principal", None),
         "public_page": public_page,
-        "waktu": format_local_time,
+        "waktu": lambda moment, zone=None: (
+            format_local_time(moment, zone or _page_zone(context)) if moment else "–"
+        ),
+        "bacaan": lambda readings: _readings(readings, translations.gettext, language),
+        "pelaku": lambda subject, known=None: actors.label(subject, known, translations.gettext),
         "unread": None if public_page else getattr(request.state, "unread", None),
     }
     for key, value in (context or {}).items():

@@ -23,11 +23,11 @@ from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from siaga_platform.notify.local_time import format_local_time, zone_of
 from siaga_platform.tenancy.scope import TenantScope, acting_for, enter_scope
-from siaga_tenants.memberships import repository as people
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.models import Tenant
 from siaga_tenants.registry.service import rollup_regencies
+from siaga_web import actors
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant, requires
 from siaga_web.templating import render
@@ -76,7 +76,6 @@ DONE_MESSAGES = {
     "disimpan": N_("Ambang batas disimpan. Penilaian berikutnya (setiap menit) memakainya."),
     "tidak-berubah": N_("Tidak ada yang berubah."),
 }
-SYSTEM_NAME = "Siaga (otomatis)"
 BAD_UNTIL = "Isi batas waktu senyap dengan tanggal dan jam setempat, misalnya 2026-12-03 08:00."
 
 
@@ -104,8 +103,7 @@ def _common(zone: str) -> dict[str, Any]:
 
 
 async def _names(db: AsyncSession, subjects: Iterable[str | None]) -> dict[str, str]:
-    known = await people.display_names(db, {s for s in subjects if s})
-    return {service.SYSTEM: SYSTEM_NAME, **known}
+    return await actors.names(db, subjects)
 
 
 # --- the strip (regency home, province page) -------------------------------------------------

@@ -35,6 +35,7 @@ from siaga_platform.stock.ledger import OutOfStock
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import local_day
+from siaga_web import actors
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant
 from siaga_web.exports import csv_response
@@ -293,13 +294,15 @@ async def _detail_context(
         db, context.principal, request.app.state.cipher, application_id
     )
     application = record.application
+    timeline = await repository.timeline(db, application.id)
     return {
         **_common(context),
         "application": application,
         "nik": record.nik,
         "name": record.name,
         "kecamatan": await regions.get_kecamatan(db, application.kecamatan_code),
-        "timeline": await repository.timeline(db, application.id),
+        "timeline": timeline,
+        "names": await actors.names(db, (e.actor_subject for e in timeline)),
         "moves": allowed_moves(Status(application.status)),
         "status_code": STATUS_CODES[Status(application.status)],
         "days_waiting": (_now() - application.status_since).days,

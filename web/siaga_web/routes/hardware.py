@@ -23,6 +23,7 @@ from siaga_tenants.regions.codes import UTC_OFFSET_HOURS
 from siaga_tenants.regions.models import TimeZone
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import local_day
+from siaga_web import actors
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant
 from siaga_web.templating import flash, render
@@ -292,6 +293,7 @@ async def incident_page(
         raise NotFound("Kejadian tidak ditemukan.")
     device = await repository.device(db, incident.device_id) if incident.device_id else None
     end = incident.closed_at or _now()
+    timeline = await repository.incident_timeline(db, incident.id)
     return render(
         request,
         "pages/hardware/incident.html",
@@ -299,7 +301,8 @@ async def incident_page(
             **_common(context),
             "incident": incident,
             "device": device,
-            "timeline": await repository.incident_timeline(db, incident.id),
+            "timeline": timeline,
+            "names": await actors.names(db, (e.actor_subject for e in timeline)),
             "duration_days": (end - incident.opened_at).days,
             "fundings": list(Funding),
             "causes": list(IncidentCause),

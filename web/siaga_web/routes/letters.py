@@ -24,6 +24,7 @@ from siaga_platform.tenancy.scope import TenantScope, acting_for
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.models import Tenant
 from siaga_tenants.registry.service import letter_policy, local_day, update_letter_settings
+from siaga_web import actors
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, Public, TenantContext, in_tenant
 from siaga_web.exports import csv_response, xlsx_response
@@ -298,6 +299,7 @@ async def detail(
 ) -> Response:
     letter = await _letter(db, letter_id)
     today = _today(context)
+    history = await repository.history(db, letter.id)
     return render(
         request,
         "pages/letters/detail.html",
@@ -306,7 +308,8 @@ async def detail(
             "can_write": context.can_write,
             "letter": letter,
             "state": _state_key(letter, today),
-            "history": await repository.history(db, letter.id),
+            "history": history,
+            "names": await actors.names(db, (e.actor_subject for e in history)),
             "state_labels": STATE_LABELS,
             "reason_labels": REASON_LABELS,
             "event_labels": EVENT_LABELS,
