@@ -57,7 +57,7 @@ def format_percent(share: float | None, language: str = DEFAULT_LANGUAGE, digits
     if share is None:
         return "–"
     figure = format_number(share * 100, language, digits)
-    return f"{figure} %" if language == "id" else f"{figure}%"
+    return f"{figure}\u00a0%" if language == "id" else f"{figure}%"
 
 
 def format_day(value: date | datetime | None, language: str = DEFAULT_LANGUAGE) -> str:
