@@ -404,9 +404,9 @@ async def test_uptime_page_and_province_figures_on_the_demo(db: ScratchDatabase)
         page = await client.get("/wilayah/62.12/perangkat/uptime")
         assert page.status_code == 200
         server_row = page.text.split("Server perekaman</td>")[1].split("</tr>")[0]
-        assert "0.0 %" in server_row  # struck ten weeks ago: down all of the last 30 days
+        assert "0,0\u00a0%" in server_row  # struck ten weeks ago: down all of the last 30 days
         recording = page.text.split('id="recording">')[0].rsplit("<p>", 1)[1]
         assert "Gawat" in recording and "✖" in recording
-        assert 'id="recording">0.0 %' in page.text
+        assert 'id="recording">0,0\u00a0%' in page.text
         office = await client.get("/wilayah/62.12/perangkat/uptime", params={"jam_kantor": "true"})
         assert office.status_code == 200 and "Hanya jam kantor" in office.text

@@ -216,14 +216,14 @@ async def test_the_minute_refresh_keeps_the_chosen_sort(client: httpx.AsyncClien
 async def test_uptime_is_what_murung_raya_could_record_with_its_level(
     client: httpx.AsyncClient,
 ) -> None:
-    """Recording stopped ten weeks ago, 0 of 2 sets: 0.0 % and Gawat, not the 94 % mean of
+    """Recording stopped ten weeks ago, 0 of 2 sets: 0,0 % and Gawat, not the 94 % mean of
     devices that stayed up; the same in the CSV."""
     await sign_in(client, SUPERVISOR)
     page = await client.get(PROVINCE)
     mura = _rows(page.text)["62.12"]
     cells = re.findall(r"<td[^>]*>(.*?)</td>", mura, re.S)
     uptime = next(c for c in cells if "%" in c and "lvl" in c)
-    assert "Gawat" in uptime and "✖" in uptime and "0.0 %" in uptime
+    assert "Gawat" in uptime and "✖" in uptime and "0,0\u00a0%" in uptime
     exported = await client.get(f"{PROVINCE}/ekspor.csv")
     table = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     record = next(r for r in table if r[0] == "62.12")

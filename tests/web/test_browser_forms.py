@@ -30,11 +30,11 @@ OPERATOR_PAGES = [
     "/profil/notifikasi",
 ]
 SUPERVISOR_PAGES = ["/provinsi/62", "/provinsi/62/stok", "/provinsi/62/peringatan"]
-# Fields a person fills in whose name comes from nothing but a placeholder (or nothing).
+# Fields a person fills in with no <label> (a placeholder or an aria-label alone is not one:
+# the name must be there for everyone, also once something is typed).
 UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea")]
   .filter(f => !["hidden", "submit", "button"].includes(f.type))
-  .filter(f => !(f.labels && f.labels.length) && !f.getAttribute("aria-label")
-               && !f.getAttribute("aria-labelledby"))
+  .filter(f => !(f.labels && f.labels.length) && !f.getAttribute("aria-labelledby"))
   .map(f => f.outerHTML.slice(0, 160))"""
 
 
