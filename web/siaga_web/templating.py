@@ -14,6 +14,7 @@ from fastapi import Request
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.responses import Response
 
+from siaga_platform.alerts import summaries
 from siaga_platform.applications.statuses import N_
 from siaga_platform.notify.local_time import format_local_time
 from siaga_platform.observability.request_context import current_request_id
@@ -44,6 +45,21 @@ def _page_zone(context: dict[str, Any] | None) -> str:
 
 #: A device's readings (free JSON from its agent): the keys people know, labelled.
 READING_LABELS = {"note": N_("Catatan")}
+
+
+def _summary(summary: str | None, gettext: Any, language: str) -> str:
+    """An alert's stored (Indonesian) summary in the reader's language, through the catalog."""
+    if not summary:
+        return ""
+    found = summaries.read(summary)
+    if found is None:
+        return summary  # an older wording: shown as stored
+    key, values = found
+    shown = {
+        name: value if isinstance(value, str) else i18n.format_number(value, language)
+        for name, value in values.items()
+    }
+    return str(gettext(summaries.SENTENCES[key])).format(**shown)
 
 
 def _readings(readings: Any, gettext: Any, language: str) -> str:
@@ -102,6 +118,7 @@ def render(
         "waktu": lambda moment, zone=None: (
             format_local_time(moment, zone or _page_zone(context)) if moment else "–"
         ),
+        "ringkasan": lambda summary: _summary(summary, translations.gettext, language),
         "bacaan": lambda readings: _readings(readings, translations.gettext, language),
         "pelaku": lambda subject, known=None: actors.label(subject, known, translations.gettext),
         "unread": None if public_page else getattr(request.state, "unread", None),

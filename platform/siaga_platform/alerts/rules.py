@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 
 from siaga_platform.alerts.models import Level, Rule
+from siaga_platform.alerts.summaries import sentence
 from siaga_platform.rollup.rows import RegencyRow
 
 
@@ -75,10 +76,6 @@ class Finding:
         return self.rule, self.subject_key
 
 
-def _number(value: float) -> str:
-    return f"{value:,.0f}".replace(",", ".")
-
-
 def evaluate(row: RegencyRow, limits: Thresholds, now: datetime) -> list[Finding]:
     """The findings of one regency now (empty: all clear)."""
     found: list[Finding] = []
@@ -89,7 +86,7 @@ def evaluate(row: RegencyRow, limits: Thresholds, now: datetime) -> list[Finding
             Finding(
                 Rule.RECORDING_STOPPED,
                 Level.GAWAT,
-                f"Perekaman berhenti: 0 dari {recording.total_sets} set perekaman berfungsi.",
+                sentence("recording_stopped", total=recording.total_sets),
             )
         )
     elif recording.working_sets < recording.total_sets and _down_long_enough(
@@ -102,25 +99,32 @@ def evaluate(row: RegencyRow, limits: Thresholds, now: datetime) -> list[Finding
             Finding(
                 Rule.RECORDING_SET_DOWN,
                 Level.PERHATIKAN,
-                f"{recording.total_sets - recording.working_sets} dari {recording.total_sets} "
-                f"set perekaman tidak berfungsi lebih dari {limits.set_down_minutes} menit.",
+                sentence(
+                    "set_down",
+                    down=recording.total_sets - recording.working_sets,
+                    total=recording.total_sets,
+                    minutes=limits.set_down_minutes,
+                ),
             )
         )
     stock = row.stock
     if stock.on_hand <= 0:
-        found.append(Finding(Rule.CARDS_OUT, Level.GAWAT, "Blanko KTP-el habis (stok 0)."))
+        found.append(Finding(Rule.CARDS_OUT, Level.GAWAT, sentence("cards_out")))
     elif stock.days_of_cover is not None and stock.days_of_cover < limits.low_cover_days:
         if stock.owed_beyond_stock:
             # The cards are already spoken for by the records waiting to print.
-            told = (
-                f"Blanko tersisa {_number(stock.on_hand)} lembar, kurang "
-                f"{_number(stock.owed_beyond_stock)} lembar untuk "
-                f"{_number(stock.waiting_print)} permohonan yang menunggu cetak."
+            told = sentence(
+                "low_cover_owed",
+                on_hand=stock.on_hand,
+                owed=stock.owed_beyond_stock,
+                waiting=stock.waiting_print,
             )
         else:
-            told = (
-                f"Blanko tersisa {_number(stock.on_hand)} lembar, cukup untuk sekitar "
-                f"{stock.days_of_cover:.0f} hari (batas {limits.low_cover_days} hari)."
+            told = sentence(
+                "low_cover",
+                on_hand=stock.on_hand,
+                days=stock.days_of_cover,
+                limit=limits.low_cover_days,
             )
         found.append(Finding(Rule.LOW_COVER, Level.PERHATIKAN, told))
     waiting = row.applications.backlog.get("waiting_print", 0)
@@ -130,8 +134,7 @@ def evaluate(row: RegencyRow, limits: Thresholds, now: datetime) -> list[Finding
             Finding(
                 Rule.BACKLOG_OLDEST,
                 Level.PERHATIKAN,
-                f"Permohonan tertua menunggu cetak sudah {oldest} hari "
-                f"(batas {limits.backlog_oldest_days} hari).",
+                sentence("backlog_oldest", days=oldest, limit=limits.backlog_oldest_days),
             )
         )
     if waiting > limits.backlog_count:
@@ -139,22 +142,17 @@ def evaluate(row: RegencyRow, limits: Thresholds, now: datetime) -> list[Finding
             Finding(
                 Rule.BACKLOG_COUNT,
                 Level.PERHATIKAN,
-                f"{_number(waiting)} permohonan menunggu cetak "
-                f"(batas {_number(limits.backlog_count)}).",
+                sentence("backlog_count", waiting=waiting, limit=limits.backlog_count),
             )
         )
     if row.last_activity is None or now - row.last_activity > timedelta(hours=limits.silent_hours):
-        quiet = (
-            "belum pernah ada kegiatan tercatat"
-            if row.last_activity is None
-            else f"tidak ada kegiatan lebih dari {limits.silent_hours} jam"
-        )
         found.append(
             Finding(
                 Rule.REGENCY_SILENT,
                 Level.PERHATIKAN,
-                f"Kabupaten/kota diam: {quiet} (tidak ada detak perangkat, mutasi stok, "
-                "atau perubahan status permohonan).",
+                sentence("silent_never")
+                if row.last_activity is None
+                else sentence("silent_hours", hours=limits.silent_hours),
             )
         )
     return found
@@ -201,8 +199,12 @@ def evaluate_extras(extras: Extras, limits: Thresholds, now: datetime) -> list[F
                 Finding(
                     Rule.DEVICES_SILENT,
                     Level.PERHATIKAN,
-                    f"{site.devices} perangkat di {site.site_name} diam atau rusak lebih dari "
-                    f"{limits.device_down_minutes} menit.",
+                    sentence(
+                        "devices_silent",
+                        devices=site.devices,
+                        site=site.site_name,
+                        minutes=limits.device_down_minutes,
+                    ),
                     subject_key=site.site_id,
                     subject_label=site.site_name,
                     silence_until=site.maintenance_until,
@@ -215,26 +217,25 @@ def evaluate_extras(extras: Extras, limits: Thresholds, now: datetime) -> list[F
                 Finding(
                     Rule.INCIDENT_UNACKNOWLEDGED,
                     Level.PERHATIKAN,
-                    f"Kejadian perangkat terbuka lebih dari {limits.incident_ack_hours} jam "
-                    "tanpa tanggapan supervisor provinsi.",
+                    sentence("incident_unacknowledged", hours=limits.incident_ack_hours),
                     subject_key=incident.incident_id,
                     subject_label=incident.title[:160],
                     first_step=1,
                 )
             )
     if extras.ribbon_on_hand is not None and extras.ribbon_on_hand <= 0:
-        found.append(
-            Finding(
-                Rule.RIBBON_OUT, Level.GAWAT, "Ribbon pencetak habis: kartu tidak dapat dicetak."
-            )
-        )
+        found.append(Finding(Rule.RIBBON_OUT, Level.GAWAT, sentence("ribbon_out")))
     if extras.letters_expiring > limits.letters_expiring:
         found.append(
             Finding(
                 Rule.LETTERS_EXPIRING,
                 Level.PERHATIKAN,
-                f"{_number(extras.letters_expiring)} suket habis masa berlakunya dalam "
-                f"{LETTERS_WINDOW_DAYS} hari (batas {_number(limits.letters_expiring)}).",
+                sentence(
+                    "letters_expiring",
+                    count=extras.letters_expiring,
+                    days=LETTERS_WINDOW_DAYS,
+                    limit=limits.letters_expiring,
+                ),
             )
         )
     pending = extras.oldest_pending_request
@@ -243,8 +244,9 @@ def evaluate_extras(extras: Extras, limits: Thresholds, now: datetime) -> list[F
             Finding(
                 Rule.CENTRE_REQUEST_PENDING,
                 Level.PERHATIKAN,
-                f"Permintaan blanko ke pusat menunggu {(now - pending).days} hari "
-                f"(batas {limits.centre_request_days} hari).",
+                sentence(
+                    "centre_request", days=(now - pending).days, limit=limits.centre_request_days
+                ),
             )
         )
     return found
