@@ -121,6 +121,7 @@ async def test_pages_speak_one_language_without_internals(
         assert ZONE_TIME.search(texts[device]), texts[device][:1500]
         assert ZONE_TIME.search(texts[incident]), texts[incident][:1500]
         assert "Data demo" in texts[application], texts[application][-1500:]
+        assert "Data demo" in texts["/wilayah/62.12/stok"]  # who recorded the ledger lines
         assert ID_PERCENT.search(texts["/wilayah/62.12/perangkat/uptime"])
         await shot(page, "polish-device")
 

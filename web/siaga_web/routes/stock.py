@@ -29,7 +29,7 @@ from siaga_platform.tenancy.scope import TenantScope, acting_for, enter_scope
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import local_date, local_day
-from siaga_web import i18n
+from siaga_web import actors, i18n
 from siaga_web.charts import polyline_points
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, Public, TenantContext, in_tenant, requires
@@ -133,6 +133,15 @@ async def stock_page(
     movements = await repository.movements_between(db, item, start, today)
     balances = figures.day_end_balances(opening, movements, start, today)
     province = {t.id: t for t in await tenants.list_in_province(db, context.tenant.province_code)}
+    entries = await repository.entries(
+        db,
+        item,
+        kinds=kinds,
+        since=dari,
+        until=sampai,
+        limit=LEDGER_PAGE_SIZE,
+        offset=pages.offset,
+    )
     return render(
         request,
         "pages/stock/card.html",
@@ -146,15 +155,9 @@ async def stock_page(
             "figures": stock,
             "low_days": low_days,
             "per_ribbon": PRINTS_PER_RIBBON,
-            "entries": await repository.entries(
-                db,
-                item,
-                kinds=kinds,
-                since=dari,
-                until=sampai,
-                limit=LEDGER_PAGE_SIZE,
-                offset=pages.offset,
-            ),
+            "entries": entries,
+            # Who recorded each movement, by name (never the SSO subject).
+            "people": await actors.names(db, (e.actor_subject for e in entries)),
             "pager": pages,
             "chart": chart_points(balances),
             "chart_top": max([1, *(v for _d, v in balances)]),
