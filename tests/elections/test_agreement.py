@@ -188,6 +188,8 @@ async def test_readiness_agrees_with_the_raw_tables(db: ScratchDatabase) -> None
             ]
             assert row.recorded == len(waiting_niks), (code, voting_day)
             assert row.turned_away == len(waiting_niks - covered), (code, voting_day)
+            pile = {a.nik_hash for a in apps if Status(a.status) in WAITING_PRINT}
+            assert row.uncovered_waiting == len(pile - covered), (code, voting_day)
             assert row.to_renew == len(lapsing), (code, voting_day)
             assert row.first_lapse == (min(lapsing) if lapsing else None)
             assert row.waiting_print == waiting
@@ -199,6 +201,9 @@ async def test_readiness_agrees_with_the_raw_tables(db: ScratchDatabase) -> None
                 waiting, on_hand, math.floor(rate * print_days) if rate else 0
             )
             assert 0 <= row.shortfall <= waiting
+            assert row.after_printing == len(waiting_niks - covered) - min(
+                row.printable, len(pile - covered)
+            )
             seen_turned_away += row.turned_away
             seen_renew += row.to_renew
     assert seen_turned_away and seen_renew  # the sequence reached both figures

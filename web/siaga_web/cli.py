@@ -388,6 +388,13 @@ def demo_seed() -> None:
         return await seed_demo_letters(session, cipher, today=today)
 
     run_in_unit_of_work(settings.database_url, letters)
+
+    from siaga_tenants.demo.elections import seed_demo_election
+
+    async def election(session: AsyncSession) -> object:
+        return await seed_demo_election(session, today=today)
+
+    run_in_unit_of_work(settings.database_url, election)
     alerts = _demo_alerts(settings.database_url)
     typer.echo("Provinsi demo Kalimantan Tengah siap: 14 kabupaten/kota.")
     if alerts:

@@ -64,10 +64,14 @@ async def for_regency(db: AsyncSession, regency_id: uuid.UUID, since: date) -> S
 
 
 async def without_letter_on(
-    db: AsyncSession, statuses: Collection[Status], voting_day: date
-) -> dict[uuid.UUID, tuple[int, int]]:
-    """Per tenant in scope: (residents with an application in ``statuses``, of them those
-    holding no letter in force on ``voting_day``). A resident is a NIK (its keyed hash)."""
+    db: AsyncSession,
+    statuses: Collection[Status],
+    waiting: Collection[Status],
+    voting_day: date,
+) -> dict[uuid.UUID, tuple[int, int, int]]:
+    """Per tenant in scope: (residents with an application in ``statuses``; of them, those
+    holding no letter in force on ``voting_day``; of those, the ones whose application is in
+    ``waiting``). A resident is a NIK (its keyed hash)."""
     held = aliased(Letter)
     in_force = and_(
         held.tenant_id == Application.tenant_id,
@@ -75,17 +79,21 @@ async def without_letter_on(
         held.revoked_at.is_(None),
         held.valid_until >= voting_day,
     )
+    resident = func.distinct(Application.nik_hash)
     rows = await db.execute(
         select(
             Application.tenant_id,
-            func.count(func.distinct(Application.nik_hash)),
-            func.count(func.distinct(Application.nik_hash)).filter(held.id.is_(None)),
+            func.count(resident),
+            func.count(resident).filter(held.id.is_(None)),
+            func.count(resident).filter(
+                held.id.is_(None), Application.status.in_([s.value for s in waiting])
+            ),
         )
         .outerjoin(held, in_force)
         .where(Application.status.in_([s.value for s in statuses]))
         .group_by(Application.tenant_id)
     )
-    return {tenant: (int(total), int(uncovered)) for tenant, total, uncovered in rows}
+    return {t: (int(total), int(none), int(waits)) for t, total, none, waits in rows}
 
 
 async def expiring_before(

@@ -24,6 +24,10 @@ Per regency (``regency_figures``, the one function every page, export and rule r
   printed per day in stock, the stock figures'); ``printable``: what those cards and that rate
   can print in the printing days left (``print_days``: up to the day before the day before
   voting, one day being kept to hand the cards over); ``shortfall``: records left unprinted;
+- ``after_printing``: of the residents turned away, those still turned away once the office
+  has printed what it can before the day (its printable cards going first to records waiting
+  to print whose holder has no letter): they need a letter (or a renewal) to vote. The
+  regencies are ranked on it, worst first;
 - ``act_by``: the last day the regency can act so that nobody is turned away: the earliest of
   the first letter to renew lapsing, the last day to start printing the pile at the printing
   rate (today when cards are short or no rate is known), and the day before voting for
@@ -41,7 +45,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.applications import repository as applications
-from siaga_platform.applications.statuses import RECORDED_OR_LATER, Status
+from siaga_platform.applications.statuses import RECORDED_OR_LATER, WAITING_PRINT, Status
 from siaga_platform.audit import service as audit
 from siaga_platform.auth.principal import Principal, Role
 from siaga_platform.elections import permissions, repository
@@ -75,6 +79,7 @@ class Readiness:
     voting_day: date
     recorded: int
     turned_away: int
+    uncovered_waiting: int  # of those turned away, records waiting to print
     to_renew: int
     first_lapse: date | None  # the earliest last valid day among the letters to renew
     waiting_print: int
@@ -89,6 +94,10 @@ class Readiness:
     @property
     def days_left(self) -> int:
         return (self.voting_day - self.regency.today).days
+
+    @property
+    def after_printing(self) -> int:
+        return self.turned_away - min(self.printable, self.uncovered_waiting)
 
     @property
     def cards(self) -> int:
@@ -154,7 +163,7 @@ async def regency_figures(
         return []
     earliest = min(r.today for r in regencies)
     since = earliest - timedelta(days=stock_figures.WINDOW_DAYS - 1)
-    covered = await repository.without_letter_on(db, NEEDS_COVER, voting_day)
+    covered = await repository.without_letter_on(db, NEEDS_COVER, WAITING_PRINT, voting_day)
     lapsing = await repository.expiring_before(db, voting_day)
     demand = await applications.print_demand(db, since)
     balances = {b.tenant_id: b for b in await stock.balances(db, Item.BLANK_CARD)}
@@ -163,7 +172,7 @@ async def regency_figures(
     result = []
     for regency in regencies:
         tid, today = regency.tenant_id, regency.today
-        recorded, turned_away = covered.get(tid, (0, 0))
+        recorded, turned_away, uncovered_waiting = covered.get(tid, (0, 0, 0))
         renew = [(d, n) for d, n in lapsing.get(tid, []) if d >= today]
         balance = balances.get(tid)
         waiting, arrived = demand.get(tid, (0, 0))
@@ -188,6 +197,7 @@ async def regency_figures(
                 voting_day=voting_day,
                 recorded=recorded,
                 turned_away=turned_away,
+                uncovered_waiting=uncovered_waiting,
                 to_renew=sum(n for _d, n in renew),
                 first_lapse=first_lapse,
                 waiting_print=waiting,
@@ -211,13 +221,22 @@ async def regency_figures(
     return result
 
 
+LEVEL_RANK = {Level.BAD: 0, Level.WARN: 1, Level.OK: 2, Level.NONE: 3}
+
+
 def worst_first(rows: Sequence[Readiness]) -> list[Readiness]:
-    """Most residents who would be turned away first; then the larger print shortfall, the
-    earlier day to act, the name."""
+    """Red before amber before green; within a colour, most residents still turned away after
+    printing first; then the larger print shortfall, the earlier day to act, the name."""
     far = date.max
     return sorted(
         rows,
-        key=lambda r: (-r.turned_away, -r.shortfall, r.act_by or far, r.regency.name),
+        key=lambda r: (
+            LEVEL_RANK[r.level],
+            -r.after_printing,
+            -r.shortfall,
+            r.act_by or far,
+            r.regency.name,
+        ),
     )
 
 
