@@ -1,5 +1,6 @@
 """In Chromium at 1366 and 390 px: the demo election's page shows Murung Raya first in red,
-and on a phone the page itself never scrolls sideways (the table scrolls inside itself)."""
+and on a phone the page itself never scrolls sideways (the table scrolls inside itself); the
+regency's letters to renew, renewed with one button."""
 
 from __future__ import annotations
 
@@ -41,4 +42,16 @@ async def test_the_election_page_at_desk_and_phone_width(
             page_width = await page.evaluate("document.documentElement.scrollWidth")
             assert page_width <= width, (width, page_width)
             await page.screenshot(path=str(tmp_path / f"pemilu-{width}.png"), full_page=True)
+            # The regency's own staff: the letters to renew, then renewed all at once.
+            await _sign_in(page, base_url, demo_subject(Role.OPERATOR, "62.12"))
+            await page.goto(f"{base_url}/wilayah/62.12/pemilu")
+            await page.click("table.rollup tbody a")
+            await page.wait_for_load_state("networkidle")
+            assert await page.evaluate("document.documentElement.scrollWidth") <= width
+            await page.screenshot(path=str(tmp_path / f"suket-{width}.png"), full_page=True)
+            if width == 390:
+                await page.click("form[action$='/perpanjang'] button")
+                await page.wait_for_load_state("networkidle")
+                assert await page.locator("a[href*='/suket/']").count() == 0
+                await page.screenshot(path=str(tmp_path / "suket-after.png"), full_page=True)
             await context.close()

@@ -24,7 +24,7 @@ from siaga_platform.errors import InvalidInput, NotFound
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
-from siaga_tenants.registry.service import local_day, rollup_regencies
+from siaga_tenants.registry.service import letter_policy, local_day, rollup_regencies
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant, requires
 from siaga_web.exports import csv_response, xlsx_response
@@ -324,3 +324,80 @@ async def national_xlsx(
     election = await _national_election(db, principal, election_id)
     rows = await _readiness(db, election, election.province_code)
     return xlsx_response(_export_rows(rows), _file(election, "xlsx"), "Indonesia")
+
+
+# --- a regency's own staff: its elections, its letters to renew ---------------------------
+
+
+def _office_day(context: TenantContext) -> date:
+    return local_day(context.tenant, _now())
+
+
+@router.get("/wilayah/{code}/pemilu")
+async def regency_elections(request: Request, db: DbSession, context: Staff) -> Response:
+    """The elections concerning this regency, each with the regency's own readiness."""
+    today = _office_day(context)
+    elections = await service.for_regency(db, context.tenant.id, today)
+    regencies = await rollup_regencies(db, [context.tenant], _now())
+    rows = [
+        (election, (await service.regency_figures(db, election.voting_day, regencies))[0])
+        for election in elections
+    ]
+    return render(
+        request,
+        "pages/elections/regency.html",
+        {"tenant": context.tenant, "rows": rows, "level_words": LEVEL_WORDS, "today": today},
+    )
+
+
+@router.get("/wilayah/{code}/pemilu/{election_id}")
+async def regency_letters_to_renew(
+    request: Request, db: DbSession, context: Staff, election_id: uuid.UUID
+) -> Response:
+    """The regency's letters in force today that lapse before voting day, holders masked;
+    every reading is written to the audit trail (the service does)."""
+    today = _office_day(context)
+    election, found = await service.letters_to_renew(
+        db, context.principal, election_id, today=today
+    )
+    regencies = await rollup_regencies(db, [context.tenant], _now())
+    [row] = await service.regency_figures(db, election.voting_day, regencies)
+    return render(
+        request,
+        "pages/elections/renew.html",
+        {
+            "tenant": context.tenant,
+            "election": election,
+            "row": row,
+            "letters": found,
+            "level_words": LEVEL_WORDS,
+            "today": today,
+        },
+    )
+
+
+@router.post("/wilayah/{code}/pemilu/{election_id}/perpanjang", dependencies=[Csrf])
+async def renew_before_voting(
+    request: Request, db: DbSession, context: Staff, election_id: uuid.UUID
+) -> Response:
+    """Each letter renewed as an ordinary renewal (its own history and checks)."""
+    result = await service.renew_before(
+        db,
+        context.principal,
+        request.app.state.cipher,
+        request.app.state.regions,
+        election_id,
+        policy=letter_policy(await tenants.get_settings(db)),
+        today=_office_day(context),
+        now=_now(),
+    )
+    if result.refused:
+        flash(
+            request,
+            N_("{renewed} surat keterangan diperpanjang; {refused} tidak bisa diperpanjang."),
+            renewed=len(result.renewed),
+            refused=len(result.refused),
+        )
+    else:
+        flash(request, N_("{renewed} surat keterangan diperpanjang."), renewed=len(result.renewed))
+    return RedirectResponse(f"/wilayah/{context.tenant.code}/pemilu/{election_id}", status_code=303)
