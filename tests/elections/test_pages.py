@@ -59,6 +59,7 @@ async def test_demo_election_sixty_days_ahead_with_murung_raya_worst(
     db: ScratchDatabase, client: httpx.AsyncClient
 ) -> None:
     await sign_in(client, SUPERVISOR)
+    assert 'href="/provinsi/62/pemilu"' in (await client.get("/provinsi/62")).text
     link = await _election_link(client)
     page = await client.get(link)
     assert page.status_code == 200
@@ -132,6 +133,7 @@ async def test_who_may_open_and_set_elections(client: httpx.AsyncClient) -> None
     assert national.status_code == 403
 
     await sign_in(client, ADMIN)
+    assert 'href="/nasional/pemilu"' in (await client.get("/nasional")).text
     token = csrf_from((await client.get("/nasional/pemilu")).text)
     made = await client.post(
         "/nasional/pemilu", data={"name": "Pemilu Serentak", "voting_day": day, "csrf_token": token}
