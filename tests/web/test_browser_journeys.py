@@ -3,11 +3,20 @@
 The clerk: an applicant registered, recorded, PRR; the print is refused for want of blank cards
 with the offer of a substitute letter; the letter is issued and its QR code checks out on the
 public page; cards arrive, the card is printed and handed over, and the letter reads as replaced
-by the card, on the office's pages and on the public one."""
+by the card, on the office's pages and on the public one.
+
+The supervisor: the province page puts the worst regency (Murung Raya) on top; a suggested loan
+is proposed once (sending the same proposal again makes no second loan) and approved, and the
+lender's and the borrower's stock move by its quantity; the exports say what the page says."""
 
 from __future__ import annotations
 
-from playwright.async_api import Browser, Page, expect
+import csv
+import io
+import re
+
+from openpyxl import load_workbook
+from playwright.async_api import Browser, Dialog, Page, expect
 from pyzbar.pyzbar import decode
 
 from siaga_platform.auth.principal import Role
@@ -15,11 +24,12 @@ from siaga_tenants.demo.seed import demo_subject
 from tests.fixtures.applications import nik_for
 from tests.fixtures.browser import browser, shot, sign_in_page
 from tests.fixtures.databases import ScratchDatabase
-from tests.fixtures.seed import seed
+from tests.fixtures.seed import seed, seed_whole_demo
 from tests.fixtures.web import build_app, live_app
 
 __all__ = ["browser"]  # the fixture, used by name
 OPERATOR = demo_subject(Role.OPERATOR, "62.12")
+SUPERVISOR = demo_subject(Role.SUPERVISOR_PROVINSI, "62")
 NIK = nik_for(41)  # a man born 17 Aug 1995, first registered in kecamatan Murung
 
 
@@ -36,8 +46,8 @@ async def _qr_path(page: Page, pdf_url: str) -> str:
     return url[url.index("/verifikasi/") :]
 
 
-async def _stock_today(page: Page, base_url: str) -> str:
-    await page.goto(f"{base_url}/wilayah/62.12/stok")
+async def _stock_today(page: Page, base_url: str, regency: str = "62.12") -> str:
+    await page.goto(f"{base_url}/wilayah/{regency}/stok")
     figure = page.locator("dl.facts dt", has_text="Stok hari ini").locator(
         "xpath=./following-sibling::dd[1]"
     )
@@ -155,4 +165,156 @@ async def test_the_clerks_day_from_registration_to_the_letter_replaced_by_the_ca
             "sudah dicabut: pemegangnya telah menerima KTP-el"
         )
         await citizen.close()
+        await context.close()
+
+
+def _shown(number: int) -> str:
+    """A whole number as an Indonesian page writes it (1.234)."""
+    return f"{number:,}".replace(",", ".")
+
+
+def _number(text: str) -> int:
+    """A whole number as the page writes it (thousands grouped with a dot or a comma)."""
+    return int(re.sub(r"[.,\s]", "", text))
+
+
+async def _province_rows(page: Page) -> list[dict[str, object]]:
+    """The province table as the supervisor reads it, top to bottom."""
+    rows = []
+    for row in await page.locator("table.rollup tbody tr[id^=wilayah-]").all():
+        cells = [(await cell.inner_text()).strip() for cell in await row.locator("td").all()]
+        stock = cells[3]
+        waiting = re.search(r"([\d.,]+) menunggu cetak", cells[2])
+        active = re.search(r"([\d.,]+) aktif", cells[4])
+        on_hand = re.search(r"([\d.,]+) keping", stock)
+        assert waiting and active and ("Habis" in stock or on_hand), cells
+        rows.append(
+            {
+                "code": str(await row.get_attribute("id")).removeprefix("wilayah-"),
+                "name": cells[0].splitlines()[0].strip(),
+                "waiting_print": _number(waiting.group(1)),
+                "on_hand": 0 if "Habis" in stock else _number(on_hand.group(1)),  # type: ignore[union-attr]
+                "active_letters": _number(active.group(1)),
+            }
+        )
+    return rows
+
+
+def _export_as_page(rows: list[list[object]]) -> list[dict[str, object]]:
+    header = [str(h) for h in rows[0]]
+    column = {name: header.index(name) for name in header}
+
+    def value(row: list[object], name: str) -> int:
+        return int(str(row[column[name]]))
+
+    return [
+        {
+            "code": str(row[column["Kode"]]),
+            "name": str(row[column["Kabupaten/kota"]]),
+            "waiting_print": value(row, "Menunggu cetak"),
+            "on_hand": value(row, "Blanko"),
+            "active_letters": value(row, "Suket aktif"),
+        }
+        for row in rows[1:]
+    ]
+
+
+async def test_the_supervisors_morning_worst_first_a_loan_once_and_exports_as_shown(
+    db: ScratchDatabase, browser: Browser
+) -> None:
+    await seed_whole_demo(db)
+    async with live_app(build_app(db)) as base_url:
+        context = await browser.new_context(viewport={"width": 1366, "height": 900})
+        context.set_default_timeout(10_000)
+        page = await context.new_page()
+        asked: list[str] = []
+
+        async def accept(dialog: Dialog) -> None:
+            asked.append(dialog.message)
+            await dialog.accept()
+
+        page.on("dialog", accept)
+        await sign_in_page(page, base_url, SUPERVISOR)
+        await page.goto(f"{base_url}/provinsi/62")
+
+        # Worst first: Murung Raya (recording stopped, no cards) heads the table.
+        table = await _province_rows(page)
+        assert len(table) == 14 and table[0]["code"] == "62.12", table
+        await expect(page.locator("table.rollup tbody tr").first).to_contain_text("Murung Raya")
+        codes = {str(row["name"]): str(row["code"]) for row in table}
+
+        # The first suggested loan, proposed as suggested.
+        suggestion = page.locator("#pinjaman ul.suggestions form").first
+        borrower = (await suggestion.locator("strong").inner_text()).strip()
+        lender = (
+            await suggestion.locator("select[name=lender] option:checked").inner_text()
+        ).strip()
+        quantity = int(await suggestion.locator("input[name=quantity]").input_value())
+        lender_code, borrower_code = codes[lender], codes[borrower]
+        before = {
+            code: _number(await _stock_today(page, base_url, code))
+            for code in (lender_code, borrower_code)
+        }
+        # A second screen (another tab, a colleague) shows the same suggestion meanwhile.
+        other = await context.new_page()
+        await other.goto(f"{base_url}/provinsi/62#pinjaman")
+        await page.goto(f"{base_url}/provinsi/62#pinjaman")
+        await (
+            page.locator("#pinjaman ul.suggestions form")
+            .first.get_by_role("button", name="Usulkan")
+            .click()
+        )
+        await expect(page.locator("#selesai")).to_contain_text(
+            f"Usulan pinjaman {_shown(quantity)} blanko dibuat"
+        )
+        pending = page.locator("#pinjaman ul.pending-loans > li")
+        await expect(pending).to_have_count(1)
+        await expect(pending).to_contain_text(f"{lender} → {borrower}: {_shown(quantity)} keping")
+
+        # The same proposal sent again from there: refused, still one loan.
+        again = other.locator("#pinjaman ul.suggestions form").first
+        assert (await again.locator("strong").inner_text()).strip() == borrower
+        await again.get_by_role("button", name="Usulkan").click()
+        await expect(other.locator("#pesan-pinjaman")).to_contain_text(
+            "sudah diusulkan dan menunggu keputusan"
+        )
+        await expect(other.locator("#pinjaman ul.pending-loans > li")).to_have_count(1)
+        await other.close()
+        await page.reload()
+        await expect(page.locator("#pinjaman ul.pending-loans > li")).to_have_count(1)
+        await shot(page, "journey-supervisor-loan-proposed")
+
+        # Approved (after the question): both ledgers move by the quantity.
+        await (
+            page.locator("#pinjaman ul.pending-loans > li")
+            .get_by_role("button", name="Setujui")
+            .click()
+        )
+        await expect(page.locator("#pinjaman ul.pending-loans > li")).to_have_count(0)
+        assert len(asked) == 1 and "Setujui pinjaman ini?" in asked[0]
+        after = {
+            code: _number(await _stock_today(page, base_url, code))
+            for code in (lender_code, borrower_code)
+        }
+        assert after[lender_code] == before[lender_code] - quantity
+        assert after[borrower_code] == before[borrower_code] + quantity
+        ledger = page.locator("table.stock-card tbody tr").first  # the borrower's, newest first
+        await expect(ledger).to_contain_text(_shown(quantity))
+
+        # The exports say what the page says, in its order.
+        await page.goto(f"{base_url}/provinsi/62")
+        shown = await _province_rows(page)
+        assert (
+            next(r for r in shown if r["code"] == borrower_code)["on_hand"] == after[borrower_code]
+        )
+        exported = await page.request.get(f"{base_url}/provinsi/62/ekspor.csv")
+        assert exported.ok
+        rows = list(csv.reader(io.StringIO((await exported.body()).decode("utf-8-sig"))))
+        assert _export_as_page(rows) == shown
+        workbook_file = await page.request.get(f"{base_url}/provinsi/62/ekspor.xlsx")
+        assert workbook_file.ok
+        sheet = load_workbook(io.BytesIO(await workbook_file.body()), read_only=True).active
+        assert sheet is not None
+        cells = [list(row) for row in sheet.iter_rows(values_only=True)]
+        assert _export_as_page(cells) == shown
         await context.close()
