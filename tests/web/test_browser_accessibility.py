@@ -31,8 +31,9 @@ SUPERVISOR_PAGES = ["/provinsi/62", "/provinsi/62/stok"]
 ADMIN_PAGES = ["/nasional"]
 
 
-async def _a_letter(page: Page, base_url: str) -> tuple[str, str]:
-    """A demo letter's page and the public verification address inside its PDF's QR code."""
+async def _a_letter(page: Page, base_url: str) -> tuple[str, str, str]:
+    """A demo letter's page, its applicant's page and the public verification address inside
+    the letter's QR code."""
     import pypdfium2
 
     await page.goto(f"{base_url}/wilayah/62.12/suket?keadaan=active")
@@ -42,7 +43,9 @@ async def _a_letter(page: Page, base_url: str) -> tuple[str, str]:
     [qr] = decode(document[0].render(scale=3).to_pil())
     document.close()
     url = qr.data.decode()
-    return str(letter), url[url.index("/verifikasi/") :]
+    await page.goto(f"{base_url}{letter}")
+    application = await page.locator(".facts a[href*='/permohonan/']").get_attribute("href")
+    return str(letter), str(application), url[url.index("/verifikasi/") :]
 
 
 async def _check(
@@ -76,8 +79,8 @@ async def test_main_pages_pass_axe_and_never_scroll_sideways_at_390_px(
             page = await context.new_page()
             await _check(page, base_url, "/masuk", found, width)
             await sign_in_page(page, base_url, demo_subject(Role.OPERATOR, "62.12"))
-            letter, verification = await _a_letter(page, base_url)
-            for path in [*OPERATOR_PAGES, letter]:
+            letter, application, verification = await _a_letter(page, base_url)
+            for path in [*OPERATOR_PAGES, application, letter]:
                 await _check(page, base_url, path, found, width)
             await context.clear_cookies()
             for path in (verification, "/publik/62.12/blanko"):  # signed out, as a citizen
