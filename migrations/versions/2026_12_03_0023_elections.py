@@ -2,8 +2,8 @@
 the election, like the province's alert defaults: set by a platform admin or a province
 supervisor, not owned by a regency).
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-03 07:30:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from siaga_platform.db.base import UtcDateTime
 
-revision: str = "0022"
-down_revision: str | None = "0021"
+revision: str = "0023"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
