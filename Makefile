@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HTMX := web/siaga_web/static/vendor/htmx.min.js
+AXE := node_modules/axe-core/axe.min.js
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -45,10 +46,14 @@ lock: ## pin the newest versions pyproject.toml allows into requirements.lock (t
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# htmx comes from its npm package, served by Siaga itself (no CDN at run time).
-assets: $(HTMX)
-$(HTMX): package.json package-lock.json
+# htmx comes from its npm package, served by Siaga itself (no CDN at run time); axe-core (a
+# devDependency, never served) is what the accessibility tests inject into the pages.
+assets: $(HTMX) $(AXE)
+node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+$(AXE): node_modules/.installed
+$(HTMX): node_modules/.installed
 	mkdir -p $(dir $@)
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 

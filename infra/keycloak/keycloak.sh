@@ -68,23 +68,54 @@ start() {
       --hostname-strict=false >"$run_dir/server.log" 2>&1 &
   echo $! >"$run_dir/pid"
   echo "$http_port" >"$run_dir/port"
-  local deadline=$((SECONDS + ${SIAGA_KEYCLOAK_START_TIMEOUT:-240}))
+  local started=$SECONDS
+  # A loaded machine starts Keycloak slowly but steadily: wait as long as it makes progress (its
+  # log grows or its processes use CPU), give up after SIAGA_KEYCLOAK_STALL_TIMEOUT seconds
+  # without either, or SIAGA_KEYCLOAK_START_TIMEOUT seconds in all.
+  local stall_limit=${SIAGA_KEYCLOAK_STALL_TIMEOUT:-120}
+  local hard_deadline=$((SECONDS + ${SIAGA_KEYCLOAK_START_TIMEOUT:-900}))
+  local log_size="" last_progress=$SECONDS size
   until curl -fsS "http://127.0.0.1:$mgmt_port/health/ready" >/dev/null 2>&1; do
     if ! kill -0 "$(cat "$run_dir/pid")" 2>/dev/null; then
       echo "service missing: Keycloak exited during start; see $run_dir/server.log" >&2
       tail -n 20 "$run_dir/server.log" >&2
       return 3
     fi
-    if [ $SECONDS -ge $deadline ]; then
-      echo "service missing: Keycloak not ready in time; see $run_dir/server.log" >&2
+    # Progress: the log's size and the CPU seconds of the server's session (kc.sh + java).
+    size="$(stat -c %s "$run_dir/server.log" 2>/dev/null || echo 0)"
+    size="$size/$(session_cpu_ticks "$(cat "$run_dir/pid")")"
+    if [ "$size" != "$log_size" ]; then
+      log_size=$size
+      last_progress=$SECONDS
+    fi
+    local why=""
+    if [ $((SECONDS - last_progress)) -ge "$stall_limit" ]; then
+      why="no progress (log or CPU) for $((SECONDS - last_progress)) s"
+    elif [ $SECONDS -ge $hard_deadline ]; then
+      why="still starting at the limit (SIAGA_KEYCLOAK_START_TIMEOUT)"
+    fi
+    if [ -n "$why" ]; then
+      echo "service missing: Keycloak not ready after $((SECONDS - started)) s: $why" \
+        "(load: $(cut -d' ' -f1-3 /proc/loadavg)); last lines of $run_dir/server.log:" >&2
+      tail -n 5 "$run_dir/server.log" >&2
       stop_quietly
       return 3
     fi
     sleep 1
   done
+  echo "Keycloak ready in $((SECONDS - started)) s" >&2
   echo "KEYCLOAK_URL=http://127.0.0.1:$http_port"
   echo "KEYCLOAK_ADMIN=${KC_BOOTSTRAP_ADMIN_USERNAME:-admin}"
   echo "KEYCLOAK_ADMIN_PASSWORD=${KC_BOOTSTRAP_ADMIN_PASSWORD:-admin}"
+}
+
+# CPU time (clock ticks) used so far by the processes of session $1.
+session_cpu_ticks() {
+  local p total=0
+  for p in $(pgrep -s "$1" 2>/dev/null); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
 }
 
 stop_quietly() {

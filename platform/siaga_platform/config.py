@@ -99,7 +99,9 @@ class Settings(BaseSettings):
     #: 32 bytes each); the first is used to encrypt, all can decrypt (rotation). Development
     #: derives one from the secret key; production must set them.
     field_keys: SecretStr | None = None
-    #: Key of the keyed hash (HMAC-SHA256) that indexes NIKs and name words for search.
+    #: Keys of the keyed hash (HMAC-SHA256) that indexes NIKs and name words for search:
+    #: ``id:base64key`` comma-separated, the first makes new hashes (a bare value is key
+    #: ``s0``); list the old one after a new one while `siaga keys rotate` rebuilds the hashes.
     search_key: SecretStr | None = None
 
     sentry_dsn: str | None = None

@@ -7,6 +7,7 @@ from siaga_platform.audit import models as audit_models
 from siaga_platform.auth import models as auth_models
 from siaga_platform.db.base import Base
 from siaga_platform.delivery import models as delivery_models
+from siaga_platform.elections import models as election_models
 from siaga_platform.hardware import models as hardware_models
 from siaga_platform.letters import models as letter_models
 from siaga_platform.limits import models as limit_models
@@ -24,6 +25,7 @@ __all__ = [
     "audit_models",
     "auth_models",
     "delivery_models",
+    "election_models",
     "hardware_models",
     "letter_models",
     "limit_models",

@@ -115,6 +115,60 @@ async def test_two_workers_run_each_tick_once(db: ScratchDatabase) -> None:
     assert per_tick and all(count == 1 for *_, count in per_tick), per_tick
 
 
+@pytest.mark.postgres_only
+async def test_a_tick_waits_while_the_last_one_of_its_task_still_runs(db: ScratchDatabase) -> None:
+    jobs = queue.job_app(db.app_url)
+    async with jobs.open_async():
+        running = await jobs.configure_task(ALERTS_EVALUATE).defer_async(timestamp=60)
+        async with db.engine.begin() as connection:  # a slow evaluation, still going elsewhere
+            await connection.execute(
+                text("update procrastinate_jobs set status = 'doing' where id = :id"),
+                {"id": running},
+            )
+        waiting = await jobs.configure_task(ALERTS_EVALUATE).defer_async(timestamp=120)
+        other = await jobs.configure_task(HARDWARE_SWEEP).defer_async(timestamp=120)
+        await asyncio.wait_for(
+            jobs.run_worker_async(
+                wait=False,
+                additional_context=_context(db).as_dict(),
+                install_signal_handlers=False,
+            ),
+            timeout=60,
+        )
+    async with db.engine.connect() as connection:
+        status = dict(
+            (
+                await connection.execute(
+                    text("select id, status from procrastinate_jobs where id in (:a, :b)"),
+                    {"a": waiting, "b": other},
+                )
+            ).all()
+        )
+    assert status == {waiting: "todo", other: "succeeded"}  # the sweep was not held up
+
+    # The "running" one belonged to a worker that died: released, the next tick runs.
+    async with jobs.open_async():
+        assert await queue.release_stalled_jobs(jobs) == [running]
+        await asyncio.wait_for(
+            jobs.run_worker_async(
+                wait=False,
+                additional_context=_context(db).as_dict(),
+                install_signal_handlers=False,
+            ),
+            timeout=60,
+        )
+    async with db.engine.connect() as connection:
+        after = dict(
+            (
+                await connection.execute(
+                    text("select id, status from procrastinate_jobs where id in (:a, :b)"),
+                    {"a": running, "b": waiting},
+                )
+            ).all()
+        )
+    assert after == {running: "failed", waiting: "succeeded"}
+
+
 @pytest.mark.sqlite_only  # on PostgreSQL `siaga worker` runs it
 async def test_on_sqlite_the_web_process_runs_the_sweep_itself(db: ScratchDatabase) -> None:
     who = await _silent_server(db)

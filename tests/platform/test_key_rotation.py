@@ -31,9 +31,9 @@ def _ciphers() -> tuple[FieldCipher, FieldCipher]:
     old_keyring = CIPHER._keyring
     new_key = os.urandom(32)
     both = Keyring(
-        "k-2027", {"k-2027": new_key, OLD: old_keyring.keys[OLD]}, old_keyring.search_key
+        "k-2027", {"k-2027": new_key, OLD: old_keyring.keys[OLD]}, old_keyring.search_keys
     )
-    only_new = Keyring("k-2027", {"k-2027": new_key}, old_keyring.search_key)
+    only_new = Keyring("k-2027", {"k-2027": new_key}, old_keyring.search_keys)
     return FieldCipher(both), FieldCipher(only_new)
 
 

@@ -16,7 +16,9 @@ SECRET = "rahasia-jembatan-provinsi-abcdefghij0123456789"
 
 def _cipher(*key_ids: str, keys: dict[str, bytes] | None = None) -> FieldCipher:
     keys = keys or {key_id: os.urandom(32) for key_id in key_ids}
-    return FieldCipher(Keyring(current_id=key_ids[0], keys=keys, search_key=os.urandom(32)))
+    return FieldCipher(
+        Keyring(current_id=key_ids[0], keys=keys, search_keys={"s0": os.urandom(32)})
+    )
 
 
 def test_a_sealed_secret_opens_for_its_owner_only() -> None:

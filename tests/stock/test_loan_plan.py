@@ -101,6 +101,15 @@ async def test_proposed_once_free_choice_and_an_uncoverable_approval_said_on_the
     # Not suggested again: what is suggested for that borrower drops by what was proposed.
     after = _suggested_to(page.text) if 'class="suggestions"' in page.text else {}
     assert after.get(first["borrower"], 0) == before[first["borrower"]] - int(first["quantity"])
+    # The same proposal sent again (a second tab, a colleague's page) makes no second loan.
+    again = await client.post(
+        f"{PROVINCE}/stok/usul-pinjaman",
+        data={"csrf_token": token, **first, "next": "/provinsi/62#pinjaman"},
+    )
+    assert again.status_code == 303
+    page = await client.get(PROVINCE)
+    assert "sudah diusulkan dan menunggu keputusan" in page.text
+    assert len(re.findall(r'<li id="pinjaman-', page.text)) == 1
 
     # The supervisor chooses lender and quantity freely: Sukamara lends more than it holds.
     ids = _ids(page.text)

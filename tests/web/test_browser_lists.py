@@ -9,7 +9,7 @@ from playwright.async_api import Browser, Page, expect
 
 from siaga_platform.auth.principal import Role
 from siaga_tenants.demo.seed import demo_subject
-from tests.fixtures.browser import browser, shot, sign_in_page
+from tests.fixtures.browser import LAYOUT, browser, shot, sign_in_page
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed_whole_demo
 from tests.fixtures.web import build_app, live_app
@@ -58,22 +58,6 @@ PHONE = {"width": 390, "height": 844}
 OFFICE_PC = {"width": 1366, "height": 768}
 OPERATOR_PAGES = ["/wilayah/62.12/permohonan", "/wilayah/62.12/suket", "/wilayah/62.12/stok"]
 SUPERVISOR_PAGES = ["/provinsi/62", "/provinsi/62/stok"]
-# Every table is its own horizontal scroller (or fits), and nothing pushes the page wider.
-LAYOUT = """() => {
-  const tables = [...document.querySelectorAll("table")].map(t => {
-    const box = getComputedStyle(t).overflowX === "auto" ? t : t.parentElement;
-    return {
-      fits: t.getBoundingClientRect().right <= innerWidth + 1,
-      scrolls: getComputedStyle(box).overflowX === "auto"
-        && box.getBoundingClientRect().right <= innerWidth + 1,
-    };
-  });
-  const wide = [...document.querySelectorAll("body *")]
-    .filter(e => e.getBoundingClientRect().right > innerWidth + 1 && !e.closest("table"))
-    .slice(0, 5)
-    .map(e => `<${e.tagName.toLowerCase()} class="${e.className}"> ${e.textContent.slice(0, 60)}`);
-  return {width: document.scrollingElement.scrollWidth, tables, wide};
-}"""
 
 
 async def _verification_path(db: ScratchDatabase) -> str:

@@ -247,10 +247,16 @@ def restore(
 def keys_rotate(
     batch: int = typer.Option(500, min=1, max=10_000, help="Rows per short transaction."),
 ) -> None:
-    """Encrypt every NIK and name again under the first key of SIAGA_FIELD_KEYS (put the new
-    key first, keep the old ones after it); webhook secrets too. Resumable; the app serves."""
+    """Encrypt every NIK and name again under the first key of SIAGA_FIELD_KEYS and rebuild
+    every search hash under the first key of SIAGA_SEARCH_KEY (put the new key first, keep
+    the old ones after it); webhook secrets too. Resumable; the app serves meanwhile."""
     from siaga_platform.privacy.crypto import cipher_from_settings
-    from siaga_platform.privacy.rotation import RotationReport, rotate_field_keys
+    from siaga_platform.privacy.rotation import (
+        RotationReport,
+        SearchRotationReport,
+        rotate_field_keys,
+        rotate_search_keys,
+    )
     from siaga_tenants import all_models  # noqa: F401 - every model mapped for the flush
     from siaga_tenants.registry import repository as tenants
 
@@ -260,24 +266,33 @@ def keys_rotate(
     def shown(report: RotationReport) -> None:
         typer.echo(f"  {report.applications} permohonan dienkripsi ulang…")
 
-    async def main() -> RotationReport:
+    def hashed(report: SearchRotationReport) -> None:
+        typer.echo(f"  {report.applications} permohonan diberi hash pencarian baru…")
+
+    async def main() -> tuple[RotationReport, SearchRotationReport]:
         engine = create_engine(settings.database_url)
         factory = create_session_factory(engine)
         try:
             async with factory() as session:
                 ids = [t.id for t in await tenants.list_all(session)]
-            return await rotate_field_keys(factory, cipher, ids, batch_size=batch, progress=shown)
+            fields = await rotate_field_keys(factory, cipher, ids, batch_size=batch, progress=shown)
+            search = await rotate_search_keys(
+                factory, cipher, ids, batch_size=batch, progress=hashed
+            )
+            return fields, search
         finally:
             await engine.dispose()
 
     try:
-        report = asyncio.run(main())
+        fields, search = asyncio.run(main())
     except UNREACHABLE as error:
         fail(database_down_message(error))
     typer.echo(
-        f"Selesai: {report.applications} permohonan dan {report.webhook_secrets} kunci webhook "
-        f"kini memakai kunci {cipher.current_key_id}. Kunci lama boleh dilepas dari "
-        "SIAGA_FIELD_KEYS setelah cadangan yang memakainya tidak diperlukan lagi."
+        f"Selesai: {fields.applications} permohonan dan {fields.webhook_secrets} kunci webhook "
+        f"kini memakai kunci {cipher.current_key_id}; {search.applications} permohonan dan "
+        f"{search.letters} surat kini dicari dengan kunci {cipher.current_search_key_id}. "
+        "Kunci lama boleh dilepas dari SIAGA_FIELD_KEYS dan SIAGA_SEARCH_KEY setelah cadangan "
+        "yang memakainya tidak diperlukan lagi."
     )
 
 
@@ -388,6 +403,13 @@ def demo_seed() -> None:
         return await seed_demo_letters(session, cipher, today=today)
 
     run_in_unit_of_work(settings.database_url, letters)
+
+    from siaga_tenants.demo.elections import seed_demo_election
+
+    async def election(session: AsyncSession) -> object:
+        return await seed_demo_election(session, today=today)
+
+    run_in_unit_of_work(settings.database_url, election)
     alerts = _demo_alerts(settings.database_url)
     typer.echo("Provinsi demo Kalimantan Tengah siap: 14 kabupaten/kota.")
     if alerts:

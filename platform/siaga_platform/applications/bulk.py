@@ -98,6 +98,7 @@ async def write_applications(
                 "nik_masked": item.nik.masked,
                 "name_ciphertext": cipher.encrypt(item.name, tenant_id=tenant_id, field="name"),
                 "key_id": cipher.current_key_id,
+                "search_key_id": cipher.current_search_key_id,
                 "birth_place": item.birth_place,
                 "birth_date": item.birth_date or item.nik.birth_date,
                 "sex": item.nik.sex.value,

@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -300,6 +301,21 @@ def _prepare(
     return chunk
 
 
+async def _existing(
+    db: AsyncSession, cipher: FieldCipher, tenant_id: uuid.UUID, niks: Iterable[str]
+) -> dict[str, set[tuple[str, date]]]:
+    """What the tenant holds for these NIKs, by their current search hash (rows still under an
+    older search key while a rotation runs count too)."""
+    candidates = [cipher.search_hashes(n, tenant_id=tenant_id, field="nik") for n in niks]
+    found = await repository.existing_by_nik_hash(db, [h for hashes in candidates for h in hashes])
+    existing: dict[str, set[tuple[str, date]]] = {}
+    for hashes in candidates:
+        held = set().union(*(found.get(h, set()) for h in hashes))
+        if held:
+            existing[hashes[0]] = held
+    return existing
+
+
 async def run_import(
     factory: async_sessionmaker[AsyncSession],
     cipher: FieldCipher,
@@ -337,11 +353,7 @@ async def run_import(
             part = numbered[start : start + CHUNK_ROWS]
             async with unit_of_work(factory) as db:
                 await enter_scope(db, scope)
-                hashes = [
-                    cipher.search_hash(n, tenant_id=tenant_id, field="nik")
-                    for n in _niks(part, columns)
-                ]
-                existing = await repository.existing_by_nik_hash(db, hashes)
+                existing = await _existing(db, cipher, tenant_id, _niks(part, columns))
                 chunk = _prepare(
                     part,
                     columns,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from siaga_platform.applications.statuses import CLOSED
 from siaga_platform.db.base import AppendOnly, Base, new_id, utcnow
+from siaga_platform.privacy.crypto import BARE_SEARCH_KEY_ID
 from siaga_platform.tenancy.models import TenantScoped
 
 _OPEN_ONLY = "status NOT IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(CLOSED)))
@@ -81,6 +82,8 @@ class Application(TenantScoped, Base):
     nik_masked: Mapped[str] = mapped_column(String(16))
     name_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     key_id: Mapped[str] = mapped_column(String(32))
+    #: The search key that made ``nik_hash`` and the name words (the NIK's letters share it).
+    search_key_id: Mapped[str] = mapped_column(String(32), server_default=BARE_SEARCH_KEY_ID)
     birth_place: Mapped[str] = mapped_column(String(80))
     birth_date: Mapped[date]
     sex: Mapped[str] = mapped_column(String(1))

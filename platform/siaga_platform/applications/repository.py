@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -34,19 +34,26 @@ class RegisterFilter:
     kecamatan_code: str | None = None
     registered_from: date | None = None
     registered_to: date | None = None
-    nik_hash: str | None = None
-    name_word_hashes: tuple[str, ...] = ()
+    #: A NIK's hashes under each configured search key (see FieldCipher.search_hashes).
+    nik_hashes: tuple[str, ...] = ()
+    #: A name's word hashes, one set per search key (see FieldCipher.word_hash_sets).
+    name_word_hash_sets: tuple[tuple[str, ...], ...] = ()
 
 
 async def get(db: AsyncSession, application_id: uuid.UUID) -> Application | None:
     return await db.scalar(select(Application).where(Application.id == application_id))
 
 
-async def open_application_with_nik(db: AsyncSession, nik_hash: str) -> Application | None:
+async def open_application_with_nik(
+    db: AsyncSession, nik_hashes: Sequence[str]
+) -> Application | None:
     return await db.scalar(
-        select(Application).where(
-            Application.nik_hash == nik_hash, Application.status.not_in([s.value for s in CLOSED])
+        select(Application)
+        .where(
+            Application.nik_hash.in_(nik_hashes),
+            Application.status.not_in([s.value for s in CLOSED]),
         )
+        .limit(1)
     )
 
 
@@ -80,16 +87,24 @@ def _filtered(query: Select[Any], filters: RegisterFilter) -> Select[Any]:
         query = query.where(Application.registered_on >= filters.registered_from)
     if filters.registered_to:
         query = query.where(Application.registered_on <= filters.registered_to)
-    if filters.nik_hash:
-        query = query.where(Application.nik_hash == filters.nik_hash)
-    if filters.name_word_hashes:
-        matching = (
-            select(ApplicationNameWord.application_id)
-            .where(ApplicationNameWord.word_hash.in_(filters.name_word_hashes))
-            .group_by(ApplicationNameWord.application_id)
-            .having(func.count() == len(filters.name_word_hashes))
+    if filters.nik_hashes:
+        query = query.where(Application.nik_hash.in_(filters.nik_hashes))
+    word_sets = [hashes for hashes in filters.name_word_hash_sets if hashes]
+    if word_sets:
+        # A name's words are all under one search key: a row matches one set in full.
+        query = query.where(
+            or_(
+                *(
+                    Application.id.in_(
+                        select(ApplicationNameWord.application_id)
+                        .where(ApplicationNameWord.word_hash.in_(hashes))
+                        .group_by(ApplicationNameWord.application_id)
+                        .having(func.count() == len(hashes))
+                    )
+                    for hashes in word_sets
+                )
+            )
         )
-        query = query.where(Application.id.in_(matching))
     return query
 
 

@@ -135,8 +135,8 @@ async def register(
         raise InvalidInput(
             "Kecamatan tidak ada di kabupaten/kota ini. Pilih dari daftar.", field="kecamatan_code"
         )
-    nik_hash = cipher.search_hash(nik.digits, tenant_id=tenant_id, field="nik")
-    if await repository.open_application_with_nik(db, nik_hash) is not None:
+    nik_hashes = cipher.search_hashes(nik.digits, tenant_id=tenant_id, field="nik")
+    if await repository.open_application_with_nik(db, nik_hashes) is not None:
         raise Conflict(
             "Sudah ada permohonan yang belum selesai untuk NIK ini. Buka permohonan itu; "
             "permohonan baru bisa dibuat setelah diserahkan atau dibatalkan.",
@@ -144,7 +144,8 @@ async def register(
         )
     application = Application(
         tenant_id=tenant_id,
-        nik_hash=nik_hash,
+        nik_hash=nik_hashes[0],
+        search_key_id=cipher.current_search_key_id,
         nik_ciphertext=cipher.encrypt(nik.digits, tenant_id=tenant_id, field="nik"),
         nik_masked=nik.masked,
         name_ciphertext=cipher.encrypt(name, tenant_id=tenant_id, field="name"),

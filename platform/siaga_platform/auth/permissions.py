@@ -33,6 +33,8 @@ class Permission(StrEnum):
     #: The rules' thresholds: the head of office for the regency, the supervisor for the
     #: province-wide defaults.
     ALERT_SETTINGS = "alerts:settings"
+    #: Set an election day (national: platform admins; regional: the province's supervisor).
+    MANAGE_ELECTIONS = "elections:manage"
 
 
 # What the staff of a regency office do in their own office.
@@ -81,6 +83,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_ALERTS,
             Permission.ACKNOWLEDGE_ALERTS,  # alerts escalated to the province
             Permission.ALERT_SETTINGS,  # the province-wide defaults
+            Permission.MANAGE_ELECTIONS,  # regional elections of the province
         }
     ),
     # Platform admins run the platform; they read a regency's applications masked, like a

@@ -108,15 +108,56 @@ async def run_worker(
     install_signal_handlers: bool = True,
 ) -> None:
     """Runs until stopped (a signal, or the task being cancelled). ``app`` must be open."""
-    await app.run_worker_async(
-        name=name,
-        concurrency=concurrency,
-        additional_context=context.as_dict(),
-        install_signal_handlers=install_signal_handlers,
-        # A sweep every 30 s would otherwise leave 2,880 rows a day; failed jobs stay, with
-        # their error, for whoever looks into them.
-        delete_jobs="successful",
-    )
+    releasing = asyncio.create_task(release_stalled_jobs_forever(app))
+    try:
+        await app.run_worker_async(
+            name=name,
+            concurrency=concurrency,
+            additional_context=context.as_dict(),
+            install_signal_handlers=install_signal_handlers,
+            # A sweep every 30 s would otherwise leave 2,880 rows a day; failed jobs stay, with
+            # their error, for whoever looks into them.
+            delete_jobs="successful",
+            update_heartbeat_interval=WORKER_HEARTBEAT_SECONDS,
+            stalled_worker_timeout=STALLED_AFTER_SECONDS,
+        )
+    finally:
+        releasing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await releasing
+
+
+#: A worker writes a sign of life this often; one silent for STALLED_AFTER_SECONDS is gone.
+WORKER_HEARTBEAT_SECONDS = 10.0
+STALLED_AFTER_SECONDS = 60.0
+
+
+async def release_stalled_jobs(app: procrastinate.App) -> list[int]:
+    """Mark failed the jobs left "doing" by a worker that died (killed, its machine gone): a
+    tick holds its task's lock while it runs, and a dead one would hold it for ever, so no
+    sweep or alert evaluation would run again. The next tick runs in its place; an import is
+    resumed by the imports watch. The ids released."""
+    released = []
+    for job in await app.job_manager.get_stalled_jobs(
+        seconds_since_heartbeat=STALLED_AFTER_SECONDS
+    ):
+        if job.id is None:
+            continue
+        await app.job_manager.finish_job_by_id_async(
+            job.id, status=procrastinate.jobs.Status.FAILED, delete_job=False
+        )
+        log.warning("job %s (%s): its worker stopped; marked failed", job.id, job.task_name)
+        released.append(job.id)
+    return released
+
+
+async def release_stalled_jobs_forever(app: procrastinate.App, every: float = 60.0) -> None:
+    while True:
+        try:
+            await release_stalled_jobs(app)
+        except Exception:  # the database away for a moment: the next round tries again
+            log.exception("could not look for stalled jobs")
+        await asyncio.sleep(every)
 
 
 class JobQueue:

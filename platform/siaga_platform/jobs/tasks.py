@@ -347,8 +347,12 @@ TICK_PRIORITY = 10
 def _periodic(
     app: procrastinate.App, name: str, run: Callable[..., Awaitable[None]], cron: str, key: str
 ) -> None:
-    """A tick: once per cluster per period (``queueing_lock``), ahead of the queue."""
-    task = app.task(name=name, pass_context=True, queueing_lock=name, priority=TICK_PRIORITY)(run)
+    """A tick: once per cluster per period (``queueing_lock``), ahead of the queue, and never
+    beside the last tick of its task still running (``lock``: a slow evaluation under load
+    overlapped the next one, and both opened the same alert)."""
+    task = app.task(
+        name=name, pass_context=True, lock=name, queueing_lock=name, priority=TICK_PRIORITY
+    )(run)
     app.periodic(cron=cron, periodic_id=key)(task)
 
 

@@ -76,7 +76,7 @@ def _filtered(
     *,
     state: str | None,
     reason: LetterReason | None,
-    nik_hash: str | None,
+    nik_hashes: Sequence[str] | None,
     today: date,
 ) -> Select[Any]:
     unrevoked = Letter.revoked_at.is_(None)
@@ -93,8 +93,8 @@ def _filtered(
         statement = statement.where(Letter.revoked_at.is_not(None))
     if reason is not None:
         statement = statement.where(Letter.reason == reason.value)
-    if nik_hash is not None:
-        statement = statement.where(Letter.nik_hash == nik_hash)
+    if nik_hashes is not None:
+        statement = statement.where(Letter.nik_hash.in_(nik_hashes))
     return statement
 
 
@@ -104,17 +104,17 @@ async def register_page(
     today: date,
     state: str | None = None,
     reason: LetterReason | None = None,
-    nik_hash: str | None = None,
+    nik_hashes: Sequence[str] | None = None,
     offset: int = 0,
     limit: int | None = 50,
 ) -> tuple[Sequence[Letter], int]:
     """A page of the register, newest number first, and how many match in all."""
     counted = select(func.count(Letter.id)).select_from(Letter)
     total = await db.scalar(
-        _filtered(counted, state=state, reason=reason, nik_hash=nik_hash, today=today)
+        _filtered(counted, state=state, reason=reason, nik_hashes=nik_hashes, today=today)
     )
     statement = _filtered(
-        select(Letter), state=state, reason=reason, nik_hash=nik_hash, today=today
+        select(Letter), state=state, reason=reason, nik_hashes=nik_hashes, today=today
     ).order_by(Letter.year.desc(), Letter.sequence.desc())
     if limit is not None:
         statement = statement.offset(offset).limit(limit)

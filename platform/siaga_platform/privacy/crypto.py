@@ -6,6 +6,9 @@
   tenant's row, or from the name column to the NIK column, does not decrypt.
 - Search never decrypts: a NIK is found by the HMAC of its 16 digits, a name by the HMACs of its
   words (exact words, case- and accent-insensitive).
+- Search keys rotate too: ``SIAGA_SEARCH_KEY`` is ``id:base64`` entries (a single bare value is
+  key ``s0``), the first makes new hashes, and while older ones are still listed every lookup asks
+  for the hashes under each of them, so a rotation in progress loses no search result.
 """
 
 from __future__ import annotations
@@ -39,6 +42,28 @@ def _derive(secret: str, purpose: bytes) -> bytes:
     )
 
 
+#: The id of a search key given as a bare value (no ``id:``), which is how it was written before
+#: search keys rotated; rows hashed under it carry this id.
+BARE_SEARCH_KEY_ID = "s0"
+
+
+def _parse_search_keys(raw: str) -> dict[str, bytes]:
+    keys: dict[str, bytes] = {}
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        key_id, colon, encoded = part.rpartition(":")
+        if not colon:
+            key_id = BARE_SEARCH_KEY_ID
+        key = base64.b64decode(encoded)
+        if not key_id or len(key) < 16 or key_id in keys:
+            raise KeyConfigError(
+                f"SIAGA_SEARCH_KEY entry '{key_id}': need id:base64(at least 16 bytes), ids unique"
+            )
+        keys[key_id] = key
+    if not keys:
+        raise KeyConfigError("SIAGA_SEARCH_KEY is empty")
+    return keys
+
+
 def _parse_keys(raw: str) -> dict[str, bytes]:
     keys: dict[str, bytes] = {}
     for part in filter(None, (p.strip() for p in raw.split(","))):
@@ -56,7 +81,12 @@ def _parse_keys(raw: str) -> dict[str, bytes]:
 class Keyring:
     current_id: str
     keys: dict[str, bytes]
-    search_key: bytes
+    #: Search keys by id, the current (first) one first.
+    search_keys: dict[str, bytes]
+
+    @property
+    def search_id(self) -> str:
+        return next(iter(self.search_keys))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Keyring:
@@ -66,11 +96,11 @@ class Keyring:
         else:
             keys = {"dev1": _derive(secret, b"field-encryption")}
         search = (
-            base64.b64decode(settings.search_key.get_secret_value())
+            _parse_search_keys(settings.search_key.get_secret_value())
             if settings.search_key is not None
-            else _derive(secret, b"search-index")
+            else {BARE_SEARCH_KEY_ID: _derive(secret, b"search-index")}
         )
-        return cls(current_id=next(iter(keys)), keys=keys, search_key=search)
+        return cls(current_id=next(iter(keys)), keys=keys, search_keys=search)
 
 
 def _aad(tenant_id: uuid.UUID, field: str) -> bytes:
@@ -118,14 +148,47 @@ class FieldCipher:
         blob = base64.b64decode(encoded)
         return self._open(blob, key_id, f"{owner}:{field}".encode())
 
-    def search_hash(self, value: str, *, tenant_id: uuid.UUID, field: str) -> str:
-        """Keyed hash for exact lookups, per tenant (equal NIKs differ across tenants)."""
-        message = f"{tenant_id}:{field}:{value}".encode()
-        return hmac.new(self._keyring.search_key, message, hashlib.sha256).hexdigest()[:40]
+    @property
+    def current_search_key_id(self) -> str:
+        return self._keyring.search_id
 
-    def word_hashes(self, text: str, *, tenant_id: uuid.UUID) -> list[str]:
+    @property
+    def search_key_ids(self) -> tuple[str, ...]:
+        return tuple(self._keyring.search_keys)
+
+    def search_hash(
+        self, value: str, *, tenant_id: uuid.UUID, field: str, key_id: str | None = None
+    ) -> str:
+        """Keyed hash for exact lookups, per tenant (equal NIKs differ across tenants), under
+        the current search key unless ``key_id`` names another."""
+        key = self._keyring.search_keys[key_id or self._keyring.search_id]
+        message = f"{tenant_id}:{field}:{value}".encode()
+        return hmac.new(key, message, hashlib.sha256).hexdigest()[:40]
+
+    def search_hashes(self, value: str, *, tenant_id: uuid.UUID, field: str) -> tuple[str, ...]:
+        """What a lookup asks for: the hash under every search key still configured (one,
+        except while a rotation is in progress), the current one first."""
+        return tuple(
+            self.search_hash(value, tenant_id=tenant_id, field=field, key_id=key_id)
+            for key_id in self._keyring.search_keys
+        )
+
+    def word_hashes(
+        self, text: str, *, tenant_id: uuid.UUID, key_id: str | None = None
+    ) -> list[str]:
         return sorted(
-            {self.search_hash(word, tenant_id=tenant_id, field="name-word") for word in words(text)}
+            {
+                self.search_hash(word, tenant_id=tenant_id, field="name-word", key_id=key_id)
+                for word in words(text)
+            }
+        )
+
+    def word_hash_sets(self, text: str, *, tenant_id: uuid.UUID) -> tuple[tuple[str, ...], ...]:
+        """A name lookup: the words' hashes under each configured search key (a name's words
+        are all under one key, so a row matches when it holds every hash of one set)."""
+        return tuple(
+            tuple(self.word_hashes(text, tenant_id=tenant_id, key_id=key_id))
+            for key_id in self._keyring.search_keys
         )
 
 

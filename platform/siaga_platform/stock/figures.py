@@ -266,11 +266,21 @@ class LoanPlan:
     awaiting_centre: dict[uuid.UUID, int]  # tenant → cards asked, not yet approved
 
 
-async def loan_plan(
-    db: AsyncSession, stock: dict[uuid.UUID, StockFigures], *, keep_days: float = 14
-) -> LoanPlan:
-    """For the regencies of ``stock`` (the province in the session's read scope): two reads,
-    loans pending and requests to the centre still open."""
+@dataclass(frozen=True, slots=True)
+class InTransit:
+    """Cards on their way, per regency in the session's read scope: pending loans in and
+    cards the centre approved (or shipped) and has not delivered; pending loans out; cards
+    asked of the centre and not approved yet. Each pending loan is counted once."""
+
+    incoming: dict[uuid.UUID, int]
+    outgoing: dict[uuid.UUID, int]
+    awaiting_centre: dict[uuid.UUID, int]
+    pending_loans: list[Loan]
+
+
+async def in_transit(db: AsyncSession) -> InTransit:
+    """Two reads, loans pending and requests to the centre still open (the loan plan and the
+    election readiness read the same figures)."""
     pending: dict[uuid.UUID, Loan] = {}
     for loan in await repository.loans(db, pending_only=True):
         pending.setdefault(loan.id, loan)  # two copies, one per side: shown once
@@ -287,17 +297,31 @@ async def loan_plan(
             incoming[request.tenant_id] += max(0, promised - request.quantity_received)
         elif status is RequestStatus.SUBMITTED:
             awaiting[request.tenant_id] += request.quantity_requested
+    return InTransit(
+        dict(incoming),
+        dict(outgoing),
+        dict(awaiting),
+        sorted(pending.values(), key=lambda loan: loan.asked_at),
+    )
+
+
+async def loan_plan(
+    db: AsyncSession, stock: dict[uuid.UUID, StockFigures], *, keep_days: float = 14
+) -> LoanPlan:
+    """For the regencies of ``stock`` (the province in the session's read scope)."""
+    transit = await in_transit(db)
+    incoming, outgoing = transit.incoming, transit.outgoing
     standing = {
         t: Standing(
             on_hand=f.on_hand,
             daily_rate=f.daily_rate,
             waiting_print=f.waiting_print,
-            incoming=incoming[t],
-            outgoing=outgoing[t],
+            incoming=incoming.get(t, 0),
+            outgoing=outgoing.get(t, 0),
         )
         for t, f in stock.items()
     }
-    loans = sorted(pending.values(), key=lambda loan: loan.asked_at)
+    loans = transit.pending_loans
     return LoanPlan(
         suggestions=suggest_loans(standing, keep_days=keep_days),
         pending=loans,
@@ -307,5 +331,5 @@ async def loan_plan(
             if loan.lender_tenant_id in stock
             and stock[loan.lender_tenant_id].on_hand < loan.quantity
         },
-        awaiting_centre=dict(awaiting),
+        awaiting_centre=transit.awaiting_centre,
     )

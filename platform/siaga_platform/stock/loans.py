@@ -62,6 +62,14 @@ async def _open(
     cleaned = " ".join((note or "").split())[:300] or None
     loan_id = new_id()
     async with acting_for(db, _both(lender, borrower)):
+        # The same loan sent twice (a second click, a page sent again) is one loan.
+        if await repository.same_pending_loan(
+            db, lender=lender, borrower=borrower, quantity=quantity
+        ):
+            raise Conflict(
+                f"Pinjaman {_angka(quantity)} blanko yang sama sudah diusulkan dan menunggu "
+                "keputusan: tidak dibuat dua kali."
+            )
         for tenant_id, side in ((lender, "lender"), (borrower, "borrower")):
             db.add(
                 Loan(

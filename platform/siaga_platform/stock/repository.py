@@ -211,6 +211,22 @@ async def loans(db: AsyncSession, *, pending_only: bool = False) -> Sequence[Loa
     return (await db.scalars(query.order_by(Loan.asked_at.desc()).limit(200))).all()
 
 
+async def same_pending_loan(
+    db: AsyncSession, *, lender: uuid.UUID, borrower: uuid.UUID, quantity: int
+) -> Loan | None:
+    """A loan still awaiting its decision between the same two regencies, of the same size."""
+    return await db.scalar(
+        select(Loan)
+        .where(
+            Loan.lender_tenant_id == lender,
+            Loan.borrower_tenant_id == borrower,
+            Loan.quantity == quantity,
+            Loan.status.in_([LoanStatus.REQUESTED, LoanStatus.PROPOSED]),
+        )
+        .limit(1)
+    )
+
+
 async def centre_request(db: AsyncSession, request_id: uuid.UUID) -> CentreRequest | None:
     return await db.scalar(select(CentreRequest).where(CentreRequest.id == request_id))
 

@@ -105,24 +105,24 @@ def register_filter(
 ) -> repository.RegisterFilter:
     cipher = request.app.state.cipher
     query = (q or "").strip()
-    nik_hash: str | None = None
-    words: tuple[str, ...] = ()
+    nik_hashes: tuple[str, ...] = ()
+    words: tuple[tuple[str, ...], ...] = ()
     if query:
         digits = normalize(query)
         if len(digits) == 16 and all(c in "0123456789" for c in digits):
-            nik_hash = cipher.search_hash(digits, tenant_id=context.tenant.id, field="nik")
+            nik_hashes = cipher.search_hashes(digits, tenant_id=context.tenant.id, field="nik")
         else:
-            words = tuple(cipher.word_hashes(query, tenant_id=context.tenant.id))
-            if not words:
-                words = ("no-such-word",)
+            words = cipher.word_hash_sets(query, tenant_id=context.tenant.id)
+            if not any(words):
+                words = (("no-such-word",),)
     return repository.RegisterFilter(
         statuses=tuple(s for s in status if s in {x.value for x in Status}),
         reason=reason or None,
         kecamatan_code=kecamatan or None,
         registered_from=dari,
         registered_to=sampai,
-        nik_hash=nik_hash,
-        name_word_hashes=words,
+        nik_hashes=nik_hashes,
+        name_word_hash_sets=words,
     )
 
 

@@ -171,10 +171,10 @@ async def list_applications(
         kecamatan_code=kecamatan,
         registered_from=registered_from,
         registered_to=registered_to,
-        nik_hash=cipher.search_hash(normalize(nik), tenant_id=tenant_id, field="nik")
+        nik_hashes=cipher.search_hashes(normalize(nik), tenant_id=tenant_id, field="nik")
         if nik
-        else None,
-        name_word_hashes=tuple(cipher.word_hashes(name, tenant_id=tenant_id)) if name else (),
+        else (),
+        name_word_hash_sets=cipher.word_hash_sets(name, tenant_id=tenant_id) if name else (),
     )
     rows = await repository.register_page(db, filters, limit=limit + 1, before=before)
     return Page(

@@ -101,10 +101,10 @@ async def _page_values(
     halaman: int,
 ) -> dict[str, Any]:
     today = _today(context)
-    nik_hash = None
+    nik_hashes: tuple[str, ...] | None = None
     if nik:
         digits = re.sub(r"\D", "", nik)
-        nik_hash = request.app.state.cipher.search_hash(
+        nik_hashes = request.app.state.cipher.search_hashes(
             digits, tenant_id=context.tenant.id, field="nik"
         )
     per_page = 50
@@ -115,7 +115,7 @@ async def _page_values(
             today=today,
             state=keadaan,
             reason=alasan,
-            nik_hash=nik_hash,
+            nik_hashes=nik_hashes,
             offset=(number - 1) * per_page,
             limit=per_page,
         )

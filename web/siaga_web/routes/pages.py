@@ -51,6 +51,9 @@ async def regency_home(
         {
             "tenant": tenant,
             "row": row,
+            # The elections page lists the office's letters to renew: its own staff only.
+            "can_see_elections": principal.tenant_id == tenant.id
+            and has_permission(principal, Permission.MANAGE_LETTERS),
             "now": now,
             "ago": lambda moment, gettext=str: ago(moment, now, gettext),
             "level_words": LEVEL_WORDS,

@@ -1,0 +1,1 @@
+"""Election readiness: who would be turned away at the polling station, per regency."""
