@@ -95,3 +95,37 @@ async def test_a_server_failure_on_an_htmx_request_apologises_with_the_request_i
         await shot(page, "server-failure-1366")
         await toast.get_by_role("button", name="Tutup").click()
         await expect(toast).to_have_count(0)
+
+
+async def test_a_refused_stock_form_keeps_its_values_and_marks_the_field(
+    db: ScratchDatabase, browser: Browser
+) -> None:
+    """The stock and hardware forms post without a page of their own: a refusal appears beside
+    them (the typed values stay, the refused field is marked for screen readers), a success
+    loads the page with its note."""
+    await seed(db)
+    async with live_app(build_app(db)) as base_url:
+        page = await browser.new_page(viewport={"width": 390, "height": 844})
+        await sign_in_page(page, base_url, OPERATOR)
+        await page.goto(f"{base_url}/wilayah/62.12/stok")
+        form = page.locator('form[action$="/stok/terima"]')
+        await form.locator('input[name="quantity"]').fill("25")
+        await form.locator('input[name="reference"]').fill("SPB-DIRJEN-7")
+        await form.locator('input[name="business_date"]').fill("2099-01-01")
+        await form.get_by_role("button").click()
+        refusal = page.locator("#pesan-galat")
+        await expect(refusal).to_contain_text("masa depan")
+        when = form.locator('input[name="business_date"]')
+        await expect(when).to_have_attribute("aria-invalid", "true")
+        await expect(when).to_have_attribute("aria-describedby", "pesan-galat-isi")
+        await expect(form.locator('input[name="quantity"]')).to_have_value("25")  # nothing lost
+        await expect(form.locator('input[name="reference"]')).to_have_value("SPB-DIRJEN-7")
+        await shot(page, "stock-refused-390")
+
+        today = await page.evaluate("() => new Date().toISOString().slice(0, 10)")
+        await when.fill(today)
+        await form.get_by_role("button").click()
+        await expect(page.locator("#selesai")).to_be_visible()  # the page loaded whole
+        fresh = page.locator('form[action$="/stok/terima"] input[name="quantity"]')
+        await expect(fresh).to_have_value("")
+        assert "/wilayah/62.12/stok" in page.url

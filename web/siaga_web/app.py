@@ -36,7 +36,7 @@ from siaga_tenants.registry.service import active_regencies, import_inputs, loca
 from siaga_web.deps import Public, SignInRequired
 from siaga_web.failures import FailureGuard
 from siaga_web.input import BlankMeansAny, refuse_control_text
-from siaga_web.middleware import RequestIdMiddleware
+from siaga_web.middleware import BoostedFormRedirects, RequestIdMiddleware
 from siaga_web.openapi import build_schema
 from siaga_web.ratelimit import DeviceTokenGuard, TtlCache
 from siaga_web.routes import (
@@ -89,7 +89,7 @@ def _error_response(request: Request, status: int, message: str, field: str | No
         429: "Terlalu banyak permintaan",
         503: "Layanan tidak tersedia",
     }
-    return render_refusal(request, status, titles.get(status, "Ada masalah"), message)
+    return render_refusal(request, status, titles.get(status, "Ada masalah"), message, field=field)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -226,6 +226,7 @@ def create_app(
 
     app.add_middleware(FailureGuard)  # first added: innermost (see there)
     app.add_middleware(BlankMeansAny)
+    app.add_middleware(BoostedFormRedirects)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key.get_secret_value(),

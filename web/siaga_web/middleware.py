@@ -76,3 +76,34 @@ class RequestIdMiddleware:
                 },
             )
             reset_request_id(token)
+
+
+class BoostedFormRedirects:
+    """A form boosted by htmx (``hx-boost``: stock, hardware) that succeeds answers with a
+    redirect to the page showing what it did; htmx would follow it and swap that page into
+    the old one. Turned into ``HX-Redirect`` so the browser loads it whole (with its success
+    note), while a refusal (4xx) is still swapped in place beside the form, values kept."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers") or []) if scope["type"] == "http" else {}
+        if headers.get(b"hx-boosted") != b"true" or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+
+        async def navigate_instead(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] in (302, 303):
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"location"]
+                location = next(
+                    (v for k, v in message.get("headers", []) if k.lower() == b"location"), b"/"
+                )
+                message = {
+                    **message,
+                    "status": 200,
+                    "headers": [*kept, (b"hx-redirect", location)],
+                }
+            await send(message)
+
+        await self.app(scope, receive, navigate_instead)

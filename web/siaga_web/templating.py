@@ -198,7 +198,13 @@ def same_site_path(request: Request, url: str | None) -> str | None:
 
 
 def render_refusal(
-    request: Request, status: int, title: str, message: str, *, public_page: bool = False
+    request: Request,
+    status: int,
+    title: str,
+    message: str,
+    *,
+    public_page: bool = False,
+    field: str | None = None,
 ) -> Response:
     """A request refused or failed, shown where the person is looking, with the way forward.
 
@@ -215,6 +221,8 @@ def render_refusal(
         "reload_url": same_site_path(request, current or request.headers.get("referer"))
         or (request.url.path if request.method == "GET" else None),
         "back_url": None if htmx else same_site_path(request, request.headers.get("referer")),
+        # The form field refused, marked invalid in place by static/js/siaga.js.
+        "field": field,
     }
     if htmx:
         response = render(

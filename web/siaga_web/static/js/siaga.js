@@ -4,6 +4,8 @@
  *   layouts/base.html); the server sends its own fragment or retargets a general refusal into
  *   #pesan-galat. What only the browser knows (the server unreachable) is written here.
  * - Forms (or their buttons) marked data-confirm ask before a destructive action (cancel, revoke, approve).
+ * - A refusal naming a field (data-field) marks that field of the form that was sent invalid,
+ *   described by the refusal's text, and moves the focus to it; the next send clears the mark.
  */
 (function () {
   "use strict";
@@ -32,6 +34,37 @@
     // A new request by the person (not a background refresh) clears the last refusal.
     var trigger = event.detail && event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
     if (trigger) clearRegion();
+  });
+  function sourceForm(detail) {
+    var source = detail && detail.requestConfig && detail.requestConfig.elt;
+    if (!(source instanceof Element)) return null;
+    return source instanceof HTMLFormElement ? source : source.closest("form");
+  }
+
+  function clearMarks(form) {
+    form.querySelectorAll("[data-ditandai]").forEach(function (field) {
+      field.removeAttribute("aria-invalid");
+      field.removeAttribute("data-ditandai");
+      var described = (field.getAttribute("aria-describedby") || "").replace("pesan-galat-isi", "").trim();
+      if (described) field.setAttribute("aria-describedby", described);
+      else field.removeAttribute("aria-describedby");
+    });
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var box = region();
+    if (!box || event.detail.target !== box) return;
+    var form = sourceForm(event.detail);
+    if (!form) return;
+    clearMarks(form);
+    var refusal = box.querySelector("[data-field]");
+    var field = refusal && form.elements.namedItem(refusal.getAttribute("data-field"));
+    if (!(field instanceof HTMLElement)) return;
+    field.setAttribute("aria-invalid", "true");
+    field.setAttribute("data-ditandai", "");
+    var described = field.getAttribute("aria-describedby");
+    field.setAttribute("aria-describedby", described ? described + " pesan-galat-isi" : "pesan-galat-isi");
+    field.focus();
   });
   document.addEventListener("htmx:sendError", showOffline);
   document.addEventListener("htmx:timeout", showOffline);
