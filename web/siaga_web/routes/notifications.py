@@ -19,6 +19,7 @@ from siaga_platform.delivery import service
 from siaga_platform.delivery.models import Channel, NotifyPreference
 from siaga_platform.errors import InvalidInput
 from siaga_tenants.memberships import repository as memberships
+from siaga_tenants.regions.codes import province_timezone
 from siaga_tenants.registry import repository as tenants
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, requires
@@ -98,6 +99,7 @@ def _profile(
     request: Request,
     form: service.PreferenceForm,
     saved: NotifyPreference | None,
+    principal: Principal,
     *,
     error: InvalidInput | None = None,
     done: bool = False,
@@ -116,6 +118,10 @@ def _profile(
             "failing": failing,
             "last_failure": saved.last_failure if saved else None,
             "channel_labels": CHANNEL_LABELS,
+            # The person's own zone (their province's; a platform admin reads WIB).
+            "zone": province_timezone(principal.province_code).value
+            if principal.province_code
+            else "WIB",
             "error": error,
             "done": done,
         },
@@ -127,7 +133,7 @@ def _profile(
 async def profile_page(request: Request, db: DbSession, principal: Self) -> Response:
     saved = await service.preference_of(db, principal.subject)
     done = request.query_params.get("tersimpan") == "1"
-    return _profile(request, await _form_from(db, principal), saved, done=done)
+    return _profile(request, await _form_from(db, principal), saved, principal, done=done)
 
 
 @router.post("/profil/notifikasi", dependencies=[Csrf])
@@ -166,7 +172,7 @@ async def save_profile(
         saved = await service.preference_of(db, principal.subject)
         # The secret is never sent back to the browser.
         shown = replace(form, webhook_secret="")
-        return _profile(request, shown, saved, error=refused)
+        return _profile(request, shown, saved, principal, error=refused)
     return RedirectResponse("/profil/notifikasi?tersimpan=1", status_code=303)
 
 
