@@ -9,21 +9,27 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from siaga_platform.alerts import repository, rules, service, thresholds
 from siaga_platform.alerts.rules import (
+    ELECTION_WINDOW_DAYS,
     LETTERS_WINDOW_DAYS,
+    TURNED_AWAY_LOOKBACK_DAYS,
     Extras,
     Finding,
     OpenIncident,
     SiteDown,
     Thresholds,
+    TurnedAway,
 )
 from siaga_platform.alerts.service import Change
 from siaga_platform.db.engine import unit_of_work
+from siaga_platform.elections import repository as elections
+from siaga_platform.elections import service as readiness
 from siaga_platform.hardware import repository as hardware
 from siaga_platform.letters import repository as letters
 from siaga_platform.rollup.rows import Regency, read_rows
@@ -93,6 +99,59 @@ def _site_down(
     return SiteDown(str(site_id), name, devices, since, found[0], found[1])
 
 
+#: Per regency, the counts of its upcoming elections still to record for its day.
+ToRecord = dict[uuid.UUID, tuple[date, dict[uuid.UUID, int]]]
+
+
+async def elections_of(
+    db: AsyncSession, regencies: list[Regency]
+) -> tuple[dict[uuid.UUID, tuple[TurnedAway, ...]], ToRecord]:
+    """Per regency in scope, its elections voting within ``ELECTION_WINDOW_DAYS`` of its own
+    day with who would be turned away now and ``TURNED_AWAY_LOOKBACK_DAYS`` before (from the
+    recorded days); and the counts not yet recorded for today. A few statements per election."""
+    if not regencies:
+        return {}, {}
+    by_id = {r.tenant_id: r for r in regencies}
+    first = min(r.today for r in regencies)
+    last = max(r.today for r in regencies) + timedelta(days=ELECTION_WINDOW_DAYS)
+    concerned: dict[uuid.UUID, list[Regency]] = defaultdict(list)
+    named = {}
+    for election, regency_id in await elections.voting_between(db, first, last):
+        regency = by_id.get(regency_id)
+        if regency is None or not (
+            regency.today <= election.voting_day
+            and (election.voting_day - regency.today).days <= ELECTION_WINDOW_DAYS
+        ):
+            continue
+        concerned[election.id].append(regency)
+        named[election.id] = election
+    if not concerned:
+        return {}, {}
+    history = await elections.turned_away_days(
+        db, set(concerned), first - timedelta(days=TURNED_AWAY_LOOKBACK_DAYS)
+    )
+    found: dict[uuid.UUID, list[TurnedAway]] = defaultdict(list)
+    to_record: ToRecord = {}
+    for election_id, those in concerned.items():
+        election = named[election_id]
+        for row in await readiness.regency_figures(db, election.voting_day, those):
+            tid, today = row.regency.tenant_id, row.regency.today
+            days = history.get((tid, election_id), {})
+            found[tid].append(
+                TurnedAway(
+                    election_id=str(election_id),
+                    election_name=election.name,
+                    voting_day=election.voting_day,
+                    days_left=row.days_left,
+                    count=row.turned_away,
+                    before=days.get(today - timedelta(days=TURNED_AWAY_LOOKBACK_DAYS)),
+                )
+            )
+            if today not in days:
+                to_record.setdefault(tid, (today, {}))[1][election_id] = row.turned_away
+    return {tid: tuple(items) for tid, items in found.items()}, to_record
+
+
 async def extras_of(
     db: AsyncSession, regencies: list[Regency], now: datetime
 ) -> dict[uuid.UUID, Extras]:
@@ -135,21 +194,27 @@ async def extras_of(
 
 async def findings_now(
     db: AsyncSession, regencies: list[Regency], now: datetime
-) -> tuple[dict[uuid.UUID, list[Finding]], dict[uuid.UUID, int], dict[uuid.UUID, Thresholds]]:
-    """(findings, open alerts, thresholds) per regency, read across all of them at once."""
+) -> tuple[
+    dict[uuid.UUID, list[Finding]], dict[uuid.UUID, int], dict[uuid.UUID, Thresholds], ToRecord
+]:
+    """(findings, open alerts, thresholds, election counts to record) per regency, read across
+    all of them at once."""
     async with acting_for(db, TenantScope.read_only({r.tenant_id for r in regencies})):
         rows = await read_rows(db, regencies, now=now)
         open_counts = await repository.open_counts(db)
         limits = await limits_of(db, regencies)
         extras = await extras_of(db, regencies, now)
-    found = {
-        row.regency.tenant_id: rules.evaluate(row, limits[row.regency.tenant_id], now)
-        + rules.evaluate_extras(
-            extras.get(row.regency.tenant_id, Extras()), limits[row.regency.tenant_id], now
+        upcoming, to_record = await elections_of(db, regencies)
+    found = {}
+    for row in rows:
+        tid = row.regency.tenant_id
+        extra = extras.get(tid, Extras())
+        if tid in upcoming:
+            extra = replace(extra, elections=upcoming[tid])
+        found[tid] = rules.evaluate(row, limits[tid], now) + rules.evaluate_extras(
+            extra, limits[tid], now
         )
-        for row in rows
-    }
-    return found, open_counts, limits
+    return found, open_counts, limits, to_record
 
 
 async def evaluate_all(
@@ -161,7 +226,14 @@ async def evaluate_all(
 ) -> list[Change]:
     async with unit_of_work(factory) as db:
         regencies = await regencies_of(db, now)
-        found, open_counts, limits = await findings_now(db, regencies, now)
+        found, open_counts, limits, to_record = await findings_now(db, regencies, now)
+    for tenant_id, (today, counts) in to_record.items():
+        # The day's history of the turned-away counts: one write a day per regency.
+        async with (
+            unit_of_work(factory) as db,
+            acting_for(db, TenantScope.single(tenant_id)),
+        ):
+            await elections.record_turned_away(db, tenant_id, today, counts)
     changes: list[Change] = []
     for tenant_id, findings in found.items():
         if not findings and not open_counts.get(tenant_id):

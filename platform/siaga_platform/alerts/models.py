@@ -37,6 +37,7 @@ class Rule(StrEnum):
     LETTERS_EXPIRING = "letters_expiring"  # many substitute letters expire within 14 days
     REGENCY_SILENT = "regency_silent"  # no heartbeat, ledger entry or application move at all
     INCIDENT_UNACKNOWLEDGED = "incident_unacknowledged"  # the province has not taken it in hand
+    TURNED_AWAY_NOT_FALLING = "turned_away_not_falling"  # voters without card or letter stay
 
 
 #: Each rule as people read it: the pages (translated) and the messages (Bahasa Indonesia).
@@ -53,6 +54,7 @@ RULE_TITLES: dict[Rule, str] = {
     Rule.LETTERS_EXPIRING: N_("Banyak suket segera habis masa berlakunya"),
     Rule.REGENCY_SILENT: N_("Kabupaten/kota tanpa kegiatan"),
     Rule.INCIDENT_UNACKNOWLEDGED: N_("Kejadian perangkat belum ditanggapi provinsi"),
+    Rule.TURNED_AWAY_NOT_FALLING: N_("Pemilih tanpa KTP-el atau suket tidak berkurang"),
 }
 
 

@@ -9,7 +9,7 @@ A ``Finding`` is one condition that holds now; the service turns findings into a
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from siaga_platform.alerts.models import Level, Rule
 from siaga_platform.alerts.summaries import sentence
@@ -41,6 +41,11 @@ class Thresholds:
 
 #: The letters rule looks this far ahead: time to renew them before they lapse.
 LETTERS_WINDOW_DAYS = 14
+#: The rule "turned away stops falling" watches elections voting within this many days of the
+#: regency's own day, and fires when the count of residents who would be turned away is above
+#: zero and no lower than it was this many days before (by the history written each day).
+ELECTION_WINDOW_DAYS = 60
+TURNED_AWAY_LOOKBACK_DAYS = 7
 
 LIMITS: dict[str, tuple[int, int]] = {
     # name: (smallest, largest) a person may set
@@ -179,6 +184,19 @@ class OpenIncident:
 
 
 @dataclass(frozen=True, slots=True)
+class TurnedAway:
+    """An upcoming election of the regency: who would be turned away on voting day by today's
+    records, and as many ``TURNED_AWAY_LOOKBACK_DAYS`` days before (None: no history then)."""
+
+    election_id: str
+    election_name: str
+    voting_day: date
+    days_left: int
+    count: int
+    before: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Extras:
     """What the province-page row does not carry: devices down per site, the ribbon balance,
     the oldest request waiting on the centre (each read in one statement for all regencies)."""
@@ -189,6 +207,13 @@ class Extras:
     #: Letters in force whose last valid day falls within the next ``LETTERS_WINDOW_DAYS``.
     letters_expiring: int = 0
     unacknowledged_incidents: tuple[OpenIncident, ...] = ()
+    #: Elections voting within ``ELECTION_WINDOW_DAYS``.
+    elections: tuple[TurnedAway, ...] = ()
+
+
+def turned_away_stalled(election: TurnedAway) -> bool:
+    """Residents would be turned away and the count has not fallen over the look-back."""
+    return election.count > 0 and election.before is not None and election.count >= election.before
 
 
 def evaluate_extras(extras: Extras, limits: Thresholds, now: datetime) -> list[Finding]:
@@ -238,6 +263,23 @@ def evaluate_extras(extras: Extras, limits: Thresholds, now: datetime) -> list[F
                 ),
             )
         )
+    for election in extras.elections:  # one alert per election
+        if turned_away_stalled(election):
+            found.append(
+                Finding(
+                    Rule.TURNED_AWAY_NOT_FALLING,
+                    Level.PERHATIKAN,
+                    sentence(
+                        "turned_away_not_falling",
+                        count=election.count,
+                        days_left=election.days_left,
+                        before=election.before or 0,
+                        days=TURNED_AWAY_LOOKBACK_DAYS,
+                    ),
+                    subject_key=election.election_id,
+                    subject_label=election.election_name[:160],
+                )
+            )
     pending = extras.oldest_pending_request
     if pending is not None and now - pending > timedelta(days=limits.centre_request_days):
         found.append(

@@ -48,6 +48,10 @@ SENTENCES = {
     "letters_expiring": N_(
         "{count} suket habis masa berlakunya dalam {days} hari (batas {limit})."
     ),
+    "turned_away_not_falling": N_(
+        "{count} penduduk tidak akan memegang KTP-el maupun suket yang berlaku pada hari "
+        "pemungutan suara ({days_left} hari lagi); {days} hari lalu {before}: belum berkurang."
+    ),
     "centre_request": N_("Permintaan blanko ke pusat menunggu {days} hari (batas {limit} hari)."),
 }
 #: Fields that hold a name, not a figure.

@@ -17,6 +17,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from siaga_platform.db.base import Base, new_id, utcnow
+from siaga_platform.tenancy.models import TenantScoped
 
 
 class ElectionLevel(StrEnum):
@@ -50,3 +51,17 @@ class ElectionRegency(Base):
     regency_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("tenants.id", ondelete="RESTRICT"), primary_key=True
     )
+
+
+class TurnedAwayDay(TenantScoped, Base):
+    """A regency's count of residents who would be turned away on an election's voting day
+    (``service.regency_figures``), as the alert evaluation found it on one local day: the
+    history the rule "turned away stops falling" reads. One row per (regency, election, day),
+    written once a day (the first evaluation of the day); the election is named by its id only
+    (no foreign key: the regency's own row, the election a reference row)."""
+
+    __tablename__ = "election_turned_away_days"
+
+    election_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    turned_away: Mapped[int]

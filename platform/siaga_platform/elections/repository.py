@@ -12,12 +12,13 @@ from collections.abc import Collection, Sequence
 from datetime import date
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from siaga_platform.applications.models import Application
 from siaga_platform.applications.statuses import Status
-from siaga_platform.elections.models import Election, ElectionRegency
+from siaga_platform.elections.models import Election, ElectionRegency, TurnedAwayDay
 from siaga_platform.letters.models import Letter, LetterExpiryCount
 
 
@@ -124,3 +125,56 @@ async def letters_expiring(db: AsyncSession, today: date, voting_day: date) -> S
         .order_by(Letter.valid_until, Letter.number)
     )
     return rows.all()
+
+
+async def voting_between(
+    db: AsyncSession, first: date, last: date
+) -> list[tuple[Election, uuid.UUID]]:
+    """(election, regency concerned) for every election voting from ``first`` to ``last``."""
+    rows = await db.execute(
+        select(Election, ElectionRegency.regency_id)
+        .join(ElectionRegency, ElectionRegency.election_id == Election.id)
+        .where(Election.voting_day >= first, Election.voting_day <= last)
+        .order_by(Election.voting_day, Election.name)
+    )
+    return [(election, regency_id) for election, regency_id in rows]
+
+
+async def turned_away_days(
+    db: AsyncSession, election_ids: Collection[uuid.UUID], since: date
+) -> dict[tuple[uuid.UUID, uuid.UUID], dict[date, int]]:
+    """Per (tenant in scope, election): the recorded counts from ``since`` on, by day."""
+    found: dict[tuple[uuid.UUID, uuid.UUID], dict[date, int]] = defaultdict(dict)
+    if not election_ids:
+        return {}
+    rows = await db.execute(
+        select(
+            TurnedAwayDay.tenant_id,
+            TurnedAwayDay.election_id,
+            TurnedAwayDay.day,
+            TurnedAwayDay.turned_away,
+        ).where(TurnedAwayDay.election_id.in_(list(election_ids)), TurnedAwayDay.day >= since)
+    )
+    for tenant, election, day, count in rows:
+        found[(tenant, election)][day] = int(count)
+    return dict(found)
+
+
+async def record_turned_away(
+    db: AsyncSession, tenant_id: uuid.UUID, day: date, counts: dict[uuid.UUID, int]
+) -> None:
+    """The regency's counts of ``day`` per election; a day already recorded is kept as it was
+    (the first evaluation of the day writes it, later ones change nothing)."""
+    if not counts:
+        return
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(TurnedAwayDay).on_conflict_do_nothing(
+        index_elements=["tenant_id", "election_id", "day"]
+    )
+    await db.execute(
+        statement,
+        [
+            {"tenant_id": tenant_id, "election_id": election, "day": day, "turned_away": count}
+            for election, count in sorted(counts.items())
+        ],
+    )
