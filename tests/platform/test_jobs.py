@@ -12,6 +12,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -115,6 +116,24 @@ async def test_two_workers_run_each_tick_once(db: ScratchDatabase) -> None:
     assert per_tick and all(count == 1 for *_, count in per_tick), per_tick
 
 
+async def _run_until_empty(jobs: Any, db: ScratchDatabase) -> None:
+    await asyncio.wait_for(
+        jobs.run_worker_async(
+            wait=False, additional_context=_context(db).as_dict(), install_signal_handlers=False
+        ),
+        timeout=60,
+    )
+
+
+async def _statuses(db: ScratchDatabase, *ids: int) -> dict[int, str]:
+    async with db.engine.connect() as connection:
+        rows = await connection.execute(
+            text("select id, status from procrastinate_jobs where id = any(:ids)"),
+            {"ids": list(ids)},
+        )
+        return {job_id: status for job_id, status in rows.all()}
+
+
 @pytest.mark.postgres_only
 async def test_a_tick_waits_while_the_last_one_of_its_task_still_runs(db: ScratchDatabase) -> None:
     jobs = queue.job_app(db.app_url)
@@ -127,45 +146,15 @@ async def test_a_tick_waits_while_the_last_one_of_its_task_still_runs(db: Scratc
             )
         waiting = await jobs.configure_task(ALERTS_EVALUATE).defer_async(timestamp=120)
         other = await jobs.configure_task(HARDWARE_SWEEP).defer_async(timestamp=120)
-        await asyncio.wait_for(
-            jobs.run_worker_async(
-                wait=False,
-                additional_context=_context(db).as_dict(),
-                install_signal_handlers=False,
-            ),
-            timeout=60,
-        )
-    async with db.engine.connect() as connection:
-        status = dict(
-            (
-                await connection.execute(
-                    text("select id, status from procrastinate_jobs where id in (:a, :b)"),
-                    {"a": waiting, "b": other},
-                )
-            ).all()
-        )
+        await _run_until_empty(jobs, db)
+    status = await _statuses(db, waiting, other)
     assert status == {waiting: "todo", other: "succeeded"}  # the sweep was not held up
 
     # The "running" one belonged to a worker that died: released, the next tick runs.
     async with jobs.open_async():
         assert await queue.release_stalled_jobs(jobs) == [running]
-        await asyncio.wait_for(
-            jobs.run_worker_async(
-                wait=False,
-                additional_context=_context(db).as_dict(),
-                install_signal_handlers=False,
-            ),
-            timeout=60,
-        )
-    async with db.engine.connect() as connection:
-        after = dict(
-            (
-                await connection.execute(
-                    text("select id, status from procrastinate_jobs where id in (:a, :b)"),
-                    {"a": running, "b": waiting},
-                )
-            ).all()
-        )
+        await _run_until_empty(jobs, db)
+    after = await _statuses(db, running, waiting)
     assert after == {running: "failed", waiting: "succeeded"}
 
 
