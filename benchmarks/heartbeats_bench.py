@@ -139,6 +139,15 @@ def worker_pids(process: subprocess.Popen[bytes]) -> list[int]:
     return [int(pid) for pid in children] or [process.pid]
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU the processes used so far (load on the machine does not inflate it)."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid: int) -> float:
     for line in open(f"/proc/{pid}/status"):  # noqa: SIM115
         if line.startswith("VmRSS:"):
@@ -149,6 +158,7 @@ def rss_mib(pid: int) -> float:
 @dataclass(frozen=True)
 class LoadResult:
     rate: float  # heartbeats per second
+    beats: int
     p50: float
     p95: float
     p99: float
@@ -189,6 +199,7 @@ def load(
     per_request = batch or 1
     return LoadResult(
         rate=int(fields["requests"]) * per_request / float(fields["seconds"]),
+        beats=int(fields["requests"]) * per_request,
         p50=float(fields["p50"]),
         p95=float(fields["p95"]),
         p99=float(fields["p99"]),
@@ -247,11 +258,21 @@ def main() -> None:
             url = f"http://127.0.0.1:{port}"
             load(url, tokens_file, run, batch=0, seconds=5, clients=max(CONCURRENCY_LEVELS))
             run += 1
+            pids = worker_pids(processes)
             for clients in CONCURRENCY_LEVELS:
+                used = cpu_seconds(pids)
                 single = load(url, tokens_file, run, batch=0, seconds=SECONDS, clients=clients)
+                used = cpu_seconds(pids) - used
                 run += 1
                 rates[(name, clients)] = single.rate
                 print(describe(f"{name} single, {clients} clients", single), flush=True)
+                # The web workers' own CPU per beat: what the framework costs, whatever else
+                # the machine is doing at the time (the rates above depend on that).
+                print(
+                    f"{name} web workers' CPU per single beat, {clients} clients: "
+                    f"{1000 * used / max(single.beats, 1):.2f} ms",
+                    flush=True,
+                )
             if name == "siaga":
                 for clients in CONCURRENCY_LEVELS:
                     batched = load(
