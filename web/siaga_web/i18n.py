@@ -7,6 +7,7 @@ a Babel catalog) translates them. Catalogs are compiled in memory at start-up, s
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
 from gettext import NullTranslations
@@ -65,3 +66,16 @@ def format_day(value: date | datetime | None, language: str = DEFAULT_LANGUAGE) 
     if value is None:
         return "–"
     return format_date(value, format="d MMM y", locale=language)
+
+
+def ago(moment: datetime | None, now: datetime, gettext: Callable[[str], str] = str) -> str:
+    """``12 menit lalu``: how long a regency has been silent, in words (templates pass their
+    ``_`` so the words follow the page's language)."""
+    if moment is None:
+        return gettext("belum pernah")
+    seconds = max(0, int((now - moment).total_seconds()))
+    if seconds < 3600:
+        return gettext("{n} menit lalu").format(n=seconds // 60)
+    if seconds < 86400:
+        return gettext("{n} jam lalu").format(n=seconds // 3600)
+    return gettext("{n} hari lalu").format(n=seconds // 86400)

@@ -150,6 +150,8 @@ def render(
 
 
 FLASH_KEY = "selesai"
+#: The session key of a loan decision's one-time note on the province page.
+LOAN_MESSAGE = "loan_message"
 
 
 def flash(

@@ -9,13 +9,14 @@ answering what happened so that deliveries can be queued for it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.alerts import access, repository
-from siaga_platform.alerts.models import Alert, AlertEvent, EventKind
+from siaga_platform.alerts.models import Alert, AlertEvent, EventKind, Level
 from siaga_platform.alerts.rules import Finding, Thresholds
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import Conflict, InvalidInput, NotFound
@@ -198,3 +199,26 @@ async def silence(
     db.add(_event(alert, EventKind.SILENCED, now, principal.subject, alert.silence_reason))
     await db.flush()
     return alert
+
+
+def is_firing(alert: Alert, now: datetime) -> bool:
+    """Still calling for someone: not resolved, not acknowledged, not silenced."""
+    return alert.resolved_at is None and not alert.acknowledged and not alert.silenced(now)
+
+
+def worst_first(alerts: Sequence[Alert]) -> list[Alert]:
+    """Gawat before Perhatikan, the oldest first within a level."""
+    return sorted(alerts, key=lambda a: (a.level != Level.GAWAT, a.opened_at))
+
+
+async def firing_alerts(
+    db: AsyncSession, now: datetime, tenant_ids: Collection[uuid.UUID]
+) -> list[Alert]:
+    """The firing alerts of the given tenants (within the session's scope), worst first."""
+    return worst_first(
+        [
+            a
+            for a in await repository.open_alerts(db)
+            if is_firing(a, now) and a.tenant_id in tenant_ids
+        ]
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.alerts import access, repository, service, thresholds
-from siaga_platform.alerts.models import RULE_TITLES, Alert, EventKind, Level
+from siaga_platform.alerts.models import Alert, Level
 from siaga_platform.applications.statuses import N_
 from siaga_platform.auth.permissions import Permission, has_permission
 from siaga_platform.auth.principal import Principal
@@ -30,6 +30,13 @@ from siaga_tenants.registry.service import rollup_regencies
 from siaga_web import actors
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant, requires
+from siaga_web.labels import (
+    ALERT_EVENT_LABELS,
+    ALERT_LEVELS,
+    ALERT_RULE_LABELS,
+    ALERT_SOURCE_LABELS,
+    ALERT_STEP_LABELS,
+)
 from siaga_web.templating import render
 
 router = APIRouter(tags=["alerts"])
@@ -43,33 +50,6 @@ ProvinceHead = Annotated[Principal, Depends(requires(Permission.ALERT_SETTINGS))
 Csrf = Depends(verify_csrf)
 
 RESOLVED_DAYS = 30
-STRIP_SIZE = 5
-#: Icon, word and css class of each level, like the rest of the UI (never colour alone).
-LEVELS = {
-    Level.GAWAT: ("✖", N_("Gawat"), "bad"),
-    Level.PERHATIKAN: ("▲", N_("Perhatikan"), "warn"),
-}
-RULE_LABELS = RULE_TITLES
-EVENT_LABELS = {
-    EventKind.OPENED: N_("Dibuka"),
-    EventKind.LEVEL_CHANGED: N_("Tingkat berubah"),
-    EventKind.REMINDED: N_("Pengingat dikirim"),
-    EventKind.ESCALATED: N_("Dieskalasi"),
-    EventKind.ACKNOWLEDGED: N_("Ditanggapi"),
-    EventKind.SILENCED: N_("Disenyapkan"),
-    EventKind.RESOLVED: N_("Pulih"),
-}
-STEP_LABELS = {
-    0: N_("petugas kabupaten/kota"),
-    1: N_("supervisor provinsi"),
-    2: N_("admin platform (nasional)"),
-}
-SOURCE_LABELS = {
-    thresholds.REGENCY: N_("kabupaten/kota"),
-    thresholds.PROVINCE: N_("bawaan provinsi"),
-    thresholds.REGENCY_SETTINGS: N_("pengaturan kabupaten/kota"),
-    thresholds.BUILT_IN: N_("bawaan Siaga"),
-}
 DONE_MESSAGES = {
     "ditanggapi": N_("Peringatan ditanggapi: pengingat dan eskalasi dihentikan."),
     "disenyapkan": N_("Peringatan disenyapkan sampai batas waktu yang Anda isi."),
@@ -83,20 +63,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _firing(alert: Alert, now: datetime) -> bool:
-    return alert.resolved_at is None and not alert.acknowledged and not alert.silenced(now)
-
-
-def _worst_first(alerts: Sequence[Alert]) -> list[Alert]:
-    return sorted(alerts, key=lambda a: (a.level != Level.GAWAT, a.opened_at))
-
-
 def _common(zone: str) -> dict[str, Any]:
     return {
-        "levels": {k: (icon, word, css) for k, (icon, word, css) in LEVELS.items()},
-        "rule_labels": RULE_LABELS,
-        "event_labels": EVENT_LABELS,
-        "step_labels": STEP_LABELS,
+        "levels": {k: (icon, word, css) for k, (icon, word, css) in ALERT_LEVELS.items()},
+        "rule_labels": ALERT_RULE_LABELS,
+        "event_labels": ALERT_EVENT_LABELS,
+        "step_labels": ALERT_STEP_LABELS,
         "waktu": lambda moment: format_local_time(moment, zone) if moment else "–",
         "now": _now(),
     }
@@ -104,42 +76,6 @@ def _common(zone: str) -> dict[str, Any]:
 
 async def _names(db: AsyncSession, subjects: Iterable[str | None]) -> dict[str, str]:
     return await actors.names(db, subjects)
-
-
-# --- the strip (regency home, province page) -------------------------------------------------
-
-
-@dataclass
-class Strip:
-    """The firing alerts at the top of a page, Gawat first, at most ``STRIP_SIZE``."""
-
-    alerts: list[Alert]
-    more: int
-    link: str  # the alerts page
-    tenants: dict[uuid.UUID, Any] = field(default_factory=dict)  # registry rows
-    #: The regency's name beside each alert (the province page), or not (its own home).
-    with_names: bool = False
-
-    def detail(self, alert: Alert) -> str:
-        return f"/wilayah/{self.tenants[alert.tenant_id].code}/peringatan/{alert.id}"
-
-
-async def strip(
-    db: AsyncSession, *, link: str, tenants_in: Sequence[Any], with_names: bool
-) -> dict[str, Any]:
-    """Values for ``partials/alert_strip.html`` from the alerts in the session's scope."""
-    now = _now()
-    by_id = {t.id: t for t in tenants_in}
-    firing = _worst_first(
-        [a for a in await repository.open_alerts(db) if _firing(a, now) and a.tenant_id in by_id]
-    )
-    return {
-        "alert_strip": Strip(
-            firing[:STRIP_SIZE], len(firing) - STRIP_SIZE, link, by_id, with_names
-        ),
-        "strip_levels": {k: (icon, word, css) for k, (icon, word, css) in LEVELS.items()},
-        "strip_rules": RULE_LABELS,
-    }
 
 
 # --- a regency's alerts ----------------------------------------------------------------------
@@ -162,7 +98,7 @@ async def regency_alerts(request: Request, db: DbSession, context: Viewer) -> Re
         {
             **_common(context.tenant.timezone),
             "tenant": context.tenant,
-            "firing": _worst_first([a for a in open_ if _firing(a, now)]),
+            "firing": service.worst_first([a for a in open_ if service.is_firing(a, now)]),
             "acknowledged": [a for a in open_ if a.acknowledged and not a.silenced(now)],
             "silenced": [a for a in open_ if a.silenced(now)],
             "resolved": resolved,
@@ -252,7 +188,7 @@ async def _render_regency_settings(
             "tenant": context.tenant,
             "province": None,
             "lines": thresholds.lines(regency, defaults.get(context.tenant.province_code, {}), own),
-            "source_labels": SOURCE_LABELS,
+            "source_labels": ALERT_SOURCE_LABELS,
             "can_configure": context.can_write
             and has_permission(context.principal, Permission.ALERT_SETTINGS),
             "action": f"/wilayah/{context.tenant.code}/peringatan/pengaturan",
@@ -427,11 +363,11 @@ async def province_alerts(
             row.resolved += 1
             continue
         row.open.append(alert)
-        if _firing(alert, now):
+        if service.is_firing(alert, now):
             row.firing.append(alert)
     rows = sorted(per.values(), key=lambda r: (r.worst, r.tenant.name))
     for row in rows:
-        row.open = _worst_first(row.open)
+        row.open = service.worst_first(row.open)
     zone = in_province[0].timezone if in_province else "WIB"
     subjects = {a.acknowledged_by for r in rows for a in r.open}
     return render(
@@ -503,7 +439,7 @@ async def _render_province_settings(
             "tenant": None,
             "province": province,
             "lines": thresholds.lines(None, defaults.get(code, {}), None),
-            "source_labels": SOURCE_LABELS,
+            "source_labels": ALERT_SOURCE_LABELS,
             "can_configure": principal.can_read_province(code)
             and has_permission(principal, Permission.ALERT_SETTINGS),
             "action": f"/provinsi/{code}/peringatan/pengaturan",

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.applications import importer, repository, service
-from siaga_platform.applications.models import Application, ImportStatus, Priority, Reason
+from siaga_platform.applications.models import Application, Priority, Reason
 from siaga_platform.applications.nik import Sex, normalize
 from siaga_platform.applications.statuses import (
     LABELS_ID,
@@ -39,8 +39,14 @@ from siaga_web import actors
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant
 from siaga_web.exports import csv_response
+from siaga_web.labels import (
+    APPLICATION_REASON_LABELS,
+    IMPORT_STATUS_LABELS,
+    LETTER_REASON_LABELS,
+    LETTER_STATE_LABELS,
+    PRIORITY_LABELS,
+)
 from siaga_web.paging import MAX_PAGE, pager
-from siaga_web.routes import letters as letter_routes
 from siaga_web.templating import flash, render
 from siaga_web.uploads import Upload, read_upload
 
@@ -51,29 +57,6 @@ Viewer = Annotated[TenantContext, Depends(in_tenant(Permission.VIEW_APPLICATIONS
 Editor = Annotated[TenantContext, Depends(in_tenant(Permission.EDIT_APPLICATIONS))]
 Opener = Annotated[TenantContext, Depends(in_tenant(Permission.OPEN_APPLICATION_RECORD))]
 Csrf = Depends(verify_csrf)
-
-REASON_LABELS = {
-    Reason.FIRST_CARD: N_("Pemula (17 tahun)"),
-    Reason.DAMAGED: N_("Rusak"),
-    Reason.LOST: N_("Hilang"),
-    Reason.DATA_CHANGE: N_("Perubahan data"),
-    Reason.MOVING_IN: N_("Pindah datang"),
-    Reason.UNSPECIFIED: N_("Tidak dicatat (impor)"),
-}
-PRIORITY_LABELS = {
-    Priority.FIRST_TIME: N_("Pemula"),
-    Priority.DISASTER: N_("Korban bencana"),
-    Priority.LETTER_HOLDER_PRR: N_("Pemegang surat keterangan, sudah PRR"),
-    Priority.LOST_DAMAGED: N_("Hilang/rusak"),
-    Priority.DATA_CHANGE: N_("Perubahan data"),
-    Priority.OTHER: N_("Lainnya"),
-}
-IMPORT_STATUS_LABELS = {
-    ImportStatus.QUEUED: N_("Menunggu giliran"),
-    ImportStatus.RUNNING: N_("Sedang diproses"),
-    ImportStatus.DONE: N_("Selesai diimpor"),
-    ImportStatus.FAILED: N_("Gagal"),
-}
 
 
 def _now() -> datetime:
@@ -86,7 +69,7 @@ def _common(context: TenantContext) -> dict[str, Any]:
         "can_write": context.can_write,
         "labels": LABELS_ID,
         "codes": STATUS_CODES,
-        "reason_labels": REASON_LABELS,
+        "reason_labels": APPLICATION_REASON_LABELS,
         "priority_labels": PRIORITY_LABELS,
         "import_status_labels": IMPORT_STATUS_LABELS,
     }
@@ -320,8 +303,8 @@ async def _letters_context(
         "letters": held,
         "letter_states": {letter.id: letter.state(today).value for letter in held},
         "letter_reasons": list(LetterReason),
-        "letter_reason_labels": letter_routes.REASON_LABELS,
-        "letter_state_labels": letter_routes.STATE_LABELS,
+        "letter_reason_labels": LETTER_REASON_LABELS,
+        "letter_state_labels": LETTER_STATE_LABELS,
         "can_issue_letter": Status(application.status) in letter_service.ELIGIBLE
         and all(letter.revoked_at is not None for letter in held),
     }

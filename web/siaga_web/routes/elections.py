@@ -28,7 +28,7 @@ from siaga_tenants.registry.service import letter_policy, local_day, rollup_rege
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant, requires
 from siaga_web.exports import csv_response, xlsx_response
-from siaga_web.routes.rollup import LEVEL_WORDS
+from siaga_web.labels import LEVEL_WORDS
 from siaga_web.templating import flash, render
 
 router = APIRouter(tags=["elections"])

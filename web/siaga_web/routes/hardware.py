@@ -15,7 +15,7 @@ from siaga_platform.auth.permissions import Permission
 from siaga_platform.errors import DomainError, NotFound
 from siaga_platform.hardware import board, incidents, repository, service
 from siaga_platform.hardware.incidents import KIND_LABELS
-from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, IncidentCause, SiteKind
+from siaga_platform.hardware.models import DeviceKind, Funding, IncidentCause, SiteKind
 from siaga_platform.hardware.state import derive_state
 from siaga_platform.hardware.uptime import OfficeHours, uptime
 from siaga_platform.rollup import severity
@@ -26,51 +26,21 @@ from siaga_tenants.registry.service import local_day
 from siaga_web import actors
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant
+from siaga_web.labels import (
+    BEAT_LABELS,
+    CAUSE_LABELS,
+    DEVICE_STATE_ICONS,
+    DEVICE_STATE_LABELS,
+    INCIDENT_EVENT_LABELS,
+    LEVEL_WORDS,
+    SITE_KIND_LABELS,
+)
 from siaga_web.templating import flash, render
 
 router = APIRouter(prefix="/wilayah/{code}/perangkat", tags=["hardware"])
 Viewer = Annotated[TenantContext, Depends(in_tenant(Permission.VIEW_HARDWARE))]
 Manager = Annotated[TenantContext, Depends(in_tenant(Permission.MANAGE_HARDWARE))]
 Csrf = Depends(verify_csrf)
-
-STATE_LABELS = {
-    "up": N_("Hidup"),
-    "degraded": N_("Terganggu"),
-    "down": N_("Mati"),
-    "unknown": N_("Belum ada kabar"),
-    "unreachable": N_("Tak terjangkau (router mati)"),
-}
-SITE_KIND_LABELS = {
-    SiteKind.OFFICE: N_("Kantor Disdukcapil"),
-    SiteKind.KECAMATAN: N_("Tempat pelayanan kecamatan"),
-    SiteKind.MOBILE: N_("Unit keliling"),
-}
-#: A heartbeat's own status, as the device reported it (models.BeatStatus).
-BEAT_LABELS = {
-    BeatStatus.OK: N_("Baik"),
-    BeatStatus.DEGRADED: N_("Terganggu"),
-    BeatStatus.FAULT: N_("Rusak"),
-}
-#: The incident timeline's event kinds (incidents.add_event).
-EVENT_LABELS = {
-    "opened": N_("Dibuka"),
-    "note": N_("Catatan"),
-    "escalated": N_("Dilaporkan ke kementerian"),
-    "acknowledged": N_("Ditanggapi provinsi"),
-    "closed": N_("Ditutup"),
-}
-STATE_ICONS = {"up": "●", "degraded": "▲", "down": "✖", "unknown": "○", "unreachable": "◌"}
-CAUSE_LABELS = {
-    IncidentCause.LIGHTNING: N_("Petir"),
-    IncidentCause.POWER: N_("Listrik"),
-    IncidentCause.NETWORK: N_("Jaringan"),
-    IncidentCause.HARDWARE_FAULT: N_("Kerusakan alat"),
-    IncidentCause.THEFT: N_("Pencurian"),
-    IncidentCause.CENTRAL_DATA_CENTRE: N_("Pusat data (pusat) mati"),
-    IncidentCause.CONSUMABLE: N_("Bahan habis (mis. pita printer)"),
-    IncidentCause.OTHER: N_("Lainnya"),
-    IncidentCause.UNKNOWN: N_("Belum diketahui"),
-}
 
 
 def _now() -> datetime:
@@ -104,12 +74,12 @@ def _common(context: TenantContext) -> dict[str, Any]:
     return {
         "tenant": context.tenant,
         "can_write": context.can_write,
-        "state_labels": STATE_LABELS,
-        "state_icons": STATE_ICONS,
+        "state_labels": DEVICE_STATE_LABELS,
+        "state_icons": DEVICE_STATE_ICONS,
         "kind_labels": KIND_LABELS,
         "cause_labels": CAUSE_LABELS,
         "beat_labels": BEAT_LABELS,
-        "event_labels": EVENT_LABELS,
+        "event_labels": INCIDENT_EVENT_LABELS,
     }
 
 
@@ -208,7 +178,6 @@ async def uptime_page(
     values = await board.device_uptimes(db, start, end, office=office)
     only = office.between(start, end) if office is not None else None
     recording = await board.recording_share(db, start, end, only=only)
-    from siaga_web.routes.rollup import LEVEL_WORDS  # rollup imports this module
 
     current = await board.board(db, now=_now())
     sites = []

@@ -28,6 +28,7 @@ from siaga_web import actors
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, Public, TenantContext, in_tenant
 from siaga_web.exports import csv_response, xlsx_response
+from siaga_web.labels import LETTER_EVENT_LABELS, LETTER_REASON_LABELS, LETTER_STATE_LABELS
 from siaga_web.paging import MAX_PAGE, pager
 from siaga_web.ratelimit import LETTER_VERIFICATION, per_client
 from siaga_web.templating import flash, render
@@ -38,26 +39,6 @@ Manager = Annotated[TenantContext, Depends(in_tenant(Permission.MANAGE_LETTERS))
 Head = Annotated[TenantContext, Depends(in_tenant(Permission.LETTER_SETTINGS))]
 Csrf = Depends(verify_csrf)
 
-REASON_LABELS = {
-    LetterReason.NO_BLANK_CARDS: N_("Blanko habis"),
-    LetterReason.PRINTER_DOWN: N_("Printer rusak"),
-    LetterReason.DATA_CENTRE_DOWN: N_("Pusat data terganggu"),
-    LetterReason.WAITING_PRR: N_("Menunggu PRR"),
-    LetterReason.OTHER: N_("Lainnya"),
-}
-STATE_LABELS = {
-    LetterState.ACTIVE: N_("Berlaku"),
-    LetterState.EXPIRED: N_("Kedaluwarsa"),
-    LetterState.REVOKED: N_("Dicabut"),
-    "converted": N_("Diganti KTP-el"),
-    "expiring": N_("Habis dalam 30 hari"),
-}
-EVENT_LABELS = {
-    "issued": N_("Diterbitkan"),
-    "renewed": N_("Diperpanjang"),
-    "revoked": N_("Dicabut"),
-    "converted": N_("Diganti KTP-el"),
-}
 STATE_FILTERS = ("active", "expiring", "expired", "revoked")
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
 EXPORT_HEADER = [
@@ -140,8 +121,8 @@ async def _page_values(
         "nik": nik or "",
         "today": today,
         "states": {letter.id: _state_key(letter, today) for letter in letters},
-        "state_labels": STATE_LABELS,
-        "reason_labels": REASON_LABELS,
+        "state_labels": LETTER_STATE_LABELS,
+        "reason_labels": LETTER_REASON_LABELS,
         "reasons": list(LetterReason),
         "state_filters": STATE_FILTERS,
         "policy": letter_policy(settings),
@@ -175,11 +156,11 @@ def _export_rows(letters: Sequence[Letter], today: date) -> list[list[str]]:
             letter.number,
             letter.nik_masked,
             letter.holder_masked,
-            REASON_LABELS[LetterReason(letter.reason)],
+            LETTER_REASON_LABELS[LetterReason(letter.reason)],
             letter.status_code,
             letter.issued_on.isoformat(),
             letter.valid_until.isoformat(),
-            STATE_LABELS[_state_key(letter, today)],
+            LETTER_STATE_LABELS[_state_key(letter, today)],
         ]
         for letter in letters
     ]
@@ -310,9 +291,9 @@ async def detail(
             "state": _state_key(letter, today),
             "history": history,
             "names": await actors.names(db, (e.actor_subject for e in history)),
-            "state_labels": STATE_LABELS,
-            "reason_labels": REASON_LABELS,
-            "event_labels": EVENT_LABELS,
+            "state_labels": LETTER_STATE_LABELS,
+            "reason_labels": LETTER_REASON_LABELS,
+            "event_labels": LETTER_EVENT_LABELS,
         },
     )
 
@@ -416,7 +397,7 @@ async def verify(request: Request, db: DbSession, code: str, token: str) -> Resp
         {
             "found": found,
             "tenant_name": tenant.name if found and tenant else None,
-            "state_labels": STATE_LABELS,
+            "state_labels": LETTER_STATE_LABELS,
         },
         status_code=200 if found else 404,
     )

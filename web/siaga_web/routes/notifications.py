@@ -12,7 +12,6 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.alerts.models import RULE_TITLES
-from siaga_platform.applications.statuses import N_
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.delivery import service
@@ -24,21 +23,13 @@ from siaga_tenants.registry import repository as tenants
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, requires
 from siaga_web.inbox import reach_of
+from siaga_web.labels import CHANNEL_LABELS, DELIVERY_STATUS_LABELS, NOTIFICATION_KIND_LABELS
 from siaga_web.templating import render
 
 router = APIRouter(tags=["notifications"])
 Self = Annotated[Principal, Depends(requires(Permission.VIEW_SELF))]
 NationalViewer = Annotated[Principal, Depends(requires(Permission.VIEW_NATIONAL))]
 Csrf = Depends(verify_csrf)
-
-KIND_LABELS = {
-    "opened": N_("Baru"),
-    "reminded": N_("Pengingat"),
-    "escalated": N_("Eskalasi"),
-    "resolved": N_("Pulih"),
-}
-STATUS_LABELS = {"queued": N_("Antre"), "sent": N_("Terkirim"), "failed": N_("Gagal")}
-CHANNEL_LABELS = {"email": N_("E-mail"), "webhook": N_("Webhook"), "telegram": N_("Telegram")}
 
 
 def _now() -> datetime:
@@ -60,7 +51,7 @@ async def inbox_page(request: Request, db: DbSession, principal: Self) -> Respon
             "lines": lines,
             "regencies": await _regencies(db) if lines else {},
             "rule_titles": RULE_TITLES,
-            "kind_labels": KIND_LABELS,
+            "kind_labels": NOTIFICATION_KIND_LABELS,
         },
     )
 
@@ -192,9 +183,9 @@ async def delivery_log(
         {
             "log": log,
             "regencies": regencies,
-            "status_labels": STATUS_LABELS,
+            "status_labels": DELIVERY_STATUS_LABELS,
             "channel_labels": CHANNEL_LABELS,
-            "kind_labels": KIND_LABELS,
+            "kind_labels": NOTIFICATION_KIND_LABELS,
             "alert_id": peringatan,
         },
     )

@@ -16,10 +16,10 @@ from siaga_platform.tenancy.scope import enter_scope
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import rollup_regencies
+from siaga_web.alert_strip import strip
 from siaga_web.deps import DbSession, Public, optional_principal, requires, tenant_in_reach
-from siaga_web.routes.alerts import strip
-from siaga_web.routes.hardware import CAUSE_LABELS
-from siaga_web.routes.rollup import LEVEL_WORDS, STAGE_LABELS, ago
+from siaga_web.i18n import ago
+from siaga_web.labels import CAUSE_LABELS, LEVEL_WORDS, STAGE_LABELS
 from siaga_web.templating import render
 
 router = APIRouter(tags=["pages"])

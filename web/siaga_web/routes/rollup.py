@@ -4,7 +4,7 @@ summary for the supervisor, exports and the printable page; the national view.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -34,14 +34,14 @@ from siaga_tenants.regions import repository as regions
 from siaga_tenants.regions.models import Province
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import rollup_regencies
+from siaga_web.alert_strip import strip
 from siaga_web.charts import polyline_points
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, requires
 from siaga_web.exports import csv_response, xlsx_response
-from siaga_web.routes.alerts import strip
-from siaga_web.routes.hardware import CAUSE_LABELS
-from siaga_web.routes.stock import LOAN_MESSAGE, LOAN_STATUS_LABELS
-from siaga_web.templating import flash, render
+from siaga_web.i18n import ago
+from siaga_web.labels import CAUSE_LABELS, LEVEL_WORDS, LOAN_STATUS_LABELS, STAGE_LABELS
+from siaga_web.templating import LOAN_MESSAGE, flash, render
 
 router = APIRouter(tags=["rollup"])
 ProvinceCode = Annotated[str, Path(pattern=r"^\d{2}$")]
@@ -51,18 +51,6 @@ NationalViewer = Annotated[Principal, Depends(requires(Permission.VIEW_NATIONAL)
 Acknowledger = Annotated[Principal, Depends(requires(Permission.ACKNOWLEDGE_INCIDENTS))]
 Csrf = Depends(verify_csrf)
 
-LEVEL_WORDS = {
-    Level.BAD: ("✖", N_("Gawat")),
-    Level.WARN: ("▲", N_("Perhatikan")),
-    Level.OK: ("●", N_("Baik")),
-    Level.NONE: ("○", N_("Tidak ada data")),
-}
-STAGE_LABELS = {
-    "registered": N_("Terdaftar (belum rekam)"),
-    "processing": N_("Diproses pusat"),
-    "waiting_print": N_("Menunggu cetak (PRR)"),
-    "waiting_pickup": N_("Menunggu diambil"),
-}
 EXPORT_HEADER = [
     "Kode",
     "Kabupaten/kota",
@@ -144,19 +132,6 @@ def _timeline(rows: list[RegencyRow], now: datetime, width: int = 540) -> list[d
             )
         lanes.append({"row": row, "bars": bars})
     return lanes
-
-
-def ago(moment: datetime | None, now: datetime, gettext: Callable[[str], str] = str) -> str:
-    """``12 menit lalu``: how long a regency has been silent, in words (templates pass their
-    ``_`` so the words follow the page's language)."""
-    if moment is None:
-        return gettext("belum pernah")
-    seconds = max(0, int((now - moment).total_seconds()))
-    if seconds < 3600:
-        return gettext("{n} menit lalu").format(n=seconds // 60)
-    if seconds < 86400:
-        return gettext("{n} jam lalu").format(n=seconds // 3600)
-    return gettext("{n} hari lalu").format(n=seconds // 86400)
 
 
 def _common(view: ProvinceView, now: datetime) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from siaga_platform.applications.statuses import N_
 from siaga_platform.auth import service as auth_sessions
 from siaga_platform.auth.oidc import KeycloakOidc, SsoUnavailable, TokenRefused
 from siaga_platform.auth.principal import TENANT_ROLES, Principal, Role
@@ -28,19 +27,13 @@ from siaga_tenants.memberships.service import (
 from siaga_tenants.registry import repository as tenants
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import SESSION_ID, DbSession, Public
+from siaga_web.labels import ROLE_LABELS
 from siaga_web.ratelimit import SIGN_IN, per_client
 from siaga_web.templating import render
 
 router = APIRouter(tags=["sign-in"])
 LOGIN_STATE = "login_state"
 
-#: The roles as people read them, widest first (the order of the demo sign-in).
-ROLE_LABELS = {
-    Role.ADMIN_PLATFORM: N_("Admin platform"),
-    Role.SUPERVISOR_PROVINSI: N_("Supervisor provinsi"),
-    Role.KEPALA_DINAS: N_("Kepala dinas"),
-    Role.OPERATOR: N_("Operator"),
-}
 _ROLE_ORDER = {role: index for index, role in enumerate(ROLE_LABELS)}
 
 

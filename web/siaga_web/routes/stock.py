@@ -21,7 +21,6 @@ from siaga_platform.stock.models import (
     Custody,
     EntryKind,
     Item,
-    LoanStatus,
     RequestStatus,
     SpoilageReason,
 )
@@ -33,9 +32,17 @@ from siaga_web import actors, i18n
 from siaga_web.charts import polyline_points
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, Public, TenantContext, in_tenant, requires
+from siaga_web.labels import (
+    CUSTODY_LABELS,
+    ITEM_LABELS,
+    LEDGER_KIND_LABELS,
+    LOAN_STATUS_LABELS,
+    REQUEST_LABELS,
+    SPOILAGE_LABELS,
+)
 from siaga_web.paging import MAX_PAGE, pager
 from siaga_web.ratelimit import PUBLIC_STOCK, TtlCache, per_client
-from siaga_web.templating import flash, render, request_language
+from siaga_web.templating import LOAN_MESSAGE, flash, render, request_language
 
 router = APIRouter(tags=["stock"])
 Viewer = Annotated[TenantContext, Depends(in_tenant(Permission.VIEW_STOCK))]
@@ -43,41 +50,6 @@ Manager = Annotated[TenantContext, Depends(in_tenant(Permission.MANAGE_STOCK))]
 Decider = Annotated[Principal, Depends(requires(Permission.DECIDE_LOANS))]
 Csrf = Depends(verify_csrf)
 LEDGER_PAGE_SIZE = 50
-
-KIND_LABELS = {
-    EntryKind.RECEIPT: N_("Penerimaan"),
-    EntryKind.CONSUMPTION: N_("Pemakaian cetak"),
-    EntryKind.SPOILAGE: N_("Rusak"),
-    EntryKind.LOAN_OUT: N_("Dipinjamkan"),
-    EntryKind.LOAN_IN: N_("Pinjaman masuk"),
-    EntryKind.COUNT: N_("Stok opname (selisih)"),
-    EntryKind.REVERSAL: N_("Koreksi (pembalikan)"),
-}
-SPOILAGE_LABELS = {
-    SpoilageReason.PRINT_ERROR: N_("Salah cetak"),
-    SpoilageReason.LAMINATE_DEFECT: N_("Laminasi cacat"),
-    SpoilageReason.DAMAGED_IN_TRANSIT: N_("Rusak dalam pengiriman"),
-    SpoilageReason.OTHER: N_("Lainnya"),
-}
-ITEM_LABELS = {Item.BLANK_CARD: N_("Blanko KTP-el"), Item.RIBBON: N_("Ribbon printer (cetakan)")}
-REQUEST_LABELS = {
-    RequestStatus.DRAFTED: N_("Draf"),
-    RequestStatus.SUBMITTED: N_("Diajukan"),
-    RequestStatus.APPROVED: N_("Disetujui"),
-    RequestStatus.SHIPPED: N_("Dikirim"),
-    RequestStatus.RECEIVED: N_("Diterima"),
-}
-
-CUSTODY_LABELS = {
-    Custody.HELD: N_("disimpan di kantor"),
-    Custody.RETURNED: N_("dikembalikan ke pusat"),
-}
-LOAN_STATUS_LABELS = {
-    LoanStatus.REQUESTED: N_("diminta wilayah"),
-    LoanStatus.PROPOSED: N_("diusulkan provinsi"),
-    LoanStatus.APPROVED: N_("disetujui"),
-    LoanStatus.REJECTED: N_("ditolak"),
-}
 
 
 def _now() -> datetime:
@@ -166,7 +138,7 @@ async def stock_page(
             "others": [t for t in province.values() if t.id != context.tenant.id],
             "names": {t.id: t.name for t in province.values()},
             "today": today,
-            "kind_labels": KIND_LABELS,
+            "kind_labels": LEDGER_KIND_LABELS,
             "spoilage_labels": SPOILAGE_LABELS,
             "item_labels": ITEM_LABELS,
             "request_labels": REQUEST_LABELS,
@@ -543,7 +515,6 @@ async def propose_loan(
 
 
 #: The session key of a loan decision's or proposal's refusal, shown once beside the loans.
-LOAN_MESSAGE = "loan_message"
 NOT_YOUR_PROVINCE = "Halaman provinsi ini tidak ditemukan atau bukan wilayah Anda."
 
 
