@@ -56,8 +56,9 @@ async def test_metrics_are_hidden_unless_allowed(db: ScratchDatabase) -> None:
 
 
 async def test_metrics_count_requests_by_route_and_heartbeats_by_outcome(
-    db: ScratchDatabase,
+    db: ScratchDatabase, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="siaga.access")
     _who, _device, token, _site = await office_server(db)
     app = build_app(db, metrics_public=True)
     async with client_for(app) as client:
@@ -84,6 +85,9 @@ async def test_metrics_count_requests_by_route_and_heartbeats_by_outcome(
     count = "siaga_http_request_duration_seconds_count"
     assert grew(count, route="/api/v1/heartbeats", status="202") == 2
     assert grew(count, route="/api/v1/heartbeats", status="401") == 1
+    # Accepted beats are counted, not logged one by one; the refusal has its line.
+    beat_lines = [r for r in caplog.records if getattr(r, "route", "") == "/api/v1/heartbeats"]
+    assert [r.status for r in beat_lines] == [401]  # type: ignore[attr-defined]
     # A path no route matched is one series, not one per path.
     assert "tidak-ada-halaman-ini" not in after
     assert grew(count, route="unmatched", status="404") >= 1
