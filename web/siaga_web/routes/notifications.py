@@ -12,12 +12,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.alerts.models import RULE_TITLES
-from siaga_platform.applications.statuses import N_
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.delivery import service
 from siaga_platform.delivery.models import Channel, NotifyPreference
 from siaga_platform.errors import InvalidInput
+from siaga_platform.text import N_
 from siaga_tenants.memberships import repository as memberships
 from siaga_tenants.regions.codes import province_timezone
 from siaga_tenants.registry import repository as tenants

@@ -12,12 +12,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from siaga_platform.applications.statuses import N_
 from siaga_platform.auth import service as auth_sessions
 from siaga_platform.auth.oidc import KeycloakOidc, SsoUnavailable, TokenRefused
 from siaga_platform.auth.principal import TENANT_ROLES, Principal, Role
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import Forbidden, NotFound
+from siaga_platform.text import N_
 from siaga_tenants.memberships import repository as memberships
 from siaga_tenants.memberships.service import (
     ClaimedAccess,
