@@ -66,6 +66,7 @@ image: ## the container image localhost/siaga:dev (Containerfile; see infra/comp
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck:
 	$(BIN)/mypy

@@ -16,6 +16,7 @@ trap stop_keycloak EXIT
 "$bin/ruff" check .
 "$bin/ruff" format --check .
 "$bin/mypy"
+"$bin/lint-imports" --no-cache
 
 if wait "$kc_starter"; then
   # shellcheck disable=SC1091

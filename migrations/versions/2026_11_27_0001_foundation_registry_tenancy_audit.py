@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from siaga_platform.tenancy import rls
+from migrations import rls_2026_11_28 as rls
 
 revision: str = "0001"
 down_revision: str | None = None

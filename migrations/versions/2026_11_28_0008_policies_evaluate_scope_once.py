@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from siaga_platform.tenancy import rls
+from migrations import rls_2026_11_28 as rls
 
 revision: str = "0008"
 down_revision: str | None = "0007"

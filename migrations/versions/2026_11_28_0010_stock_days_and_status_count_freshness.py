@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from siaga_platform.tenancy import rls
+from migrations import rls_2026_11_28 as rls
 
 BACKFILL = """
 INSERT INTO stock_days (tenant_id, item, day, net, consumed, spoiled)

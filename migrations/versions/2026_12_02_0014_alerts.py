@@ -10,8 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from siaga_platform.db.base import UtcDateTime
-from siaga_platform.tenancy import rls
+from migrations import rls_2026_11_28 as rls
 
 revision: str = "0014"
 down_revision: str | None = "0013"
@@ -32,18 +31,18 @@ def upgrade() -> None:
         sa.Column("subject_label", sa.String(length=160), nullable=False),
         sa.Column("level", sa.String(length=12), nullable=False),
         sa.Column("summary", sa.String(length=400), nullable=False),
-        sa.Column("opened_at", UtcDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", UtcDateTime(timezone=True), nullable=False),
-        sa.Column("resolved_at", UtcDateTime(timezone=True), nullable=True),
-        sa.Column("acknowledged_at", UtcDateTime(timezone=True), nullable=True),
+        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("acknowledged_by", sa.String(length=120), nullable=True),
         sa.Column("acknowledgement_note", sa.String(length=500), nullable=True),
-        sa.Column("silenced_until", UtcDateTime(timezone=True), nullable=True),
+        sa.Column("silenced_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("silenced_by", sa.String(length=120), nullable=True),
         sa.Column("silence_reason", sa.String(length=500), nullable=True),
         sa.Column("escalation_step", sa.Integer(), nullable=False),
-        sa.Column("escalated_at", UtcDateTime(timezone=True), nullable=True),
-        sa.Column("reminded_at", UtcDateTime(timezone=True), nullable=True),
+        sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["tenant_id"],
             ["tenants.id"],
@@ -72,7 +71,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("alert_id", sa.Uuid(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("at", UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=120), nullable=False),
         sa.Column("note", sa.String(length=500), nullable=True),
         sa.Column("escalation_step", sa.Integer(), nullable=False),

@@ -11,8 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from siaga_platform.db.base import UtcDateTime
-from siaga_platform.tenancy import rls
+from migrations import rls_2026_11_28 as rls
 
 TENANT_TABLES = ("inbox_items", "alert_deliveries")
 
@@ -34,11 +33,11 @@ def upgrade() -> None:
         sa.Column("webhook_secret", sa.String(length=200), nullable=True),
         sa.Column("telegram_on", sa.Boolean(), nullable=False),
         sa.Column("telegram_chat_id", sa.String(length=40), nullable=True),
-        sa.Column("email_failing_since", UtcDateTime(timezone=True), nullable=True),
-        sa.Column("webhook_failing_since", UtcDateTime(timezone=True), nullable=True),
-        sa.Column("telegram_failing_since", UtcDateTime(timezone=True), nullable=True),
+        sa.Column("email_failing_since", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("webhook_failing_since", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("telegram_failing_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_failure", sa.String(length=400), nullable=True),
-        sa.Column("updated_at", UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("subject", name=op.f("pk_notify_preferences")),
     )
     op.create_table(
@@ -54,9 +53,9 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=8), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.String(length=400), nullable=True),
-        sa.Column("created_at", UtcDateTime(timezone=True), nullable=False),
-        sa.Column("next_attempt_at", UtcDateTime(timezone=True), nullable=True),
-        sa.Column("sent_at", UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["tenant_id", "alert_id"],
             ["alerts.tenant_id", "alerts.id"],
@@ -102,9 +101,9 @@ def upgrade() -> None:
         sa.Column("recipient", sa.String(length=255), nullable=False),
         sa.Column("kind", sa.String(length=12), nullable=False),
         sa.Column("step", sa.Integer(), nullable=False),
-        sa.Column("event_at", UtcDateTime(timezone=True), nullable=False),
-        sa.Column("created_at", UtcDateTime(timezone=True), nullable=False),
-        sa.Column("read_at", UtcDateTime(timezone=True), nullable=True),
+        sa.Column("event_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["tenant_id", "alert_id"],
             ["alerts.tenant_id", "alerts.id"],

@@ -11,8 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from siaga_platform.db.base import UtcDateTime
-from siaga_platform.tenancy import rls
+from migrations import rls_2026_11_28 as rls
 
 revision: str = "0016"
 down_revision: str | None = "0015"
@@ -28,7 +27,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("name", sa.String(length=40), nullable=False),
         sa.Column("value", sa.Integer(), nullable=False),
-        sa.Column("updated_at", UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.String(length=120), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id"],
@@ -43,7 +42,7 @@ def upgrade() -> None:
         sa.Column("province_code", sa.String(length=2), nullable=False),
         sa.Column("name", sa.String(length=40), nullable=False),
         sa.Column("value", sa.Integer(), nullable=False),
-        sa.Column("updated_at", UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.String(length=120), nullable=False),
         sa.ForeignKeyConstraint(
             ["province_code"],

@@ -12,8 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from siaga_platform.db.base import UtcDateTime
-
 revision: str = "0019"
 down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
@@ -25,7 +23,7 @@ def upgrade() -> None:
         table.add_column(
             sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0"))
         )
-        table.add_column(sa.Column("progress_at", UtcDateTime(timezone=True), nullable=True))
+        table.add_column(sa.Column("progress_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("application_imports") as table:
         table.alter_column("attempts", server_default=None)
 

@@ -13,8 +13,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from siaga_platform.db.base import UtcDateTime
-
 revision: str = "0021"
 down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
@@ -33,7 +31,7 @@ def upgrade() -> None:
         "hardware_hourly",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("device_id", sa.Uuid(), nullable=False),
-        sa.Column("hour", UtcDateTime(timezone=True), nullable=False),
+        sa.Column("hour", sa.DateTime(timezone=True), nullable=False),
         sa.Column("week_hour", sa.SmallInteger(), nullable=False),
         sa.Column("beats", sa.Integer(), nullable=False),
         sa.Column("ok", sa.Integer(), nullable=False),
@@ -72,7 +70,7 @@ def upgrade() -> None:
     op.create_table(
         "hardware_hourly_marks",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column("rolled_until", UtcDateTime(timezone=True), nullable=False),
+        sa.Column("rolled_until", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id"],
             ["tenants.id"],

@@ -12,8 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from siaga_platform.db.base import UtcDateTime
-
 revision: str = "0023"
 down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
@@ -31,7 +29,7 @@ def upgrade() -> None:
         sa.Column("level", sa.String(length=10), nullable=False),
         sa.Column("province_code", sa.String(length=2), nullable=True),
         sa.Column("created_by", sa.String(length=255), nullable=False),
-        sa.Column("created_at", UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["province_code"],
             ["provinces.code"],

@@ -1,4 +1,5 @@
-"""Text that comes from outside (forms, query strings, JSON, file names).
+"""Text: the translation marker ``N_`` for labels, and text that comes from outside (forms,
+query strings, JSON, file names).
 
 C0 control characters other than tab, newline and carriage return are refused wherever text
 enters: PostgreSQL cannot store NUL in a text column (the request failed with a 500), SQLite
@@ -13,6 +14,11 @@ import re
 from siaga_platform.errors import InvalidInput
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def N_(text: str) -> str:
+    """Marks a label for the translation catalogs; the UI translates it per request."""
+    return text
 
 
 def has_control_characters(value: str) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from siaga_platform.applications.statuses import N_
+from siaga_platform.text import N_
 from siaga_tenants.memberships import repository as people
 
 #: Siaga's own actors (``system:<name>``), labelled; Indonesian source strings, marked N_().

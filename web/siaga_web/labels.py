@@ -8,7 +8,6 @@ from siaga_platform.alerts import thresholds
 from siaga_platform.alerts.models import RULE_TITLES, EventKind
 from siaga_platform.alerts.models import Level as AlertLevel
 from siaga_platform.applications.models import ImportStatus, Priority, Reason
-from siaga_platform.applications.statuses import N_
 from siaga_platform.auth.principal import Role
 from siaga_platform.hardware.models import BeatStatus, IncidentCause, SiteKind
 from siaga_platform.letters.models import LetterReason, LetterState
@@ -21,6 +20,7 @@ from siaga_platform.stock.models import (
     RequestStatus,
     SpoilageReason,
 )
+from siaga_platform.text import N_
 
 # Alerts
 

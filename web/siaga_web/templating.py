@@ -15,9 +15,9 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.responses import Response
 
 from siaga_platform.alerts import summaries
-from siaga_platform.applications.statuses import N_
 from siaga_platform.notify.local_time import format_local_time
 from siaga_platform.observability.request_context import current_request_id
+from siaga_platform.text import N_
 from siaga_web import actors, i18n
 from siaga_web.csrf import csrf_token
 

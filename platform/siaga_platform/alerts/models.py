@@ -14,9 +14,9 @@ from enum import StrEnum
 from sqlalchemy import ForeignKeyConstraint, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from siaga_platform.applications.statuses import N_
 from siaga_platform.db.base import AppendOnly, Base, new_id, utcnow
 from siaga_platform.tenancy.models import TenantScoped
+from siaga_platform.text import N_
 
 
 class Level(StrEnum):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from siaga_platform.applications.statuses import N_
+from siaga_platform.text import N_
 
 #: Indonesian source sentences marked N_(); ``{name}`` fields hold figures, ``{site}`` a name.
 SENTENCES = {

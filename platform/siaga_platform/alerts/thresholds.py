@@ -22,13 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from siaga_platform.alerts.rules import LIMITS, Thresholds
-from siaga_platform.applications.statuses import N_
 from siaga_platform.audit import service as audit
 from siaga_platform.db.base import Base, utcnow
 from siaga_platform.errors import InvalidInput
 from siaga_platform.rollup.rows import Regency
 from siaga_platform.tenancy.models import TenantScoped
 from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.text import N_
 
 #: Each changeable threshold as people read it: (label, unit), in the form's order.
 LABELS: dict[str, tuple[str, str]] = {

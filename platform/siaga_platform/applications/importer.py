@@ -33,13 +33,13 @@ from siaga_platform.applications.models import (
     Reason,
 )
 from siaga_platform.applications.nik import Sex, parse_nik
-from siaga_platform.applications.service import writer_tenant
 from siaga_platform.applications.statuses import CLOSED, STATUS_CODES, Status
 from siaga_platform.auth.principal import Principal
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import DomainError, InvalidInput
 from siaga_platform.privacy.crypto import FieldCipher
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.writer import writer_tenant
 from siaga_platform.text import has_control_characters
 
 MAX_FILE_BYTES = 30 * 1024 * 1024

@@ -26,9 +26,10 @@ from siaga_platform.applications.nik import Nik, Sex, check_form_agrees, parse_n
 from siaga_platform.applications.printing import CardStock
 from siaga_platform.applications.statuses import Status, can_move
 from siaga_platform.audit import service as audit
-from siaga_platform.auth.principal import TENANT_ROLES, Principal
-from siaga_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
+from siaga_platform.auth.principal import Principal
+from siaga_platform.errors import Conflict, InvalidInput, NotFound
 from siaga_platform.privacy.crypto import FieldCipher
+from siaga_platform.tenancy.writer import writer_tenant
 
 #: Moves after which a substitute letter no longer stands for a valid recording.
 VOIDS_RECORDING = {
@@ -74,13 +75,6 @@ class ApplicationRecord:
     application: Application
     nik: str
     name: str
-
-
-def writer_tenant(principal: Principal) -> uuid.UUID:
-    """Only the regency office's own staff change its applications."""
-    if principal.role not in TENANT_ROLES or principal.tenant_id is None:
-        raise Forbidden("Hanya petugas kabupaten/kota ini yang dapat mengubah permohonan.")
-    return principal.tenant_id
 
 
 def _clean_text(value: str, *, field: str, label: str, max_length: int) -> str:

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-
-def N_(text: str) -> str:
-    """Marks a label for the translation catalogs; the UI translates it per request."""
-    return text
+from siaga_platform.text import N_
 
 
 class Status(StrEnum):

@@ -11,8 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from siaga_platform.applications.service import writer_tenant
-from siaga_platform.applications.statuses import N_
 from siaga_platform.auth.principal import Principal, Role
 from siaga_platform.errors import Conflict, InvalidInput, NotFound
 from siaga_platform.hardware import repository, summary
@@ -29,6 +27,8 @@ from siaga_platform.hardware.models import (
 from siaga_platform.hardware.state import MISSED_BEATS, DeviceState, site_states
 from siaga_platform.hardware.uptime import floor_hour
 from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.writer import writer_tenant
+from siaga_platform.text import N_
 
 SYSTEM = "system:hardware-watch"
 STALE_INCIDENT = "Kejadian ini baru saja diubah orang lain. Muat ulang halaman."

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from siaga_platform.applications.service import RegionDirectory, writer_tenant
+from siaga_platform.applications.service import RegionDirectory
 from siaga_platform.audit import service as audit
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import DomainError, InvalidInput, NotFound
@@ -32,6 +32,7 @@ from siaga_platform.hardware.models import (
 )
 from siaga_platform.hardware.state import apply_beat, derive_state
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.writer import writer_tenant
 from siaga_platform.text import has_control_characters
 
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks on recording PCs drift

@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from siaga_platform.applications import repository as applications
 from siaga_platform.applications.models import Application
-from siaga_platform.applications.service import decrypt_name, decrypt_nik, writer_tenant
+from siaga_platform.applications.service import decrypt_name, decrypt_nik
 from siaga_platform.applications.statuses import LABELS_ID, STATUS_CODES, Status
 from siaga_platform.audit import service as audit
 from siaga_platform.auth.principal import Principal
@@ -40,6 +40,7 @@ from siaga_platform.letters.models import Letter, LetterEvent, LetterReason, Let
 from siaga_platform.letters.numbering import check_format, format_number
 from siaga_platform.privacy.crypto import FieldCipher
 from siaga_platform.privacy.masking import mask_name
+from siaga_platform.tenancy.writer import writer_tenant
 
 STALE = "Surat ini baru saja diubah oleh petugas lain. Muat ulang halaman lalu coba lagi."
 

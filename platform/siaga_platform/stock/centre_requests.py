@@ -9,11 +9,11 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from siaga_platform.applications.service import writer_tenant
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import Conflict, InvalidInput, NotFound
 from siaga_platform.stock import ledger, repository
 from siaga_platform.stock.models import CentreRequest, Item, RequestStatus
+from siaga_platform.tenancy.writer import writer_tenant
 
 STALE = "Usulan ini baru saja diubah orang lain. Muat ulang halaman."
 #: Which step may follow which.

@@ -9,7 +9,6 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from siaga_platform.applications.service import writer_tenant
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import Conflict, DomainError, InvalidInput, NotFound
 from siaga_platform.stock import repository
@@ -23,6 +22,7 @@ from siaga_platform.stock.models import (
     LedgerEntry,
     SpoilageReason,
 )
+from siaga_platform.tenancy.writer import writer_tenant
 
 ITEM_NAMES = {Item.BLANK_CARD: "blanko KTP-el", Item.RIBBON: "ribbon printer"}
 #: Corrections by a reversing entry: loans are undone by a loan back, counts by a new count.

@@ -9,7 +9,6 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from siaga_platform.applications.service import writer_tenant
 from siaga_platform.audit import service as audit
 from siaga_platform.auth.principal import Principal, Role
 from siaga_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -18,6 +17,7 @@ from siaga_platform.stock import repository
 from siaga_platform.stock.ledger import OutOfStock, record, within_holding
 from siaga_platform.stock.models import EntryKind, Item, Loan, LoanStatus
 from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.writer import writer_tenant
 
 PENDING = frozenset({LoanStatus.REQUESTED, LoanStatus.PROPOSED})
 

@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.alerts import access, repository, service, thresholds
 from siaga_platform.alerts.models import Alert, Level
-from siaga_platform.applications.statuses import N_
 from siaga_platform.auth.permissions import Permission, has_permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from siaga_platform.notify.local_time import format_local_time, zone_of
 from siaga_platform.tenancy.scope import TenantScope, acting_for, enter_scope
+from siaga_platform.text import N_
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.models import Tenant

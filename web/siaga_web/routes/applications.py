@@ -18,7 +18,6 @@ from siaga_platform.applications.models import Application, Priority, Reason
 from siaga_platform.applications.nik import Sex, normalize
 from siaga_platform.applications.statuses import (
     LABELS_ID,
-    N_,
     OPEN,
     STATUS_CODES,
     Status,
@@ -32,6 +31,7 @@ from siaga_platform.letters import service as letter_service
 from siaga_platform.letters.models import LetterReason
 from siaga_platform.privacy.masking import mask_name
 from siaga_platform.stock.ledger import OutOfStock
+from siaga_platform.text import N_
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import local_day

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from siaga_platform.applications.statuses import N_
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.elections import permissions as election_rules
@@ -22,6 +21,7 @@ from siaga_platform.elections.models import Election
 from siaga_platform.elections.service import Readiness
 from siaga_platform.errors import InvalidInput, NotFound
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.text import N_
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import letter_policy, local_day, rollup_regencies

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from siaga_platform.applications.statuses import N_
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.errors import DomainError, NotFound
 from siaga_platform.hardware import board, incidents, repository, service
@@ -19,6 +18,7 @@ from siaga_platform.hardware.models import DeviceKind, Funding, IncidentCause, S
 from siaga_platform.hardware.state import derive_state
 from siaga_platform.hardware.uptime import OfficeHours, uptime
 from siaga_platform.rollup import severity
+from siaga_platform.text import N_
 from siaga_tenants.regions.codes import UTC_OFFSET_HOURS
 from siaga_tenants.regions.models import TimeZone
 from siaga_tenants.registry import repository as tenants

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from siaga_platform.applications.statuses import N_
 from siaga_platform.audit import service as audit
 from siaga_platform.auth.permissions import Permission, has_permission
 from siaga_platform.errors import NotFound
@@ -21,6 +20,7 @@ from siaga_platform.letters import figures, repository, service
 from siaga_platform.letters.document import OfficeHeader
 from siaga_platform.letters.models import Letter, LetterReason, LetterState
 from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.text import N_
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.models import Tenant
 from siaga_tenants.registry.service import letter_policy, local_day, update_letter_settings

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from siaga_platform.applications.statuses import N_
 from siaga_platform.auth.permissions import Permission, has_permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import NotFound
@@ -30,6 +29,7 @@ from siaga_platform.rollup.rows import (
 from siaga_platform.rollup.severity import Level
 from siaga_platform.stock import figures as stock_figures
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.text import N_
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.regions.models import Province
 from siaga_tenants.registry import repository as tenants

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from siaga_platform.applications.statuses import N_
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import DomainError, NotFound
@@ -25,6 +24,7 @@ from siaga_platform.stock.models import (
     SpoilageReason,
 )
 from siaga_platform.tenancy.scope import TenantScope, acting_for, enter_scope
+from siaga_platform.text import N_
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import local_date, local_day
