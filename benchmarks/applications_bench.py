@@ -41,6 +41,7 @@ from siaga_tenants.regions.service import load_reference_data
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import provision_tenant
 from siaga_web.app import create_app
+from siaga_web.runtime import runtime
 
 TOTAL = int(os.environ.get("BENCH_TOTAL", "10000000"))
 BIG = int(os.environ.get("BENCH_BIG", "2000000"))
@@ -183,7 +184,7 @@ async def measure_pages(database: BenchDatabase, probe_nik: str) -> list[str]:
         from siaga_platform.auth import service as auth_sessions  # noqa: F401 - documents path
 
         # Sign in the way the development sign-in does (the bench user is not a demo user).
-        app.state.settings = app.state.settings.model_copy(update={"dev_sign_in": True})
+        runtime(app).settings = runtime(app).settings.model_copy(update={"dev_sign_in": True})
         answer = await client.post(
             "/masuk/dev", data={"subject": "bench-operator", "csrf_token": token.group(1)}
         )

@@ -28,6 +28,7 @@ from siaga_platform.hardware.models import DeviceKind, Funding, Heartbeat, Incid
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_web.app import create_app
+from siaga_web.runtime import runtime
 from tests.fixtures.applications import operator
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
@@ -89,7 +90,7 @@ async def test_32_clients_for_a_minute_lose_no_beat_and_see_no_error(
     fleet = await _fleet(db)
     engine = create_engine(db.app_url, pool_size=CLIENTS + 2, max_overflow=4)
     app = create_app(settings_for(db), engine=engine)
-    factory = app.state.session_factory
+    factory = runtime(app).session_factory
     weights = [b.weight for b in fleet]
     last_sent: dict[str, datetime] = {}
     acknowledged: Counter[uuid.UUID] = Counter()

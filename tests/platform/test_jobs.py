@@ -29,6 +29,7 @@ from siaga_platform.jobs.tasks import (
 )
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.registry.service import active_regencies
+from siaga_web.runtime import runtime
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.hardware import office_server
 from tests.fixtures.web import build_app, live_app
@@ -175,7 +176,7 @@ async def test_siaga_worker_runs_until_stopped_and_the_web_leaves_the_sweep_to_i
     who = await _silent_server(db)
     app = build_app(db)
     async with live_app(app):
-        assert app.state.in_process_jobs is None  # no loop in every web replica
+        assert runtime(app).in_process_jobs is None  # no loop in every web replica
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIAGA_")}
     env["SIAGA_DATABASE_URL"] = db.app_url
     worker = subprocess.Popen(  # noqa: ASYNC220 - a long-running child, stopped below

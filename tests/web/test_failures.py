@@ -19,6 +19,7 @@ from sqlalchemy import text
 from siaga_platform.auth.principal import Role
 from siaga_platform.db.engine import create_engine
 from siaga_tenants.demo.seed import demo_subject
+from siaga_web.runtime import runtime
 from siaga_web.server import HTTP_PROTOCOL
 from tests.fixtures.applications import nik_for, operator
 from tests.fixtures.databases import ScratchDatabase
@@ -143,7 +144,7 @@ async def test_a_failed_statement_leaves_no_personal_data_in_logs_or_reports(
         db, sentry_transport=RecordingTransport, sentry_dsn="https://public@sentry.invalid/1"
     )
     who = await operator(db, "62.12")
-    nik_hash = app.state.cipher.search_hash(NIK, tenant_id=who.tenant_id, field="nik")
+    nik_hash = runtime(app).cipher.search_hash(NIK, tenant_id=who.tenant_id, field="nik")
     caplog.set_level(logging.DEBUG)
     async with client_for(app) as client:
         await sign_in(client, demo_subject(Role.OPERATOR, "62.12"))

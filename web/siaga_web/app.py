@@ -56,6 +56,7 @@ from siaga_web.routes import (
     signin,
     stock,
 )
+from siaga_web.runtime import Runtime, runtime
 from siaga_web.security import SecurityMiddleware, body_limits, origin_of
 from siaga_web.templating import render_refusal
 from siaga_web.warmup import warm_up
@@ -106,7 +107,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if isinstance(exc, DeviceTokenRefused):
             # Counted after the request's transaction ended (SQLite has one writer).
-            await request.app.state.device_token_guard.count_failure(request)
+            await runtime(request.app).device_token_guard.count_failure(request)
         response = _error_response(request, exc.status_code, exc.message, exc.field)
         if isinstance(exc, TooManyRequests):
             response.headers["Retry-After"] = str(exc.retry_after)
@@ -176,9 +177,9 @@ def create_app(
         # default this process runs the same tasks itself (`make run` stays one command).
         background = None
         if not is_shared(settings.database_url):
-            background = await InProcessJobs.start(app.state.jobs, app.state.worker_context)
-        app.state.in_process_jobs = background
-        await warm_up(app, app.state.session_factory)
+            background = await InProcessJobs.start(runtime(app).jobs, runtime(app).worker_context)
+        runtime(app).in_process_jobs = background
+        await warm_up(app, runtime(app).session_factory)
         # Everything built so far (modules, mappers, templates) lives as long as the process:
         # keep it out of the garbage collector's full passes, which otherwise rescan it while
         # a large page is being built (the national page's p95 was 300 ms against 170 ms p50).
@@ -187,7 +188,7 @@ def create_app(
         yield
         if background is not None:
             await background.stop()
-        await app.state.jobs.close()
+        await runtime(app).jobs.close()
         await engine.dispose()
 
     app = FastAPI(
@@ -200,29 +201,27 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
-    app.state.settings = settings
     if oidc is None and settings.keycloak_configured:
         oidc = KeycloakOidc(settings)
-    app.state.oidc = oidc
-    app.state.cipher = cipher_from_settings(settings)
-    app.state.regions = CodeListDirectory()
-    # Printing takes one blank card and one print of ribbon from the ledger, or is refused.
-    app.state.card_stock = LedgerCardStock(local_date=local_date)
-    app.state.card_handover = LetterConversion(local_date=local_date)
-    app.state.engine = engine
-    app.state.session_factory = create_session_factory(engine)
-    app.state.rate_limiter = RateLimiter(
-        app.state.session_factory, secret=settings.secret_key.get_secret_value().encode()
+    cipher = cipher_from_settings(settings)
+    session_factory = create_session_factory(engine)
+    app.state.runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        cipher=cipher,
+        regions=CodeListDirectory(),
+        card_stock=LedgerCardStock(local_date=local_date),
+        card_handover=LetterConversion(local_date=local_date),
+        oidc=oidc,
+        rate_limiter=RateLimiter(
+            session_factory, secret=settings.secret_key.get_secret_value().encode()
+        ),
+        device_token_guard=DeviceTokenGuard(),
+        jobs=JobQueue(settings.database_url),
+        worker_context=_worker_context(settings, session_factory, cipher),
+        public_cache=TtlCache(seconds=60),
     )
-    app.state.device_token_guard = DeviceTokenGuard()
-    app.state.in_process_jobs = None  # set by the lifespan on SQLite
-    # Where requests defer background work (imports); the worker context runs it.
-    app.state.jobs = JobQueue(settings.database_url)
-    app.state.worker_context = _worker_context(
-        settings, app.state.session_factory, app.state.cipher
-    )
-    # The public stock notice, a minute per regency (each replica its own: it is public).
-    app.state.public_cache = TtlCache(seconds=60)
 
     app.add_middleware(FailureGuard)  # first added: innermost (see there)
     app.add_middleware(BlankMeansAny)

@@ -10,6 +10,7 @@ import secrets
 from fastapi import Request
 
 from siaga_platform.errors import Forbidden
+from siaga_web.runtime import runtime
 from siaga_web.security import origin_of
 
 SESSION_KEY = "csrf"
@@ -30,7 +31,7 @@ def csrf_token(request: Request) -> str:
 def _allowed_origins(request: Request) -> set[str]:
     """The site's own origin: as published (base URL) and as this request reached it."""
     return {
-        origin_of(request.app.state.settings.base_url),
+        origin_of(runtime(request.app).settings.base_url),
         f"{request.url.scheme}://{request.url.netloc}",
     }
 

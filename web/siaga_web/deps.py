@@ -32,6 +32,7 @@ from siaga_tenants.memberships.service import (
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.models import Tenant
 from siaga_web.inbox import note_unread, wants_page
+from siaga_web.runtime import runtime
 
 SESSION_ID = "sid"
 
@@ -43,7 +44,7 @@ class SignInRequired(DomainError):
 
 
 async def _db_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with unit_of_work(request.app.state.session_factory) as session:
+    async with unit_of_work(runtime(request.app).session_factory) as session:
         yield session
 
 
@@ -81,7 +82,7 @@ async def optional_principal(request: Request, db: DbSession) -> Principal | Non
 
 
 async def _bearer_principal(request: Request, db: AsyncSession, token: str) -> Principal:
-    oidc: KeycloakOidc | None = request.app.state.oidc
+    oidc: KeycloakOidc | None = runtime(request.app).oidc
     if oidc is None:
         raise SignInRequired("Token Bearer hanya diterima bila SSO (Keycloak) dikonfigurasi.")
     claims = await oidc.validate_access_token(token)
@@ -103,7 +104,7 @@ async def _session_principal(request: Request, db: AsyncSession) -> Principal | 
     if row is None:
         request.session.pop(SESSION_ID, None)
         return None
-    refreshed = await auth_sessions.keep_fresh(db, request.app.state.oidc, row)
+    refreshed = await auth_sessions.keep_fresh(db, runtime(request.app).oidc, row)
     if row.ended_at is not None:
         _end(request, row, row.end_reason or "ended")
         return None

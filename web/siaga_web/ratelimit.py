@@ -18,6 +18,7 @@ from fastapi import Request
 
 from siaga_platform.limits.service import Limit, RateLimiter, TooManyRequests
 from siaga_web.deps import SESSION_ID
+from siaga_web.runtime import runtime
 
 PUBLIC_STOCK = Limit(
     "public-stock", 30, "Terlalu banyak permintaan dari alamat ini. Coba lagi dalam satu menit."
@@ -36,7 +37,7 @@ API_MESSAGE = "Terlalu banyak permintaan API. Tunggu sebentar lalu coba lagi."
 
 
 def limiter(request: Request) -> RateLimiter:
-    found: RateLimiter = request.app.state.rate_limiter
+    found: RateLimiter = runtime(request.app).rate_limiter
     return found
 
 
@@ -66,13 +67,13 @@ def _api_key(request: Request) -> str:
 
 async def device_token_guard(request: Request) -> None:
     """Heartbeats from an address whose tokens keep failing are refused for a minute."""
-    guard: DeviceTokenGuard = request.app.state.device_token_guard
+    guard: DeviceTokenGuard = runtime(request.app).device_token_guard
     await guard.refuse_if_over(request)
 
 
 async def api_rate_limit(request: Request) -> None:
     """The JSON API, per principal (session or token): one integration cannot starve others."""
-    per_minute: int = request.app.state.settings.api_requests_per_minute
+    per_minute: int = runtime(request.app).settings.api_requests_per_minute
     await limiter(request).hit(Limit("api", per_minute, API_MESSAGE), _api_key(request))
 
 

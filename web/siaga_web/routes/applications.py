@@ -47,6 +47,7 @@ from siaga_web.labels import (
     PRIORITY_LABELS,
 )
 from siaga_web.paging import MAX_PAGE, pager
+from siaga_web.runtime import runtime
 from siaga_web.templating import flash, render
 from siaga_web.uploads import Upload, read_upload
 
@@ -86,7 +87,7 @@ def register_filter(
     sampai: date | None,
     q: str | None,
 ) -> repository.RegisterFilter:
-    cipher = request.app.state.cipher
+    cipher = runtime(request.app).cipher
     query = (q or "").strip()
     nik_hashes: tuple[str, ...] = ()
     words: tuple[tuple[str, ...], ...] = ()
@@ -112,7 +113,7 @@ def register_filter(
 def list_row(
     request: Request, context: TenantContext, application: Application, threshold: int
 ) -> dict[str, Any]:
-    name = service.decrypt_name(request.app.state.cipher, application)
+    name = service.decrypt_name(runtime(request.app).cipher, application)
     waiting = (_now() - application.status_since).days
     return {
         "application": application,
@@ -225,8 +226,8 @@ async def create(
         registered = await service.register(
             db,
             context.principal,
-            request.app.state.cipher,
-            request.app.state.regions,
+            runtime(request.app).cipher,
+            runtime(request.app).regions,
             data,
             today=local_day(context.tenant, now),
             now=now,
@@ -274,7 +275,7 @@ async def _detail_context(
     request: Request, db: AsyncSession, context: TenantContext, application_id: uuid.UUID
 ) -> dict[str, Any]:
     record = await service.open_record(
-        db, context.principal, request.app.state.cipher, application_id
+        db, context.principal, runtime(request.app).cipher, application_id
     )
     application = record.application
     timeline = await repository.timeline(db, application.id)
@@ -339,7 +340,7 @@ async def change_status(
                     context.principal,
                     application_id,
                     expected_version=version,
-                    stock=request.app.state.card_stock,
+                    stock=runtime(request.app).card_stock,
                     now=_now(),
                 )
             else:
@@ -350,7 +351,7 @@ async def change_status(
                     to_status,
                     expected_version=version,
                     note=note,
-                    handover=request.app.state.card_handover,
+                    handover=runtime(request.app).card_handover,
                     now=_now(),
                 )
     except DomainError as refused:
@@ -419,7 +420,7 @@ async def upload(
             status_code=error.status_code,
         )
     # Run by the worker (resumed if its run dies), queued once this request committed.
-    background.add_task(queue_import, request.app.state.jobs, context.tenant.id, job.id)
+    background.add_task(queue_import, runtime(request.app).jobs, context.tenant.id, job.id)
     return RedirectResponse(
         f"/wilayah/{context.tenant.code}/permohonan/impor/{job.id}", status_code=303
     )

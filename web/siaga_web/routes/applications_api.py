@@ -24,6 +24,7 @@ from siaga_tenants.registry.service import local_date
 from siaga_web.csrf import verify_csrf_unless_bearer
 from siaga_web.deps import DbSession, in_own_scope, requires
 from siaga_web.ratelimit import api_rate_limit
+from siaga_web.runtime import runtime
 from siaga_web.uploads import Upload, read_upload
 
 router = APIRouter(
@@ -164,7 +165,7 @@ async def list_applications(
 ) -> Page:
     """Newest first; pass ``next_before`` back as ``before`` for the next page."""
     tenant_id = _own_tenant(principal)
-    cipher = request.app.state.cipher
+    cipher = runtime(request.app).cipher
     filters = repository.RegisterFilter(
         statuses=tuple(s.value for s in status),
         reason=reason.value if reason else None,
@@ -191,14 +192,14 @@ async def create_application(
     registered = await service.register(
         db,
         principal,
-        request.app.state.cipher,
-        request.app.state.regions,
+        runtime(request.app).cipher,
+        runtime(request.app).regions,
         service.NewApplication(**body.model_dump()),
         today=await local_date(db, _own_tenant(principal), now),
         now=now,
     )
     record = await service.open_record(
-        db, principal, request.app.state.cipher, registered.application.id
+        db, principal, runtime(request.app).cipher, registered.application.id
     )
     return _full(record, registered.warnings)
 
@@ -208,7 +209,9 @@ async def get_application(
     request: Request, db: DbSession, principal: Opener, application_id: uuid.UUID
 ) -> ApplicationOut:
     """The full record (NIK and name in clear); each call is written to the audit trail."""
-    return _full(await service.open_record(db, principal, request.app.state.cipher, application_id))
+    return _full(
+        await service.open_record(db, principal, runtime(request.app).cipher, application_id)
+    )
 
 
 @router.post("/{application_id}/moves", response_model=ApplicationSummary)
@@ -223,7 +226,7 @@ async def move_application(
         body.to_status,
         expected_version=body.version,
         note=body.note,
-        handover=request.app.state.card_handover,
+        handover=runtime(request.app).card_handover,
         now=_now(),
     )
     return ApplicationSummary.of(application)
@@ -239,7 +242,7 @@ async def print_application(
         principal,
         application_id,
         expected_version=body.version,
-        stock=request.app.state.card_stock,
+        stock=runtime(request.app).card_stock,
         now=_now(),
     )
     return ApplicationSummary.of(application)
@@ -257,7 +260,7 @@ async def upload_import(
     tenant_id = _own_tenant(principal)
     job = await importer.create_import(db, principal, filename=file.filename, content=file.content)
     # Run by the worker (resumed if its run dies), queued once this request committed.
-    background.add_task(queue_import, request.app.state.jobs, tenant_id, job.id)
+    background.add_task(queue_import, runtime(request.app).jobs, tenant_id, job.id)
     return ImportOut.of(job)
 
 

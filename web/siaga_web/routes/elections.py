@@ -29,6 +29,7 @@ from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant, requires
 from siaga_web.exports import csv_response, xlsx_response
 from siaga_web.labels import LEVEL_WORDS
+from siaga_web.runtime import runtime
 from siaga_web.templating import flash, render
 
 router = APIRouter(tags=["elections"])
@@ -384,8 +385,8 @@ async def renew_before_voting(
     result = await service.renew_before(
         db,
         context.principal,
-        request.app.state.cipher,
-        request.app.state.regions,
+        runtime(request.app).cipher,
+        runtime(request.app).regions,
         election_id,
         policy=letter_policy(await tenants.get_settings(db)),
         today=_office_day(context),

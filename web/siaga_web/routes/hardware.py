@@ -35,6 +35,7 @@ from siaga_web.labels import (
     LEVEL_WORDS,
     SITE_KIND_LABELS,
 )
+from siaga_web.runtime import runtime
 from siaga_web.templating import flash, render
 
 router = APIRouter(prefix="/wilayah/{code}/perangkat", tags=["hardware"])
@@ -104,7 +105,12 @@ async def add_site(
     kind: Annotated[SiteKind, Form()],
 ) -> Response:
     await service.create_site(
-        db, context.principal, request.app.state.regions, name=name, kind=kind, kecamatan_code=None
+        db,
+        context.principal,
+        runtime(request.app).regions,
+        name=name,
+        kind=kind,
+        kecamatan_code=None,
     )
     flash(request, N_("Lokasi {name} ditambahkan."), name=name)
     return RedirectResponse(f"/wilayah/{context.tenant.code}/perangkat", status_code=303)

@@ -21,6 +21,7 @@ from siaga_platform.observability.metrics import count_beats
 from siaga_web.csrf import verify_csrf_unless_bearer
 from siaga_web.deps import DbSession, in_own_scope, requires
 from siaga_web.ratelimit import api_rate_limit, device_token_guard
+from siaga_web.runtime import runtime
 
 
 async def device_token_route() -> None:
@@ -171,7 +172,7 @@ async def create_site(
     site = await service.create_site(
         db,
         principal,
-        request.app.state.regions,
+        runtime(request.app).regions,
         name=body.name,
         kind=body.kind,
         kecamatan_code=body.kecamatan_code,

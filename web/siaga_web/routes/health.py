@@ -17,6 +17,7 @@ from siaga_platform.jobs import repository as jobs
 from siaga_platform.jobs.queue import is_shared
 from siaga_platform.observability.metrics import REGISTRY, set_job_counts
 from siaga_web.deps import Public
+from siaga_web.runtime import runtime
 from siaga_web.schema_state import schema_state
 
 router = APIRouter(tags=["health"])
@@ -34,8 +35,8 @@ async def healthz() -> dict[str, str]:
 
 async def _worker_state(request: Request, db: AsyncSession) -> str:
     """``alive``, ``down`` (no worker heartbeat for a minute) or ``in-process`` (SQLite)."""
-    if not is_shared(request.app.state.settings.database_url):
-        background = request.app.state.in_process_jobs
+    if not is_shared(runtime(request.app).settings.database_url):
+        background = runtime(request.app).in_process_jobs
         return "in-process" if background is not None and not background.worker.done() else "down"
     since = datetime.now(UTC) - WORKER_SILENT_AFTER
     return "alive" if await jobs.live_workers(db, since) else "down"
@@ -46,7 +47,7 @@ async def readyz(request: Request) -> JSONResponse:
     """The database answers and is migrated for this code. Also reports the migration head
     and whether a worker is alive (a replica serves without one, so it stays ready)."""
     try:
-        async with request.app.state.engine.connect() as connection:
+        async with runtime(request.app).engine.connect() as connection:
             schema = await schema_state(connection)
             async with AsyncSession(bind=connection) as db:
                 worker = await _worker_state(request, db)
@@ -77,7 +78,7 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 def _may_scrape(request: Request) -> bool:
-    settings = request.app.state.settings
+    settings = runtime(request.app).settings
     if settings.metrics_public:
         return True
     if settings.metrics_token is None:
@@ -92,9 +93,9 @@ async def metrics(request: Request) -> Response:
     """Prometheus text format; hidden (404) unless the settings allow the caller."""
     if not _may_scrape(request):
         raise NotFound("Halaman tidak ditemukan.")
-    if is_shared(request.app.state.settings.database_url):
+    if is_shared(runtime(request.app).settings.database_url):
         try:
-            async with AsyncSession(bind=request.app.state.engine) as db:
+            async with AsyncSession(bind=runtime(request.app).engine) as db:
                 set_job_counts(await jobs.job_counts(db))
         except (SQLAlchemyError, OSError) as error:
             # The process's own figures still answer; the queue's are last scrape's.

@@ -31,6 +31,7 @@ from siaga_web.exports import csv_response, xlsx_response
 from siaga_web.labels import LETTER_EVENT_LABELS, LETTER_REASON_LABELS, LETTER_STATE_LABELS
 from siaga_web.paging import MAX_PAGE, pager
 from siaga_web.ratelimit import LETTER_VERIFICATION, per_client
+from siaga_web.runtime import runtime
 from siaga_web.templating import flash, render
 
 router = APIRouter(tags=["letters"])
@@ -85,7 +86,7 @@ async def _page_values(
     nik_hashes: tuple[str, ...] | None = None
     if nik:
         digits = re.sub(r"\D", "", nik)
-        nik_hashes = request.app.state.cipher.search_hashes(
+        nik_hashes = runtime(request.app).cipher.search_hashes(
             digits, tenant_id=context.tenant.id, field="nik"
         )
     per_page = 50
@@ -225,8 +226,8 @@ async def issue(
     letter = await service.issue(
         db,
         context.principal,
-        request.app.state.cipher,
-        request.app.state.regions,
+        runtime(request.app).cipher,
+        runtime(request.app).regions,
         application_id,
         reason=reason,
         note=note,
@@ -303,12 +304,12 @@ async def pdf(request: Request, db: DbSession, context: Manager, letter_id: uuid
     letter, content = await service.document(
         db,
         context.principal,
-        request.app.state.cipher,
-        request.app.state.regions,
+        runtime(request.app).cipher,
+        runtime(request.app).regions,
         letter_id,
         office=_office(context.tenant),
         regency_code=context.tenant.code,
-        base_url=request.app.state.settings.base_url,
+        base_url=runtime(request.app).settings.base_url,
         today=_today(context),
     )
     filename = re.sub(r"[^A-Za-z0-9]+", "-", letter.number).strip("-")
@@ -333,8 +334,8 @@ async def renew(
     renewed = await service.renew(
         db,
         context.principal,
-        request.app.state.cipher,
-        request.app.state.regions,
+        runtime(request.app).cipher,
+        runtime(request.app).regions,
         letter_id,
         expected_version=version,
         policy=letter_policy(await tenants.get_settings(db)),

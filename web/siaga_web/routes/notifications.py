@@ -24,6 +24,7 @@ from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, requires
 from siaga_web.inbox import reach_of
 from siaga_web.labels import CHANNEL_LABELS, DELIVERY_STATUS_LABELS, NOTIFICATION_KIND_LABELS
+from siaga_web.runtime import runtime
 from siaga_web.templating import render
 
 router = APIRouter(tags=["notifications"])
@@ -155,8 +156,8 @@ async def save_profile(
                 db,
                 principal.subject,
                 form,
-                allow_private_webhooks=request.app.state.settings.webhook_allow_private,
-                cipher=request.app.state.cipher,
+                allow_private_webhooks=runtime(request.app).settings.webhook_allow_private,
+                cipher=runtime(request.app).cipher,
                 now=_now(),
             )
     except InvalidInput as refused:

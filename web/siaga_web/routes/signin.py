@@ -29,6 +29,7 @@ from siaga_web.csrf import verify_csrf
 from siaga_web.deps import SESSION_ID, DbSession, Public
 from siaga_web.labels import ROLE_LABELS
 from siaga_web.ratelimit import SIGN_IN, per_client
+from siaga_web.runtime import runtime
 from siaga_web.templating import render
 
 router = APIRouter(tags=["sign-in"])
@@ -67,7 +68,7 @@ async def _demo_groups(
 
 
 def _oidc(request: Request) -> KeycloakOidc:
-    oidc: KeycloakOidc | None = request.app.state.oidc
+    oidc: KeycloakOidc | None = runtime(request.app).oidc
     if oidc is None:
         raise NotFound("Masuk lewat SSO belum dikonfigurasi di server ini.")
     return oidc
@@ -82,14 +83,14 @@ async def _begin_session(request: Request, session_id: str, principal: Principal
 
 @router.get("/masuk", dependencies=[Public])
 async def sign_in_page(request: Request, db: DbSession) -> Response:
-    settings = request.app.state.settings
+    settings = runtime(request.app).settings
     wide, groups = await _demo_groups(db) if settings.dev_sign_in_enabled else ([], [])
     return render(
         request,
         "pages/signin.html",
         {
             "dev_sign_in": settings.dev_sign_in_enabled,
-            "sso": request.app.state.oidc is not None,
+            "sso": runtime(request.app).oidc is not None,
             "wide_users": wide,
             "regency_groups": groups,
             "role_labels": ROLE_LABELS,
@@ -103,7 +104,7 @@ async def sign_in_page(request: Request, db: DbSession) -> Response:
 async def dev_sign_in(
     request: Request, db: DbSession, subject: Annotated[str, Form(max_length=255)]
 ) -> Response:
-    if not request.app.state.settings.dev_sign_in_enabled:
+    if not runtime(request.app).settings.dev_sign_in_enabled:
         raise Forbidden("Masuk cara pengembangan tidak tersedia di sini. Gunakan SSO.")
     principal = await resolve_principal(db, subject)
     if principal is None:
@@ -118,7 +119,7 @@ async def dev_sign_in(
 @router.get("/auth/login", dependencies=[Public, Depends(per_client(SIGN_IN))])
 async def sso_login(request: Request, db: DbSession) -> Response:
     started = await auth_sessions.start_login(
-        db, _oidc(request), redirect_uri=request.app.state.settings.oidc_redirect_uri
+        db, _oidc(request), redirect_uri=runtime(request.app).settings.oidc_redirect_uri
     )
     request.session[LOGIN_STATE] = started.state
     return RedirectResponse(started.authorization_url, status_code=303)
@@ -137,14 +138,14 @@ async def sso_callback(
     if error or not code or not state:
         raise auth_sessions.LoginRefused()
     # Spend the attempt in its own transaction: a replay is refused even if the rest fails.
-    async with unit_of_work(request.app.state.session_factory) as attempts:
+    async with unit_of_work(runtime(request.app).session_factory) as attempts:
         attempt = await auth_sessions.consume_login(
             attempts, state=state, browser_state=browser_state
         )
         nonce, verifier = attempt.nonce, attempt.code_verifier
     tokens = await oidc.exchange_code(
         code=code,
-        redirect_uri=request.app.state.settings.oidc_redirect_uri,
+        redirect_uri=runtime(request.app).settings.oidc_redirect_uri,
         code_verifier=verifier,
         nonce=nonce,
     )
@@ -169,14 +170,14 @@ async def sign_out(request: Request, db: DbSession) -> Response:
     raw_id = request.session.get(SESSION_ID)
     row = await auth_sessions.active_session(db, raw_id) if isinstance(raw_id, str) else None
     if row is not None:
-        oidc: KeycloakOidc | None = request.app.state.oidc
+        oidc: KeycloakOidc | None = runtime(request.app).oidc
         if row.method == "sso" and row.id_token and oidc is not None:
             # If Keycloak is unreachable the local session still ends; Keycloak's own session
             # then ends at its idle timeout.
             with contextlib.suppress(SsoUnavailable):
                 target = await oidc.end_session_url(
                     id_token_hint=row.id_token,
-                    post_logout_redirect_uri=request.app.state.settings.post_logout_redirect_uri,
+                    post_logout_redirect_uri=runtime(request.app).settings.post_logout_redirect_uri,
                 )
         auth_sessions.end_session(row, "signed_out")
     request.session.clear()

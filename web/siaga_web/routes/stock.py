@@ -42,6 +42,7 @@ from siaga_web.labels import (
 )
 from siaga_web.paging import MAX_PAGE, pager
 from siaga_web.ratelimit import PUBLIC_STOCK, TtlCache, per_client
+from siaga_web.runtime import runtime
 from siaga_web.templating import LOAN_MESSAGE, flash, render, request_language
 
 router = APIRouter(tags=["stock"])
@@ -368,7 +369,7 @@ async def step_request(
 async def public_stock(request: Request, db: DbSession, code: str) -> Response:
     """Today's stock of blank cards, the notice offices are asked to publish: no sign-in,
     cached a minute and rate-limited per client."""
-    cache: TtlCache = request.app.state.public_cache
+    cache: TtlCache = runtime(request.app).public_cache
     values = cache.get(code)
     if values is None:
         tenant = await tenants.get_by_code(db, code)
