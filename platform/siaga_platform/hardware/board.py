@@ -110,16 +110,36 @@ async def _rolled_sums(
     daily sums, the hours at the edges (and office hours, which days cannot tell) from the
     hourly rows."""
     if office is not None:
-        return await repository.hourly_sums(db, start, end, week_hours=office.week_hours())
+        return await _office_sums(db, start, end, office.week_hours())
     first_day = ceil_day(start)
     last_day = end.astimezone(UTC).date()
     if first_day >= last_day:
         return await repository.hourly_sums(db, start, end)
-    parts = [
+    return _added(
         await repository.daily_sums(db, first_day, last_day),
         await repository.hourly_sums(db, start, _midnight(first_day)),
         await repository.hourly_sums(db, _midnight(last_day), end),
-    ]
+    )
+
+
+async def _office_sums(
+    db: AsyncSession, start: datetime, end: datetime, week_hours: list[int]
+) -> dict[uuid.UUID, tuple[float, float]]:
+    """Office hours over rolled-up [start, end): whole UTC months from their week-hour sums
+    (the office's ~40 of the 168 week-hours), the hours of the edge months from the hourly
+    rows (a year: ~48,000 + up to ~35,000 rows for 100 devices instead of ~208,000)."""
+    first_month = ceil_month(start)
+    last_month = end.astimezone(UTC).date().replace(day=1)
+    if first_month >= last_month:
+        return await repository.hourly_sums(db, start, end, week_hours=week_hours)
+    return _added(
+        await repository.week_hour_sums(db, first_month, last_month, week_hours),
+        await repository.hourly_sums(db, start, _midnight(first_month), week_hours=week_hours),
+        await repository.hourly_sums(db, _midnight(last_month), end, week_hours=week_hours),
+    )
+
+
+def _added(*parts: dict[uuid.UUID, tuple[float, float]]) -> dict[uuid.UUID, tuple[float, float]]:
     sums: dict[uuid.UUID, tuple[float, float]] = {}
     for part in parts:
         for device_id, (up, counted) in part.items():
@@ -130,6 +150,14 @@ async def _rolled_sums(
 
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def ceil_month(at: datetime) -> date:
+    utc = at.astimezone(UTC)
+    month = utc.date().replace(day=1)
+    if utc == _midnight(month):
+        return month
+    return (month + timedelta(days=32)).replace(day=1)
 
 
 def ceil_day(at: datetime) -> date:

@@ -1,0 +1,110 @@
+"""Office-hours uptime over whole months from the week-hour sums (``hardware_weekhour_monthly``)
+agrees with summing the office's hours one by one, on both databases: random hours (gaps,
+partial hours), the sums kept up as the worker does (runs of any length, hours rewritten),
+random office hours in WIB/WITA/WIT and random ranges crossing month edges."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from siaga_platform.db.engine import unit_of_work
+from siaga_platform.hardware import board, repository
+from siaga_platform.hardware.models import DeviceWeekHourMonth, HourlyRollup
+from siaga_platform.hardware.uptime import HOUR, OfficeHours, floor_hour, week_hour
+from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from tests.fixtures.databases import ScratchDatabase
+from tests.fixtures.hardware import office_server
+
+
+def _row(tenant_id: object, device_id: object, hour: datetime, rng: random.Random) -> dict:
+    counted = rng.choice([3600.0, 3600.0, 1800.0, 0.0])
+    return {
+        "tenant_id": tenant_id,
+        "device_id": device_id,
+        "hour": hour,
+        "week_hour": week_hour(hour),
+        "beats": rng.randint(0, 60),
+        "ok": 0,
+        "degraded": 0,
+        "fault": 0,
+        "up_seconds": rng.uniform(0, counted),
+        "counted_seconds": counted,
+    }
+
+
+def _ratio(sums: dict, device_id: object) -> float | None:
+    up, counted = sums.get(device_id, (0.0, 0.0))
+    return up / counted if counted else None
+
+
+async def test_office_hours_from_the_week_hour_months_agree_with_the_hours(
+    db: ScratchDatabase,
+) -> None:
+    rng = random.Random(20261203)
+    who, device_id, _token, _site = await office_server(db)
+    tenant_id = who.tenant_id
+    assert tenant_id is not None
+    other = device_id.__class__(int=device_id.int ^ 1)  # a second device's rows, no device row
+    first = datetime(2026, 1, 20, tzinfo=UTC)
+    end = datetime(2026, 5, 10, 5, tzinfo=UTC)  # Jan 20 .. May 10: three whole months inside
+    hours = [first + n * HOUR for n in range(int((end - first) / HOUR))]
+    async with unit_of_work(db.session_factory) as session:
+        await enter_scope(session, TenantScope.single(tenant_id))
+        # Kept up as the worker does: runs of one hour, of days, of more than a week.
+        at = 0
+        while at < len(hours):
+            step = rng.choice([1, 1, 5, 30, 200])
+            run = hours[at : at + step]
+            rows = [
+                _row(tenant_id, device, hour, rng)
+                for hour in run
+                for device in (device_id, other)
+                if rng.random() > 0.1  # some hours never heard of
+            ]
+            await repository.save_hours(session, rows)
+            await repository.sum_days(session, tenant_id, run[0].date(), run[-1].date())
+            await repository.sum_week_hours(session, tenant_id, run[0], run[-1] + HOUR)
+            at += step
+        # Hours rolled again (late beats, maintenance written afterwards) across a month edge.
+        again = [
+            h
+            for h in hours
+            if datetime(2026, 2, 27, tzinfo=UTC) <= h < datetime(2026, 3, 2, tzinfo=UTC)
+        ]
+        await repository.save_hours(session, [_row(tenant_id, device_id, h, rng) for h in again])
+        await repository.sum_days(session, tenant_id, again[0].date(), again[-1].date())
+        await repository.sum_week_hours(session, tenant_id, again[0], again[-1] + HOUR)
+        session.add(HourlyRollup(tenant_id=tenant_id, rolled_until=end))
+    async with db.session_factory() as session:
+        await enter_scope(session, TenantScope.single(tenant_id))
+        months = (await session.scalars(select(DeviceWeekHourMonth))).all()
+        assert {m.month.month for m in months} == {1, 2, 3, 4, 5}
+        for _ in range(12):
+            office = OfficeHours(
+                rng.choice([7, 8, 9]), opens := rng.randint(0, 12), rng.randint(opens + 1, 23)
+            )
+            a = first + timedelta(minutes=rng.randint(0, 60 * 24 * 40))
+            b = end - timedelta(minutes=rng.randint(0, 60 * 24 * 40))
+            got = await board.device_uptimes(session, a, b, office=office)
+            # The reference: the office's hours one by one (no state log here: nothing else).
+            hourly = await repository.hourly_sums(
+                session, board.ceil_hour(a), floor_hour(b), week_hours=office.week_hours()
+            )
+            for device in (device_id,):
+                expected = _ratio(hourly, device)
+                if expected is None:
+                    assert device not in got
+                else:
+                    assert got[device] == pytest.approx(expected, rel=1e-9)
+            whole = await repository.week_hour_sums(
+                session, board.ceil_month(a), b.date().replace(day=1), office.week_hours()
+            )
+            assert whole  # the whole months did come from the week-hour rows
+        # Plain uptime (no office hours) is untouched: days and edge hours.
+        plain = await board.device_uptimes(session, first, end)
+        everything = await repository.hourly_sums(session, first, end)
+        assert plain[device_id] == pytest.approx(_ratio(everything, device_id), rel=1e-9)
