@@ -44,7 +44,7 @@ def _ratio(sums: dict, device_id: object) -> float | None:
 async def test_office_hours_from_the_week_hour_months_agree_with_the_hours(
     db: ScratchDatabase,
 ) -> None:
-    rng = random.Random(20261203)
+    rng = random.Random(20261203)  # noqa: S311 (a repeatable test, not a secret)
     who, device_id, _token, _site = await office_server(db)
     tenant_id = who.tenant_id
     assert tenant_id is not None
