@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from siaga_platform.db.engine import unit_of_work
-from siaga_platform.hardware import board, repository
-from siaga_platform.hardware.models import DeviceWeekHourMonth, HourlyRollup
+from siaga_platform.hardware import board, repository, rollup, service
+from siaga_platform.hardware.models import BeatStatus, DeviceWeekHourMonth, HourlyRollup
 from siaga_platform.hardware.uptime import HOUR, OfficeHours, floor_hour, week_hour
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from tests.fixtures.databases import ScratchDatabase
@@ -108,3 +108,61 @@ async def test_office_hours_from_the_week_hour_months_agree_with_the_hours(
         plain = await board.device_uptimes(session, first, end)
         everything = await repository.hourly_sums(session, first, end)
         assert plain[device_id] == pytest.approx(_ratio(everything, device_id), rel=1e-9)
+
+
+async def test_the_worker_keeps_the_week_hour_months_in_step_with_the_state_log(
+    db: ScratchDatabase,
+) -> None:
+    """Random beats over ~40 days (a whole month inside), rolled up by the worker in its runs
+    of at most a week: office-hours uptime from the roll-ups equals the state log's."""
+    rng = random.Random(17)  # noqa: S311 - a reproducible sequence of beats
+    who, _device_id, token, _site = await office_server(db)
+    tenant_id = who.tenant_id
+    assert tenant_id is not None
+    now = floor_hour(datetime.now(UTC))
+    first = (now - timedelta(days=40)).replace(minute=0)
+    async with unit_of_work(db.session_factory) as session:
+        await repository.ensure_beat_partitions(session, first.date(), now.date())
+    at = first + timedelta(minutes=7)
+    statuses = [BeatStatus.OK, BeatStatus.OK, BeatStatus.DEGRADED, BeatStatus.FAULT]
+    while at < now - HOUR:
+        async with unit_of_work(db.session_factory) as session:
+            await service.take_beats(
+                session, [(token, service.BeatIn(at, rng.choice(statuses)))], now=at
+            )
+        at += timedelta(minutes=rng.randint(20, 600))
+    settings = [
+        OfficeHours(rng.choice([7, 8, 9]), o := rng.randint(0, 12), rng.randint(o + 1, 23))
+        for _ in range(4)
+    ]
+    ranges = [
+        (
+            first + timedelta(minutes=rng.randint(0, 60 * 24 * 8)),
+            now - timedelta(minutes=rng.randint(0, 60 * 24 * 2)),
+        )
+        for _ in range(4)
+    ]
+    async with db.session_factory() as session:
+        await enter_scope(session, TenantScope.single(tenant_id))
+        from_log = [
+            await board.device_uptimes(session, a, b, office=o) for o in settings for a, b in ranges
+        ]
+    while await rollup.roll_up_all(db.session_factory, now=now) > 0:
+        pass
+    async with db.session_factory() as session:
+        await enter_scope(session, TenantScope.single(tenant_id))
+        mark = await session.scalar(select(HourlyRollup))
+        assert mark is not None and mark.rolled_until == now
+        assert await session.scalar(select(DeviceWeekHourMonth).limit(1)) is not None
+        rolled = [
+            await board.device_uptimes(session, a, b, office=o) for o in settings for a, b in ranges
+        ]
+    assert any(
+        ranges_cross
+        for ranges_cross in (board.ceil_month(a) < b.date().replace(day=1) for a, b in ranges)
+    )
+    assert any(0 < value < 1 for values in from_log for value in values.values())
+    for expected, got in zip(from_log, rolled, strict=True):
+        assert got.keys() == expected.keys()
+        for device, value in expected.items():
+            assert got[device] == pytest.approx(value, rel=1e-9)
