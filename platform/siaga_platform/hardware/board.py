@@ -21,6 +21,7 @@ from siaga_platform.hardware.uptime import (
     floor_hour,
     recording_availability,
     up_and_counted_seconds,
+    week_hour,
 )
 
 UPTIME_DAYS = 30
@@ -127,16 +128,32 @@ async def _office_sums(
 ) -> dict[uuid.UUID, tuple[float, float]]:
     """Office hours over rolled-up [start, end): whole UTC months from their week-hour sums
     (the office's ~40 of the 168 week-hours), the hours of the edge months from the hourly
-    rows (a year: ~48,000 + up to ~35,000 rows for 100 devices instead of ~208,000)."""
+    rows of the office's hours picked by their times (not every hour of the edges filtered):
+    a year of 100 devices reads ~44,000 + up to ~18,000 rows instead of scanning ~876,000."""
     first_month = ceil_month(start)
     last_month = end.astimezone(UTC).date().replace(day=1)
     if first_month >= last_month:
         return await repository.hourly_sums(db, start, end, week_hours=week_hours)
+    office = set(week_hours)
+    edges = [
+        hour
+        for a, b in ((start, _midnight(first_month)), (_midnight(last_month), end))
+        for hour in _hours(a, b)
+        if week_hour(hour) in office
+    ]
     return _added(
         await repository.week_hour_sums(db, first_month, last_month, week_hours),
-        await repository.hourly_sums(db, start, _midnight(first_month), week_hours=week_hours),
-        await repository.hourly_sums(db, _midnight(last_month), end, week_hours=week_hours),
+        await repository.hours_sums(db, edges),
     )
+
+
+def _hours(start: datetime, end: datetime) -> list[datetime]:
+    """The whole UTC hours starting in [start, end) (both on the hour)."""
+    hours = []
+    while start < end:
+        hours.append(start)
+        start += timedelta(hours=1)
+    return hours
 
 
 def _added(*parts: dict[uuid.UUID, tuple[float, float]]) -> dict[uuid.UUID, tuple[float, float]]:

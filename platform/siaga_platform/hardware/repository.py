@@ -613,3 +613,22 @@ async def week_hour_sums(
         .group_by(DeviceWeekHourMonth.device_id)
     )
     return {device_id: (float(up), float(counted)) for device_id, up, counted in rows}
+
+
+async def hours_sums(
+    db: AsyncSession, hours: Sequence[datetime]
+) -> dict[uuid.UUID, tuple[float, float]]:
+    """Each device's (seconds up, seconds counted) over these rolled-up hours (their starts):
+    an index probe per hour, not a scan of the range they lie in."""
+    if not hours:
+        return {}
+    rows = await db.execute(
+        select(
+            DeviceHour.device_id,
+            func.sum(DeviceHour.up_seconds),
+            func.sum(DeviceHour.counted_seconds),
+        )
+        .where(DeviceHour.hour.in_(hours))
+        .group_by(DeviceHour.device_id)
+    )
+    return {device_id: (float(up), float(counted)) for device_id, up, counted in rows}
