@@ -166,3 +166,21 @@ async def test_the_worker_keeps_the_week_hour_months_in_step_with_the_state_log(
         assert got.keys() == expected.keys()
         for device, value in expected.items():
             assert got[device] == pytest.approx(value, rel=1e-9)
+
+
+async def test_a_month_goes_once_all_its_hours_are_gone(db: ScratchDatabase) -> None:
+    rng = random.Random(3)  # noqa: S311 - reproducible rows
+    who, device_id, _token, _site = await office_server(db)
+    tenant_id = who.tenant_id
+    assert tenant_id is not None
+    first = datetime(2026, 3, 30, tzinfo=UTC)
+    hours = [first + n * HOUR for n in range(5 * 24)]  # Mar 30 .. Apr 3
+    async with unit_of_work(db.session_factory) as session:
+        await enter_scope(session, TenantScope.single(tenant_id))
+        await repository.save_hours(session, [_row(tenant_id, device_id, h, rng) for h in hours])
+        await repository.sum_week_hours(session, tenant_id, first, hours[-1] + HOUR)
+        await repository.delete_hours_before(session, datetime(2026, 4, 2, tzinfo=UTC))
+    async with db.session_factory() as session:
+        await enter_scope(session, TenantScope.single(tenant_id))
+        months = {m.month.month for m in (await session.scalars(select(DeviceWeekHourMonth)))}
+    assert months == {4}  # March's hours are all gone, April's partly kept
