@@ -108,8 +108,8 @@ async def _rolled_sums(
     db: AsyncSession, start: datetime, end: datetime, office: OfficeHours | None
 ) -> dict[uuid.UUID, tuple[float, float]]:
     """(seconds up, counted) per device over rolled-up [start, end): whole UTC days from the
-    daily sums, the hours at the edges (and office hours, which days cannot tell) from the
-    hourly rows."""
+    daily sums, the hours at the edges from the hourly rows; office hours (which days cannot
+    tell) from the month/week-hour sums (``_office_sums``)."""
     if office is not None:
         return await _office_sums(db, start, end, office.week_hours())
     first_day = ceil_day(start)
