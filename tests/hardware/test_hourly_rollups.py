@@ -105,6 +105,7 @@ async def test_uptime_over_a_year_answers_from_the_rollups(db: ScratchDatabase) 
         await enter_scope(session, TenantScope.single(who.tenant_id))
         await repository.save_hours(session, rows)
         await repository.sum_days(session, who.tenant_id, year_ago.date(), now.date())
+        await repository.sum_week_hours(session, who.tenant_id, year_ago, floor_hour(now))
         session.add(HourlyRollup(tenant_id=who.tenant_id, rolled_until=floor_hour(now) - HOUR))
     async with db.session_factory() as session:
         await enter_scope(session, TenantScope.single(who.tenant_id))

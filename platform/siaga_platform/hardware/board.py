@@ -21,6 +21,7 @@ from siaga_platform.hardware.uptime import (
     floor_hour,
     recording_availability,
     up_and_counted_seconds,
+    week_hour,
 )
 
 UPTIME_DAYS = 30
@@ -107,19 +108,55 @@ async def _rolled_sums(
     db: AsyncSession, start: datetime, end: datetime, office: OfficeHours | None
 ) -> dict[uuid.UUID, tuple[float, float]]:
     """(seconds up, counted) per device over rolled-up [start, end): whole UTC days from the
-    daily sums, the hours at the edges (and office hours, which days cannot tell) from the
-    hourly rows."""
+    daily sums, the hours at the edges from the hourly rows; office hours (which days cannot
+    tell) from the month/week-hour sums (``_office_sums``)."""
     if office is not None:
-        return await repository.hourly_sums(db, start, end, week_hours=office.week_hours())
+        return await _office_sums(db, start, end, office.week_hours())
     first_day = ceil_day(start)
     last_day = end.astimezone(UTC).date()
     if first_day >= last_day:
         return await repository.hourly_sums(db, start, end)
-    parts = [
+    return _added(
         await repository.daily_sums(db, first_day, last_day),
         await repository.hourly_sums(db, start, _midnight(first_day)),
         await repository.hourly_sums(db, _midnight(last_day), end),
+    )
+
+
+async def _office_sums(
+    db: AsyncSession, start: datetime, end: datetime, week_hours: list[int]
+) -> dict[uuid.UUID, tuple[float, float]]:
+    """Office hours over rolled-up [start, end): whole UTC months from their week-hour sums
+    (the office's ~40 of the 168 week-hours), the hours of the edge months from the hourly
+    rows of the office's hours picked by their times (not every hour of the edges filtered):
+    a year of 100 devices reads ~44,000 + up to ~18,000 rows instead of scanning ~876,000."""
+    first_month = ceil_month(start)
+    last_month = end.astimezone(UTC).date().replace(day=1)
+    if first_month >= last_month:
+        return await repository.hourly_sums(db, start, end, week_hours=week_hours)
+    office = set(week_hours)
+    edges = [
+        hour
+        for a, b in ((start, _midnight(first_month)), (_midnight(last_month), end))
+        for hour in _hours(a, b)
+        if week_hour(hour) in office
     ]
+    return _added(
+        await repository.week_hour_sums(db, first_month, last_month, week_hours),
+        await repository.hours_sums(db, edges),
+    )
+
+
+def _hours(start: datetime, end: datetime) -> list[datetime]:
+    """The whole UTC hours starting in [start, end) (both on the hour)."""
+    hours = []
+    while start < end:
+        hours.append(start)
+        start += timedelta(hours=1)
+    return hours
+
+
+def _added(*parts: dict[uuid.UUID, tuple[float, float]]) -> dict[uuid.UUID, tuple[float, float]]:
     sums: dict[uuid.UUID, tuple[float, float]] = {}
     for part in parts:
         for device_id, (up, counted) in part.items():
@@ -130,6 +167,14 @@ async def _rolled_sums(
 
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def ceil_month(at: datetime) -> date:
+    utc = at.astimezone(UTC)
+    month = utc.date().replace(day=1)
+    if utc == _midnight(month):
+        return month
+    return (month + timedelta(days=32)).replace(day=1)
 
 
 def ceil_day(at: datetime) -> date:

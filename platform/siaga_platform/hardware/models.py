@@ -154,6 +154,23 @@ class DeviceDay(TenantScoped, Base):
     counted_seconds: Mapped[float]
 
 
+class DeviceWeekHourMonth(TenantScoped, Base):
+    """One device's sums over the hours of one UTC month that share a place in the UTC week
+    (``week_hour``), kept beside its hours. Office hours, whatever a regency sets, are a set of
+    week-hours, so a whole month of office hours is at most 168 of these per device instead of
+    ~720 hours; the hours of the edge months come from ``DeviceHour``."""
+
+    __tablename__ = "hardware_weekhour_monthly"
+
+    #: The key leads with the week-hour: office hours pick ~40 of the 168, each a range of
+    #: months of all the regency's devices.
+    week_hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)  # its first day (UTC)
+    device_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    up_seconds: Mapped[float]
+    counted_seconds: Mapped[float]
+
+
 class HourlyRollup(TenantScoped, Base):
     """Up to when a regency's hours are rolled up (the next run starts there)."""
 

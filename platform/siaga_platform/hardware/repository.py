@@ -18,6 +18,7 @@ from siaga_platform.hardware.models import (
     DeviceHour,
     DeviceStateChange,
     DeviceToken,
+    DeviceWeekHourMonth,
     HardwareSummary,
     Heartbeat,
     HourlyRollup,
@@ -441,6 +442,79 @@ async def save_hours(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
 async def delete_hours_before(db: AsyncSession, before: datetime) -> None:
     await db.execute(delete(DeviceHour).where(DeviceHour.hour < before))
     await db.execute(delete(DeviceDay).where(DeviceDay.day < before.date()))
+    # A month goes once all its hours are gone (the one ``before`` falls in stays whole).
+    await db.execute(delete(DeviceWeekHourMonth).where(DeviceWeekHourMonth.month < _month(before)))
+
+
+def _month(at: datetime) -> date:
+    return at.astimezone(UTC).date().replace(day=1)
+
+
+def _next_month(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+
+
+async def sum_week_hours(
+    db: AsyncSession, tenant_id: uuid.UUID, start: datetime, end: datetime
+) -> None:
+    """The week-hour rows of the months [start, end) touches written again from their hours:
+    only the week-hours of [start, end) (an hourly run rewrites one per month, reading ~5
+    hours per device by their exact times, not the month's ~720)."""
+    if start >= end:
+        return
+    first, last = _month(start), _month(end - timedelta(hours=1))
+    lo, hi = _midnight(first), _midnight(_next_month(last))
+    query = select(
+        DeviceHour.device_id,
+        DeviceHour.hour,
+        DeviceHour.week_hour,
+        DeviceHour.up_seconds,
+        DeviceHour.counted_seconds,
+    )
+    week = timedelta(days=7)
+    if end - start >= week:
+        query = query.where(DeviceHour.hour >= lo, DeviceHour.hour < hi)
+    else:
+        hours = []
+        hour = start
+        while hour < end:  # every hour of the months sharing a week-hour with [start, end)
+            same = hour - ((hour - lo) // week) * week
+            while same < hi:
+                hours.append(same)
+                same += week
+            hour += timedelta(hours=1)
+        query = query.where(DeviceHour.hour.in_(hours))
+    sums: dict[tuple[uuid.UUID, date, int], list[float]] = {}
+    for device_id, hour, week_hour, up, counted in await db.execute(query):
+        total = sums.setdefault((device_id, _month(hour), week_hour), [0.0, 0.0])
+        total[0] += up
+        total[1] += counted
+    if not sums:
+        return
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(DeviceWeekHourMonth)
+    statement = statement.on_conflict_do_update(
+        index_elements=["tenant_id", "week_hour", "month", "device_id"],
+        set_={n: statement.excluded[n] for n in ("up_seconds", "counted_seconds")},
+    )
+    await db.execute(
+        statement,
+        [
+            {
+                "tenant_id": tenant_id,
+                "week_hour": week_hour,
+                "month": month,
+                "device_id": device_id,
+                "up_seconds": up,
+                "counted_seconds": counted,
+            }
+            for (device_id, month, week_hour), (up, counted) in sums.items()
+        ],
+    )
 
 
 async def sum_days(db: AsyncSession, tenant_id: uuid.UUID, first: date, last: date) -> None:
@@ -517,4 +591,44 @@ async def hourly_sums(
     if week_hours is not None:
         query = query.where(DeviceHour.week_hour.in_(week_hours))
     rows = await db.execute(query)
+    return {device_id: (float(up), float(counted)) for device_id, up, counted in rows}
+
+
+async def week_hour_sums(
+    db: AsyncSession, first: date, end: date, week_hours: list[int]
+) -> dict[uuid.UUID, tuple[float, float]]:
+    """Each device's (seconds up, seconds counted) over the hours of the UTC months
+    [first, end) (first days of months) whose place in the week is one of ``week_hours``."""
+    rows = await db.execute(
+        select(
+            DeviceWeekHourMonth.device_id,
+            func.sum(DeviceWeekHourMonth.up_seconds),
+            func.sum(DeviceWeekHourMonth.counted_seconds),
+        )
+        .where(
+            DeviceWeekHourMonth.week_hour.in_(week_hours),
+            DeviceWeekHourMonth.month >= first,
+            DeviceWeekHourMonth.month < end,
+        )
+        .group_by(DeviceWeekHourMonth.device_id)
+    )
+    return {device_id: (float(up), float(counted)) for device_id, up, counted in rows}
+
+
+async def hours_sums(
+    db: AsyncSession, hours: Sequence[datetime]
+) -> dict[uuid.UUID, tuple[float, float]]:
+    """Each device's (seconds up, seconds counted) over these rolled-up hours (their starts):
+    an index probe per hour, not a scan of the range they lie in."""
+    if not hours:
+        return {}
+    rows = await db.execute(
+        select(
+            DeviceHour.device_id,
+            func.sum(DeviceHour.up_seconds),
+            func.sum(DeviceHour.counted_seconds),
+        )
+        .where(DeviceHour.hour.in_(hours))
+        .group_by(DeviceHour.device_id)
+    )
     return {device_id: (float(up), float(counted)) for device_id, up, counted in rows}

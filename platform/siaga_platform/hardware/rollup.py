@@ -1,7 +1,13 @@
 """Per-device hourly roll-ups: each UTC hour's beats (by status) and its seconds up and counted
 (from the state log, planned maintenance left out), kept two years. The worker rolls each
 regency's complete hours from its mark on, and rolls a day again (late beats are final by then)
-just before its raw beats are dropped; uptime over long ranges sums them (``board``)."""
+just before its raw beats are dropped; uptime over long ranges sums them (``board``).
+
+Beside the hours, in the same transaction, their sums per whole UTC day and per UTC month and
+place in the UTC week (week-hour, 0..167): office hours are a set of week-hours whatever the
+regency's setting, so a year of office-hours uptime sums ~40 week-hour rows per device and
+month, and the hours of the two edge months. Each run rewrites the days and the (month,
+week-hour) rows its hours fall in, from the stored hours."""
 
 from __future__ import annotations
 
@@ -68,6 +74,7 @@ async def roll_hours(db: AsyncSession, tenant_id: uuid.UUID, start: datetime, en
     await repository.save_hours(db, list(rows.values()))
     await db.flush()
     await repository.sum_days(db, tenant_id, start.date(), (end - HOUR).date())
+    await repository.sum_week_hours(db, tenant_id, start, end)
     return len(rows)
 
 
