@@ -1,9 +1,9 @@
 """PostgreSQL row-level security: the second wall.
 
 The app connects as a role that owns nothing and is not BYPASSRLS. Each transaction carries the
-unit of work's scope in two settings (``SET LOCAL``, see ``scope_statements``). Policies read them through
-``nullif(..., '')``: on a pooled connection a transaction-local setting comes back as ``''``
-(not NULL) in the next transaction, and ``''`` must mean "no tenant", i.e. no rows.
+unit of work's scope in two settings (``SET LOCAL``, see ``scope_statements``). Policies read
+them through ``nullif(..., '')``: on a pooled connection a transaction-local setting comes back
+as ``''`` (not NULL) in the next transaction, and ``''`` must mean "no tenant", i.e. no rows.
 """
 
 from __future__ import annotations
