@@ -59,6 +59,7 @@ synchronous_commit = off
 max_connections = 200
 shared_preload_libraries = 'citus'
 max_prepared_transactions = 100
+max_worker_processes = 64
 CONF
     as_pg "$pgbin/pg_ctl" -D "$dir/$node" -l "$dir/$node.log" -w -t 60 start >/dev/null
     psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres \
