@@ -74,7 +74,7 @@ typecheck:
 CITUS_TESTS ?= tests/platform/test_citus.py tests/platform/test_row_level_security.py tests/platform/test_tenant_wall.py
 test-citus: install-dev ## the tenant wall on a throwaway Citus cluster (coordinator + 2 workers)
 	@rc=0; infra/citus/install.sh || rc=$$?; \
-	if [ $$rc = 4 ] || [ $$rc = 5 ]; then echo "test-citus: skipped, Citus is not installed (see infra/citus/README.md)"; exit 0; fi; \
+	if [ $$rc = 4 ] || [ $$rc = 5 ]; then echo "test-citus: skipped, Citus is not installed and cannot be built here (no CITUS_SOURCE_TARBALL, or not root; see infra/citus/README.md)"; exit 0; fi; \
 	[ $$rc = 0 ] || exit $$rc; \
 	SIAGA_REQUIRE_SERVICES=1 infra/citus/with-citus-cluster.sh var/citus $(BIN)/pytest $(CITUS_TESTS) -q $(PYTEST_ARGS)
 
