@@ -1,12 +1,16 @@
-"""RLS policies without a sub-select, so that Citus can send them to the shards (issue 18).
+"""RLS policies without a sub-select where Citus is installed, so that it can send them to the
+shards (issue 18).
 
 ``tenant_id IN (SELECT unnest(...))`` (0011) is not propagated by Citus to the shards of a
-distributed table; with RLS forced there, every insert was refused. The policies now read
-``tenant_id = ANY(siaga_scope('app.read_tenant_ids'))``: ``siaga_scope`` is a STABLE SQL function
-(Citus creates it on the workers with the policies). On plain PostgreSQL the planner uses the
-array as an index condition on the tenant_id-led primary key, evaluated once per scan (measured
-in benchmarks/README.md, 2026-12-03). The SQL is written out: a migration keeps meaning what it
-meant.
+distributed table; with RLS forced there, every insert was refused. On a database with the citus
+extension the policies now read ``tenant_id = ANY(siaga_scope('app.read_tenant_ids'))``:
+``siaga_scope`` is a STABLE SQL function (Citus creates it on the workers with the policies).
+
+On plain PostgreSQL the policies stay as they are (the function is created, unused): with the
+new form, wherever the planner filters rows instead of probing the tenant_id index, the scope's
+string (514 ids for a national read) is parsed again for every row; the national benchmark's
+app then took over a minute to warm up, against 2.9 s (benchmarks/README.md, 2026-12-03).
+The SQL is written out: a migration keeps meaning what it meant.
 
 Revision ID: 0026
 Revises: 0024 (0025 is another branch's; the lead chains them)
@@ -57,10 +61,18 @@ def _tenant_tables() -> list[str]:
     return sorted(table for (table,) in rows)
 
 
+def _citus() -> bool:
+    return bool(
+        op.get_bind().scalar(text("SELECT count(*) FROM pg_extension WHERE extname = 'citus'"))
+    )
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(CREATE_FUNCTION)
+    if not _citus():
+        return
     for table in _tenant_tables():
         for statement in _policies(table, NEW_SCOPE):
             op.execute(statement)
@@ -69,7 +81,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    for table in _tenant_tables():
-        for statement in _policies(table, OLD_SCOPE):
-            op.execute(statement)
+    if _citus():
+        for table in _tenant_tables():
+            for statement in _policies(table, OLD_SCOPE):
+                op.execute(statement)
     op.execute("DROP FUNCTION IF EXISTS siaga_scope(text)")
