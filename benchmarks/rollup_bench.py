@@ -94,6 +94,7 @@ def _serve(database: BenchDatabase) -> subprocess.Popen[bytes]:
                 return process
         except httpx.HTTPError:
             time.sleep(0.3)
+    process.kill()  # else it keeps the port and answers the next run from a dead database
     raise RuntimeError("the app did not start")
 
 

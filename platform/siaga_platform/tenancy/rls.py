@@ -1,13 +1,14 @@
 """PostgreSQL row-level security: the second wall.
 
 The app connects as a role that owns nothing and is not BYPASSRLS. Each transaction carries the
-unit of work's scope in two settings, written with bound parameters. Policies read them through
-``nullif(..., '')``: on a pooled connection a transaction-local setting comes back as ``''``
-(not NULL) in the next transaction, and ``''`` must mean "no tenant", i.e. no rows.
+unit of work's scope in two settings (``SET LOCAL``, see ``scope_statements``). Policies read
+them through ``nullif(..., '')``: on a pooled connection a transaction-local setting comes back
+as ``''`` (not NULL) in the next transaction, and ``''`` must mean "no tenant", i.e. no rows.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 
 from sqlalchemy import text
@@ -21,14 +22,27 @@ APP_ROLE = "siaga_app"
 READ_SETTING = "app.read_tenant_ids"
 WRITE_SETTING = "app.write_tenant_ids"
 
-_SET_SCOPE = text(
-    "select set_config('app.read_tenant_ids', :read_ids, true),"
-    " set_config('app.write_tenant_ids', :write_ids, true)"
-)
+#: Citus (issue 18): a ``set_config(..., true)`` stays on the coordinator, so a query on the
+#: workers' shards would see no scope (0 rows). ``SET LOCAL`` is sent on to the workers when
+#: ``citus.propagate_set_commands`` is ``'local'``; on plain PostgreSQL that name is an inert
+#: placeholder setting, so the same statements serve both.
+_PROPAGATE = "SET LOCAL citus.propagate_set_commands = 'local'"
 
 
 def _joined(ids: frozenset[object]) -> str:
-    return ",".join(sorted(str(i) for i in ids))
+    # SET takes no bind parameters: the value is written into the statement, so every id is
+    # parsed as a UUID first (anything else raises) and the result is made only of hex and '-'.
+    return ",".join(sorted(str(uuid.UUID(str(i))) for i in ids))
+
+
+def scope_statements(scope: TenantScope | None) -> str:
+    """The statements that put a scope into the current transaction (one round trip)."""
+    read_ids = _joined(frozenset(scope.read_tenant_ids)) if scope else ""
+    write_ids = _joined(frozenset(scope.write_tenant_ids)) if scope else ""
+    return (
+        f"{_PROPAGATE}; SET LOCAL {READ_SETTING} = '{read_ids}';"
+        f" SET LOCAL {WRITE_SETTING} = '{write_ids}'"
+    )
 
 
 def write_scope_settings(
@@ -37,15 +51,13 @@ def write_scope_settings(
     """Write the scope into the transaction's settings.
 
     A fresh transaction with no scope needs nothing: the settings are transaction-local
-    (``set_config(..., true)``), so a new transaction already reads ``''`` = no tenant.
+    (``SET LOCAL``), so a new transaction already reads ``''`` = no tenant.
     """
     if connection.dialect.name != "postgresql":
         return
     if scope is None and fresh_transaction:
         return
-    read_ids = _joined(frozenset(scope.read_tenant_ids)) if scope else ""
-    write_ids = _joined(frozenset(scope.write_tenant_ids)) if scope else ""
-    connection.execute(_SET_SCOPE, {"read_ids": read_ids, "write_ids": write_ids})
+    connection.exec_driver_sql(scope_statements(scope))
 
 
 def apply_scope_settings(session: Session, scope: TenantScope | None) -> None:

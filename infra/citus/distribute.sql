@@ -1,0 +1,89 @@
+-- Distribute a migrated Siaga database on a Citus cluster (issue 18). Run as a superuser on the
+-- coordinator, in the Siaga database, after `alembic upgrade head` (data already there is moved).
+--   psql -v ON_ERROR_STOP=1 -d siaga -f infra/citus/distribute.sql
+-- The tenant registry and the regions (provinces, regencies, kecamatan) become reference tables (a copy on every node); every
+-- table with a tenant_id column is distributed by tenant_id, all colocated, so one tenant's rows
+-- of every table live on the same worker and joins on tenant_id stay on one node. Other tables
+-- stay on the coordinator. Idempotent.
+\set ON_ERROR_STOP on
+DO $$
+DECLARE
+  t text;
+  first text := NULL;
+  fk text;
+  definition text;
+BEGIN
+  -- Foreign keys between tenant tables: Citus accepts them only between colocated distributed
+  -- tables, and a table cannot be distributed while a local table still references it. So they
+  -- are set aside, every tenant table is distributed, and they are put back (and validated).
+  CREATE TEMP TABLE siaga_fks ON COMMIT DROP AS
+    SELECT f.conrelid::regclass::text AS child, f.conname AS name,
+           pg_get_constraintdef(f.oid) AS definition
+    FROM pg_constraint f
+    WHERE f.contype = 'f' AND f.conrelid <> f.confrelid
+      AND f.confrelid NOT IN (SELECT to_regclass(r) FROM unnest(ARRAY['provinces', 'regencies',
+                              'kecamatan', 'tenants']) r WHERE to_regclass(r) IS NOT NULL)
+      AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = f.confrelid
+                  AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+      AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = f.conrelid
+                  AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+      AND NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = f.conrelid AND c.relispartition)
+      AND f.conparentid = 0;
+  FOR t, fk IN SELECT child, name FROM siaga_fks LOOP
+    EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', t, fk);
+  END LOOP;
+  FOREACH t IN ARRAY ARRAY['provinces', 'regencies', 'kecamatan', 'tenants'] LOOP
+    IF to_regclass(t) IS NOT NULL
+       AND NOT EXISTS (
+         SELECT FROM pg_dist_partition WHERE logicalrelid = to_regclass(t) AND repmodel = 't') THEN
+      PERFORM create_reference_table(t);
+    END IF;
+  END LOOP;
+  FOR t IN
+    SELECT c.relname FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+    WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname <> 'tenants'
+      AND NOT EXISTS (
+        SELECT FROM pg_dist_partition WHERE logicalrelid = c.oid AND partmethod = 'h')
+      -- A unique key without tenant_id (hardware_device_tokens.token_hash: the intake finds the
+      -- tenant from the token) cannot be enforced across shards: such a table stays on the
+      -- coordinator (reported below).
+      AND NOT EXISTS (
+        SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique
+          AND NOT (a.attnum = ANY (i.indkey::int2[])))
+    ORDER BY c.relname
+  LOOP
+    -- Tables linked to a reference table by a foreign key were made Citus local tables when it
+    -- became one (partmethod 'n'); create_distributed_table takes them from there.
+    IF first IS NULL THEN
+      PERFORM create_distributed_table(t, 'tenant_id');
+      first := t;
+    ELSE
+      PERFORM create_distributed_table(t, 'tenant_id', colocate_with => first);
+    END IF;
+  END LOOP;
+  FOR t, fk, definition IN SELECT child, name, siaga_fks.definition FROM siaga_fks LOOP
+    IF EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = t::regclass AND partmethod = 'h')
+    THEN
+      BEGIN
+        EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I %s', t, fk, definition);
+      EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'foreign key % on % not restored: %', fk, t, SQLERRM;
+      END;
+    ELSE
+      RAISE WARNING 'foreign key % on % not restored (the table is not distributed)', fk, t;
+    END IF;
+  END LOOP;
+  -- What is left could not be distributed: say so.
+  FOR t IN
+    SELECT c.relname FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+    WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname <> 'tenants'
+      AND NOT EXISTS (
+        SELECT FROM pg_dist_partition WHERE logicalrelid = c.oid AND partmethod = 'h')
+  LOOP
+    RAISE WARNING 'not distributed, stays on the coordinator: % (a unique key without tenant_id)', t;
+  END LOOP;
+END $$;

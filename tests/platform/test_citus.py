@@ -1,0 +1,144 @@
+"""The tenant wall on a Citus cluster (issue 18): `make test-citus` starts a coordinator and two
+workers (infra/citus/with-citus-cluster.sh); without one these tests are skipped.
+
+One database for the module (tests/fixtures/citus.py: a cloned template cannot work on Citus),
+migrated, seeded, then distributed by tenant_id. What is checked: the tenant tables really are
+distributed (so the shards on the workers answer), and the scope the app writes reaches the
+workers, for reads and for the policies' checks on writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
+
+from siaga_platform.audit import service as audit
+from siaga_platform.db.engine import unit_of_work
+from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_tenants.registry import repository as tenants
+from tests.fixtures.citus import prepare_database, worker_ports
+from tests.fixtures.databases import ScratchDatabase, service_missing
+from tests.fixtures.seed import seed
+
+
+@pytest.fixture(scope="module")
+def citus_urls() -> Iterator[tuple[str, str, str]]:
+    if not worker_ports():
+        service_missing("Citus cluster (make test-citus)")
+    database = prepare_database()
+    asyncio.run(_seed(database))
+    yield database.app_url, database.owner_url, database.name
+
+
+async def _seed(database: ScratchDatabase) -> None:
+    try:
+        await seed(database)
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+async def cdb(citus_urls: tuple[str, str, str]) -> AsyncIterator[ScratchDatabase]:
+    database = ScratchDatabase("postgresql", *citus_urls)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+async def _tenant_id(db: ScratchDatabase, code: str) -> uuid.UUID:
+    async with unit_of_work(db.session_factory) as session:
+        tenant = await tenants.get_by_code(session, code)
+        assert tenant is not None
+        return tenant.id
+
+
+async def _placement(db: ScratchDatabase, table: str) -> tuple[str, str]:
+    async with db.engine.connect() as connection:
+        row = (
+            await connection.execute(
+                text(
+                    "select partmethod::text, repmodel::text from pg_dist_partition"
+                    " where logicalrelid = cast(:t as regclass)"
+                ),
+                {"t": table},
+            )
+        ).one()
+        return row[0], row[1]
+
+
+async def test_tenant_tables_are_distributed_and_the_registry_is_a_reference_table(
+    cdb: ScratchDatabase,
+) -> None:
+    for table in ("tenant_settings", "audit_events", "applications", "letters", "stock_ledger"):
+        assert (await _placement(cdb, table))[0] == "h", table
+    assert (await _placement(cdb, "tenants"))[1] == "t"
+    assert (await _placement(cdb, "regencies"))[1] == "t"
+    async with cdb.engine.connect() as connection:
+        workers = await connection.scalar(
+            text(
+                "select count(distinct nodeport) from pg_dist_shard_placement p"
+                " join pg_dist_shard s using (shardid)"
+                " where s.logicalrelid = 'tenant_settings'::regclass"
+            )
+        )
+    assert workers == len(worker_ports())
+
+
+async def test_scope_reaches_the_workers_through_the_orm_wall(cdb: ScratchDatabase) -> None:
+    kapuas, mura = await _tenant_id(cdb, "62.03"), await _tenant_id(cdb, "62.12")
+    expected = {}
+    for scope in ({kapuas}, {kapuas, mura}):
+        async with cdb.session_factory() as session:
+            await enter_scope(session, TenantScope.read_only(scope))
+            rows = (await session.execute(text("select tenant_id from tenant_settings"))).all()
+            expected[len(scope)] = sorted(r[0] for r in rows)
+    assert expected == {1: [kapuas], 2: sorted([kapuas, mura])}
+    async with cdb.session_factory() as session:
+        assert await session.scalar(text("select count(*) from tenant_settings")) == 0
+
+
+async def test_set_config_alone_does_not_reach_the_workers(cdb: ScratchDatabase) -> None:
+    # Why rls.write_scope_settings uses SET LOCAL: the old way leaves the shards unscoped.
+    mura = await _tenant_id(cdb, "62.12")
+    async with cdb.engine.connect() as connection, connection.begin():
+        await connection.execute(
+            text("select set_config('app.read_tenant_ids', :t, true)"), {"t": str(mura)}
+        )
+        assert await connection.scalar(text("select count(*) from tenant_settings")) == 0
+
+
+async def test_writes_are_checked_on_the_shards(cdb: ScratchDatabase) -> None:
+    kapuas, mura = await _tenant_id(cdb, "62.03"), await _tenant_id(cdb, "62.12")
+    async with unit_of_work(cdb.session_factory) as session:
+        await enter_scope(session, TenantScope.single(mura))
+        await audit.record(
+            session,
+            tenant_id=mura,
+            actor_subject="citus",
+            action="test",
+            object_type="x",
+            object_id=str(uuid.uuid4()),
+        )
+    async with cdb.session_factory() as session:
+        await enter_scope(session, TenantScope.read_only({mura}))
+        actions = await session.scalar(
+            text("select count(*) from audit_events where actor_subject = 'citus'")
+        )
+        assert actions >= 1
+    async with cdb.session_factory() as session:
+        await enter_scope(session, TenantScope.single(kapuas))
+        with pytest.raises(ProgrammingError, match="row-level security"):
+            await session.execute(
+                text(
+                    "insert into audit_events (tenant_id, id, occurred_at, actor_subject, action,"
+                    " object_type, object_id, details) values (:t, :i, now(), 'x', 'forged',"
+                    " 'tenant', '62.12', '{}')"
+                ),
+                {"t": mura, "i": uuid.uuid4()},
+            )

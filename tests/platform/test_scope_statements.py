@@ -1,0 +1,34 @@
+"""The scope is written into SET LOCAL statements (SET takes no bind parameters): only UUIDs
+may reach them."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from siaga_platform.tenancy.rls import READ_SETTING, WRITE_SETTING, scope_statements
+from siaga_platform.tenancy.scope import TenantScope
+
+
+def test_a_supervisor_scope_is_written_sorted_and_propagated() -> None:
+    a, b = uuid.uuid4(), uuid.uuid4()
+    statements = scope_statements(TenantScope.read_only({b, a}))
+    first, second = sorted([str(a), str(b)])
+    assert "SET LOCAL citus.propagate_set_commands = 'local'" in statements
+    assert f"SET LOCAL {READ_SETTING} = '{first},{second}'" in statements
+    assert f"SET LOCAL {WRITE_SETTING} = ''" in statements
+
+
+def test_no_scope_writes_empty_settings() -> None:
+    statements = scope_statements(None)
+    assert f"{READ_SETTING} = ''" in statements and f"{WRITE_SETTING} = ''" in statements
+
+
+def test_anything_but_a_uuid_is_refused() -> None:
+    forged = TenantScope(
+        read_tenant_ids=frozenset({"x'; RESET ROLE; --"}),  # type: ignore[arg-type]
+        write_tenant_ids=frozenset(),
+    )
+    with pytest.raises(ValueError):
+        scope_statements(forged)
