@@ -13,7 +13,7 @@ app then took over a minute to warm up, against 2.9 s (benchmarks/README.md, 202
 The SQL is written out: a migration keeps meaning what it meant.
 
 Revision ID: 0026
-Revises: 0024 (0025 is another branch's; the lead chains them)
+Revises: 0025
 Create Date: 2026-12-03 12:30:00
 """
 
@@ -23,7 +23,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision: str = "0026"
-down_revision: str | None = "0024"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
