@@ -8,10 +8,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Uuid, and_, column, func, or_, select, table, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.alerts.models import Alert
+from siaga_platform.db.upsert import insert_for
 from siaga_platform.delivery.models import (
     AlertDelivery,
     DeliveryStatus,
@@ -19,10 +19,6 @@ from siaga_platform.delivery.models import (
     InboxItem,
     NotifyPreference,
 )
-
-
-def _insert(db: AsyncSession) -> Any:
-    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 async def preferences(db: AsyncSession, subjects: Iterable[str]) -> dict[str, NotifyPreference]:
@@ -44,13 +40,15 @@ async def preference(
 
 async def add_preferences_if_absent(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
-        statement = _insert(db)(NotifyPreference).on_conflict_do_nothing(index_elements=["subject"])
+        statement = insert_for(db)(NotifyPreference).on_conflict_do_nothing(
+            index_elements=["subject"]
+        )
         await db.execute(statement, rows)
 
 
 async def add_digest_rows_if_absent(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
-        statement = _insert(db)(DigestDelivery).on_conflict_do_nothing(
+        statement = insert_for(db)(DigestDelivery).on_conflict_do_nothing(
             index_elements=["province_code", "day", "recipient", "channel"]
         )
         await db.execute(statement, rows)
@@ -82,7 +80,7 @@ async def digest_row(
 
 async def add_inbox_items_if_absent(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
-        statement = _insert(db)(InboxItem).on_conflict_do_nothing(
+        statement = insert_for(db)(InboxItem).on_conflict_do_nothing(
             index_elements=["tenant_id", "alert_id", "kind", "step", "recipient", "event_at"]
         )
         await db.execute(statement, rows)
@@ -95,7 +93,7 @@ async def add_deliveries_if_absent(
     if not rows:
         return []
     statement = (
-        _insert(db)(AlertDelivery)
+        insert_for(db)(AlertDelivery)
         .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
         .returning(AlertDelivery.id, AlertDelivery.idempotency_key)
     )

@@ -12,12 +12,12 @@ from collections.abc import Collection, Sequence
 from datetime import date
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from siaga_platform.applications.models import Application
 from siaga_platform.applications.statuses import Status
+from siaga_platform.db.upsert import insert_for
 from siaga_platform.elections.models import Election, ElectionRegency, TurnedAwayDay
 from siaga_platform.letters.models import Letter, LetterExpiryCount
 
@@ -167,7 +167,7 @@ async def record_turned_away(
     (the first evaluation of the day writes it, later ones change nothing)."""
     if not counts:
         return
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(db)
     statement = insert(TurnedAwayDay).on_conflict_do_nothing(
         index_elements=["tenant_id", "election_id", "day"]
     )

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, delete, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from siaga_platform.db.upsert import insert_for, replacing
 from siaga_platform.hardware.models import (
     BeatStatus,
     Device,
@@ -74,7 +74,7 @@ async def insert_beat(
     readings: dict[str, Any],
 ) -> bool:
     """Stores a beat once; returns False when the same beat was already stored."""
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(db)
     statement = (
         insert(Heartbeat)
         .on_conflict_do_nothing(index_elements=["tenant_id", "device_id", "taken_at"])
@@ -429,13 +429,8 @@ async def save_hours(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Writes the rolled-up hours, replacing those rolled before (late beats, maintenance)."""
     if not rows:
         return
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(DeviceHour)
     kept = ("week_hour", "beats", "ok", "degraded", "fault", "up_seconds", "counted_seconds")
-    statement = statement.on_conflict_do_update(
-        index_elements=["tenant_id", "device_id", "hour"],
-        set_={name: statement.excluded[name] for name in kept},
-    )
+    statement = replacing(db, DeviceHour, ["tenant_id", "device_id", "hour"], kept)
     await db.execute(statement, rows)
 
 
@@ -495,11 +490,11 @@ async def sum_week_hours(
         total[1] += counted
     if not sums:
         return
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(DeviceWeekHourMonth)
-    statement = statement.on_conflict_do_update(
-        index_elements=["tenant_id", "week_hour", "month", "device_id"],
-        set_={n: statement.excluded[n] for n in ("up_seconds", "counted_seconds")},
+    statement = replacing(
+        db,
+        DeviceWeekHourMonth,
+        ["tenant_id", "week_hour", "month", "device_id"],
+        ("up_seconds", "counted_seconds"),
     )
     await db.execute(
         statement,
@@ -538,11 +533,11 @@ async def sum_days(db: AsyncSession, tenant_id: uuid.UUID, first: date, last: da
         total[2] += counted
     if not days:
         return
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(DeviceDay)
-    statement = statement.on_conflict_do_update(
-        index_elements=["tenant_id", "device_id", "day"],
-        set_={n: statement.excluded[n] for n in ("beats", "up_seconds", "counted_seconds")},
+    statement = replacing(
+        db,
+        DeviceDay,
+        ["tenant_id", "device_id", "day"],
+        ("beats", "up_seconds", "counted_seconds"),
     )
     await db.execute(
         statement,

@@ -8,10 +8,9 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, String, case, cast, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from siaga_platform.db.upsert import add_to
+from siaga_platform.db.upsert import add_to, insert_for
 from siaga_platform.stock.models import (
     CentreRequest,
     EntryKind,
@@ -26,7 +25,7 @@ from siaga_platform.stock.models import (
 
 
 async def ensure_balance(db: AsyncSession, tenant_id: uuid.UUID, item: Item) -> None:
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = insert_for(db)
     statement = insert(StockBalance).on_conflict_do_nothing(index_elements=["tenant_id", "item"])
     await db.execute(statement, [{"tenant_id": tenant_id, "item": item.value, "on_hand": 0}])
 
