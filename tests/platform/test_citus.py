@@ -9,9 +9,7 @@ workers, for reads and for the policies' checks on writes.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy import text
@@ -21,34 +19,13 @@ from siaga_platform.audit import service as audit
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.registry import repository as tenants
-from tests.fixtures.citus import prepare_database, worker_ports
-from tests.fixtures.databases import ScratchDatabase, service_missing
-from tests.fixtures.seed import seed
+from tests.fixtures import citus as fixtures
+from tests.fixtures.citus import worker_ports
+from tests.fixtures.databases import ScratchDatabase
 
-
-@pytest.fixture(scope="module")
-def citus_urls() -> Iterator[tuple[str, str, str]]:
-    if not worker_ports():
-        service_missing("Citus cluster (make test-citus)")
-    database = prepare_database()
-    asyncio.run(_seed(database))
-    yield database.app_url, database.owner_url, database.name
-
-
-async def _seed(database: ScratchDatabase) -> None:
-    try:
-        await seed(database)
-    finally:
-        await database.dispose()
-
-
-@pytest.fixture
-async def cdb(citus_urls: tuple[str, str, str]) -> AsyncIterator[ScratchDatabase]:
-    database = ScratchDatabase("postgresql", *citus_urls)
-    try:
-        yield database
-    finally:
-        await database.dispose()
+# The module's distributed database (one per module: tests/fixtures/citus.py).
+citus_urls = fixtures.citus_urls
+cdb = fixtures.cdb
 
 
 async def _tenant_id(db: ScratchDatabase, code: str) -> uuid.UUID:
