@@ -3,8 +3,12 @@
 -- Environment: BENCH_TOKENS (file, one token per line), BENCH_BASE (e.g. 2026-11-27T10:00),
 -- BENCH_BATCH (0 for the single form, else heartbeats per batch), BENCH_RUN (0..14: each run
 -- of the same minute uses other seconds, so no run repeats another's beats).
-local tokens, counter, second, batch, base = {}, 0, 0, 0, ""
+-- ``second`` is a global on purpose: thread:set() writes the thread's globals, which a local
+-- of the same name would hide (every beat then had second 0, and the runs repeated each other's
+-- beats: later runs measured duplicates, which skip the fold).
+local tokens, counter, batch, base = {}, 0, 0, ""
 local thread_count = 0
+second = 0
 
 function setup(thread)
   thread:set("second", tonumber(os.getenv("BENCH_RUN") or "0") * 4 + thread_count)

@@ -207,6 +207,24 @@ def load(
     )
 
 
+def steady(database: BenchDatabase) -> None:
+    """Every device up, its last beat 2.5 minutes ago (silent after 3): the steady state the
+    loaded fleet is meant to be in. Setting up takes minutes, after which the sweep had marked
+    the devices down and a run measured each one's first beat moving its state (the day the
+    fleet comes back online) instead of the minute-by-minute beats."""
+    with psycopg.connect(database.admin_url.replace("postgresql+psycopg", "postgresql")) as conn:
+        conn.execute(
+            "UPDATE hardware_devices SET last_beat_at = now() - interval '150 seconds',"
+            " last_status = 'ok', recovering = false, good_streak = 5, logged_state = 'up'"
+        )
+
+
+def stored_beats(database: BenchDatabase) -> int:
+    with psycopg.connect(database.admin_url.replace("postgresql+psycopg", "postgresql")) as conn:
+        row = conn.execute("SELECT count(*) FROM hardware_heartbeats").fetchone()
+    return int(row[0]) if row else 0
+
+
 def describe(name: str, result: LoadResult) -> str:
     return (
         f"{name}: {result.rate:,.0f} heartbeats/s, p50 {result.p50:.1f} ms, "
@@ -261,9 +279,16 @@ def main() -> None:
             pids = worker_pids(processes)
             for clients in CONCURRENCY_LEVELS:
                 used = cpu_seconds(pids)
+                steady(database)
+                before = stored_beats(database)
                 single = load(url, tokens_file, run, batch=0, seconds=SECONDS, clients=clients)
                 used = cpu_seconds(pids) - used
                 run += 1
+                # Every beat answered is a new one (unique times): each must be in the table.
+                stored = stored_beats(database) - before
+                print(f"{name} stored {stored:,} of {single.beats:,} beats answered", flush=True)
+                if stored < single.beats - single.errors:
+                    raise RuntimeError(f"{name} answered beats it did not store")
                 rates[(name, clients)] = single.rate
                 print(describe(f"{name} single, {clients} clients", single), flush=True)
                 # The web workers' own CPU per beat: what the framework costs, whatever else
