@@ -451,7 +451,7 @@ def hardware_sweep() -> None:
     """Notice silent devices now (`siaga worker` does this every 30 seconds)."""
     from datetime import UTC, datetime
 
-    from siaga_platform.hardware.incidents import SweepReport
+    from siaga_platform.hardware.outages import SweepReport
     from siaga_platform.hardware.watch import sweep_all
 
     settings = load_settings()

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.errors import DomainError, NotFound
 from siaga_platform.hardware import board, incidents, repository, service
-from siaga_platform.hardware.incidents import KIND_LABELS
 from siaga_platform.hardware.models import DeviceKind, Funding, IncidentCause, SiteKind
+from siaga_platform.hardware.outages import KIND_LABELS
 from siaga_platform.hardware.state import derive_state
 from siaga_platform.hardware.uptime import OfficeHours, uptime
 from siaga_platform.rollup import severity
