@@ -1,4 +1,4 @@
-"""Keeping the reference tables equal to the shipped code list (idempotent)."""
+"""Keeping the reference tables equal to the shipped code list (idempotent); a province by code."""
 
 from __future__ import annotations
 
@@ -53,3 +53,8 @@ async def load_reference_data(session: AsyncSession) -> ReferenceLoad:
         session.add_all(level)
         await session.flush()
     return ReferenceLoad(len(provinces), len(regencies), len(kecamatan))
+
+
+async def province(session: AsyncSession, code: str) -> Province | None:
+    """A province by its code (``62``)."""
+    return await repository.get_province(session, code)

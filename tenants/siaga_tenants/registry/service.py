@@ -201,3 +201,35 @@ async def import_inputs(
         return None
     kecamatan = [(k.code, k.name) for k in await regions.list_kecamatan(session, tenant.code)]
     return kecamatan, local_day(tenant, now)
+
+
+#: A regency's low-stock threshold (days of cover) when it has no settings row.
+DEFAULT_LOW_STOCK_DAYS = 14
+
+
+async def tenant_by_code(session: AsyncSession, code: str) -> Tenant | None:
+    """A tenant by its regency code (``62.12``), active or not."""
+    return await repository.get_by_code(session, code)
+
+
+async def regencies_in_province(session: AsyncSession, province_code: str) -> Sequence[Tenant]:
+    """The tenants of a province, by code."""
+    return await repository.list_in_province(session, province_code)
+
+
+async def low_stock_days(session: AsyncSession) -> int:
+    """The low-stock threshold (days of cover) of the tenant in scope."""
+    settings = await repository.get_settings(session)
+    return settings.low_stock_days_of_cover if settings else DEFAULT_LOW_STOCK_DAYS
+
+
+async def stock_regencies(
+    session: AsyncSession, province_code: str, now: datetime
+) -> list[tuple[Tenant, date, int]]:
+    """The tenants of a province with their own business day and low-stock threshold (each
+    read in that tenant's scope): what the province's stock page reads them with."""
+    regencies = []
+    for tenant in await repository.list_in_province(session, province_code):
+        async with acting_for(session, TenantScope.read_only({tenant.id})):
+            regencies.append((tenant, local_day(tenant, now), await low_stock_days(session)))
+    return regencies

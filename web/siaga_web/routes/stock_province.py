@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -13,12 +13,12 @@ from fastapi.responses import RedirectResponse, Response
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import DomainError, NotFound
-from siaga_platform.stock import figures, loans, repository
-from siaga_platform.tenancy.scope import TenantScope, acting_for, enter_scope
+from siaga_platform.stock import loans, service
+from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_platform.text import N_
-from siaga_tenants.regions import repository as regions
-from siaga_tenants.registry import repository as tenants
-from siaga_tenants.registry.service import local_date, local_day
+from siaga_tenants.regions import service as regions
+from siaga_tenants.registry import service as registry
+from siaga_tenants.registry.service import local_date
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, requires
 from siaga_web.labels import (
@@ -42,26 +42,13 @@ async def province_stock(
     """Per regency: on hand, days of cover, out since, pending loans and requests; the loan
     suggestion; the supervisor approves, rejects or proposes loans here."""
     _own_province(principal, code)
-    province = await regions.get_province(db, code)
+    province = await regions.province(db, code)
     if province is None:
         raise NotFound(NOT_YOUR_PROVINCE)
-    rows: list[dict[str, Any]] = []
-    stock_of: dict[uuid.UUID, figures.StockFigures] = {}
-    now = _now()
-    for tenant in await tenants.list_in_province(db, code):
-        async with acting_for(db, TenantScope.read_only({tenant.id})):
-            today = local_day(tenant, now)
-            settings = await tenants.get_settings(db)
-            stock = await figures.figures(
-                db, today=today, low_stock_days=settings.low_stock_days_of_cover if settings else 14
-            )
-            open_requests = await repository.centre_requests(db, open_only=True)
-        stock_of[tenant.id] = stock
-        rows.append({"tenant": tenant, "stock": stock, "requests": len(open_requests)})
-    async with acting_for(db, TenantScope.read_only(set(stock_of))):
-        plan = await figures.loan_plan(db, stock_of)
-    rows.sort(key=lambda r: (r["stock"].on_hand > 0, r["stock"].days_of_cover or 1e9))
-    names = {r["tenant"].id: r["tenant"].name for r in rows}
+    overview = await service.province_stock(db, await registry.stock_regencies(db, code, _now()))
+    rows = overview.rows
+    plan = overview.plan
+    names = {r.tenant.id: r.tenant.name for r in rows}
     return render(
         request,
         "pages/stock/province.html",
@@ -89,17 +76,15 @@ async def decide_loan(
     _own_province(principal, code)
     now = _now()
     await enter_scope(db, TenantScope.read_only(principal.province_tenant_ids))
-    copies = await repository.loan_copies(db, loan_id)
-    day = await local_date(db, copies[0].lender_tenant_id, now) if copies else now.date()
     try:
-        await loans.decide(
+        await service.decide_loan(
             db,
             principal,
             loan_id,
             province_code=code,
             approve=decision == "setujui",
-            business_date=day,
             now=now,
+            local_date=local_date,
         )
     except DomainError as error:
         if error.status_code in (403, 404):

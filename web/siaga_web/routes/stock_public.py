@@ -8,12 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from siaga_platform.errors import NotFound
-from siaga_platform.stock import repository
-from siaga_platform.stock.models import (
-    Item,
-)
-from siaga_platform.tenancy.scope import TenantScope, acting_for
-from siaga_tenants.registry import repository as tenants
+from siaga_platform.stock import service
+from siaga_tenants.registry import service as registry
 from siaga_web.deps import DbSession, Public
 from siaga_web.ratelimit import PUBLIC_STOCK, TtlCache, per_client
 from siaga_web.runtime import runtime
@@ -33,14 +29,12 @@ async def public_stock(request: Request, db: DbSession, code: str) -> Response:
     cache: TtlCache = runtime(request.app).public_cache
     values = cache.get(code)
     if values is None:
-        tenant = await tenants.get_by_code(db, code)
+        tenant = await registry.tenant_by_code(db, code)
         if tenant is None or not tenant.is_active:
             raise NotFound("Kabupaten/kota ini tidak ditemukan.")
-        async with acting_for(db, TenantScope.read_only({tenant.id})):
-            current = await repository.balance(db, Item.BLANK_CARD)
         values = {
             "tenant_name": tenant.name,
-            "on_hand": current.on_hand if current else 0,
+            "on_hand": await service.public_balance(db, tenant.id),
             "as_of": _now(),
         }
         cache.put(code, values)

@@ -4,7 +4,7 @@ loans and requests to the centre (HTMX)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.errors import NotFound
-from siaga_platform.stock import centre_requests, figures, ledger, loans, repository
+from siaga_platform.stock import centre_requests, ledger, loans, service
 from siaga_platform.stock.models import (
     PRINTS_PER_RIBBON,
     Custody,
@@ -22,7 +22,7 @@ from siaga_platform.stock.models import (
     SpoilageReason,
 )
 from siaga_platform.text import N_
-from siaga_tenants.registry import repository as tenants
+from siaga_tenants.registry import service as registry
 from siaga_tenants.registry.service import local_day
 from siaga_web import actors, i18n
 from siaga_web.charts import polyline_points
@@ -36,7 +36,7 @@ from siaga_web.labels import (
     REQUEST_LABELS,
     SPOILAGE_LABELS,
 )
-from siaga_web.paging import MAX_PAGE, pager
+from siaga_web.paging import MAX_PAGE, Pager, pager
 from siaga_web.templating import flash, render, request_language
 
 router = APIRouter(tags=["stock"])
@@ -84,30 +84,28 @@ async def stock_page(
     halaman: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
     today = _today(context)
-    kinds = [kind] if kind else None
-    pages = pager(
-        request,
-        total=await repository.count_entries(db, item, kinds=kinds, since=dari, until=sampai),
-        page=halaman,
-        per_page=LEDGER_PAGE_SIZE,
-    )
-    settings = await tenants.get_settings(db)
-    low_days = settings.low_stock_days_of_cover if settings else 14
-    stock = await figures.figures(db, today=today, low_stock_days=low_days, item=item)
-    start = today - timedelta(days=89)
-    opening = await repository.on_hand_at(db, item, start - timedelta(days=1))
-    movements = await repository.movements_between(db, item, start, today)
-    balances = figures.day_end_balances(opening, movements, start, today)
-    province = {t.id: t for t in await tenants.list_in_province(db, context.tenant.province_code)}
-    entries = await repository.entries(
+    low_days = await registry.low_stock_days(db)
+    shown: list[Pager] = []  # the page of the ledger, once its total is known
+
+    def page_offset(total: int) -> int:
+        shown.append(pager(request, total=total, page=halaman, per_page=LEDGER_PAGE_SIZE))
+        return shown[0].offset
+
+    card = await service.stock_card(
         db,
         item,
-        kinds=kinds,
+        kinds=[kind] if kind else None,
         since=dari,
         until=sampai,
-        limit=LEDGER_PAGE_SIZE,
-        offset=pages.offset,
+        today=today,
+        low_stock_days=low_days,
+        page_size=LEDGER_PAGE_SIZE,
+        offset_of=page_offset,
     )
+    balances = card.balances
+    province = {
+        t.id: t for t in await registry.regencies_in_province(db, context.tenant.province_code)
+    }
     return render(
         request,
         "pages/stock/card.html",
@@ -118,17 +116,17 @@ async def stock_page(
             "kind": kind,
             "dari": dari,
             "sampai": sampai,
-            "figures": stock,
+            "figures": card.figures,
             "low_days": low_days,
             "per_ribbon": PRINTS_PER_RIBBON,
-            "entries": entries,
+            "entries": card.entries,
             # Who recorded each movement, by name (never the SSO subject).
-            "people": await actors.names(db, (e.actor_subject for e in entries)),
-            "pager": pages,
+            "people": await actors.names(db, (e.actor_subject for e in card.entries)),
+            "pager": shown[0],
             "chart": chart_points(balances),
             "chart_top": max([1, *(v for _d, v in balances)]),
-            "loans": await repository.loans(db),
-            "requests": await repository.centre_requests(db),
+            "loans": card.loans,
+            "requests": card.requests,
             "others": [t for t in province.values() if t.id != context.tenant.id],
             "names": {t.id: t.name for t in province.values()},
             "today": today,
@@ -272,7 +270,7 @@ async def ask_loan(
     quantity: Annotated[int, Form()],
     note: Annotated[str | None, Form(max_length=300)] = None,
 ) -> Response:
-    lender = await tenants.get_by_code(db, lender_code)
+    lender = await registry.tenant_by_code(db, lender_code)
     if lender is None:
         raise NotFound("Kabupaten/kota pemberi pinjaman tidak ditemukan.")
     await loans.ask(
