@@ -489,3 +489,8 @@ async def letter_with_history(
     reads exactly like a missing one)."""
     letter = await _load(db, letter_id)
     return letter, await repository.history(db, letter.id)
+
+
+async def for_application(db: AsyncSession, application_id: uuid.UUID) -> Sequence[Letter]:
+    """The substitute letters issued for an application (its holder's), any state."""
+    return await repository.for_application(db, application_id)

@@ -238,3 +238,13 @@ async def stock_regencies(
         async with acting_for(session, TenantScope.read_only({tenant.id})):
             regencies.append((tenant, local_day(tenant, now), await low_stock_days(session)))
     return regencies
+
+
+#: Days an application may wait at one step before the register marks it overdue (no settings).
+DEFAULT_PRR_ALERT_DAYS = 14
+
+
+async def prr_alert_days(session: AsyncSession) -> int:
+    """The days an application may wait before it shows as overdue, for the tenant in scope."""
+    settings = await repository.get_settings(session)
+    return settings.prr_waiting_alert_days if settings else DEFAULT_PRR_ALERT_DAYS
