@@ -5,6 +5,7 @@ automatic outages in ``outages`` write too)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -210,3 +211,10 @@ async def acknowledge(
     async with acting_for(db, TenantScope(read_tenant_ids=tenant, write_tenant_ids=tenant)):
         add_event(db, incident, now, principal.subject, "acknowledged", cleaned[:1000])
     return incident
+
+
+async def acknowledgements(
+    db: AsyncSession, incident_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, IncidentEvent]:
+    """The latest acknowledgement (a supervisor's note) of each of these incidents."""
+    return await repository.acknowledged(db, incident_ids)

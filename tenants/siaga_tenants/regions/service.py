@@ -69,3 +69,8 @@ async def kecamatan_of(session: AsyncSession, regency_code: str) -> Sequence[Kec
 async def kecamatan(session: AsyncSession, code: str) -> Kecamatan | None:
     """A kecamatan by its code."""
     return await repository.get_kecamatan(session, code)
+
+
+async def provinces(session: AsyncSession) -> Sequence[Province]:
+    """Every province, by code."""
+    return await repository.list_provinces(session)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +18,8 @@ from siaga_platform.rollup.rows import Regency
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.regions.codes import UTC_OFFSET_HOURS, normalize_regency_code
-from siaga_tenants.regions.models import TimeZone
+from siaga_tenants.regions.models import Province, TimeZone
+from siaga_tenants.regions.models import Regency as RegionRegency
 from siaga_tenants.registry import repository
 from siaga_tenants.registry.models import Tenant, TenantSettings, TenantStatus
 
@@ -248,3 +250,36 @@ async def prr_alert_days(session: AsyncSession) -> int:
     """The days an application may wait before it shows as overdue, for the tenant in scope."""
     settings = await repository.get_settings(session)
     return settings.prr_waiting_alert_days if settings else DEFAULT_PRR_ALERT_DAYS
+
+
+async def current_settings(session: AsyncSession) -> TenantSettings | None:
+    """The settings row of the tenant in scope (None before it has one)."""
+    return await repository.get_settings(session)
+
+
+async def directory(session: AsyncSession, province_code: str | None = None) -> Sequence[Any]:
+    """The registry as plain rows (id, code, name, province_code, timezone, status), of one
+    province or of all."""
+    return await repository.directory(session, province_code)
+
+
+@dataclass(frozen=True, slots=True)
+class ProvinceDirectory:
+    province: Province
+    #: The province's tenants as registry rows (see ``directory``).
+    tenants: Sequence[Any]
+    #: The province's regencies that have no tenant yet.
+    unregistered: list[RegionRegency]
+
+
+async def province_directory(session: AsyncSession, code: str) -> ProvinceDirectory | None:
+    """A province, its tenants and its regencies not provisioned yet (None: no such code)."""
+    province = await regions.get_province(session, code)
+    if province is None:
+        return None
+    in_province = await repository.directory(session, code)
+    provisioned = {t.code for t in in_province}
+    unregistered = [
+        r for r in await regions.list_regencies(session, code) if r.code not in provisioned
+    ]
+    return ProvinceDirectory(province, in_province, unregistered)
