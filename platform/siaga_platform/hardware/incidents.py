@@ -15,6 +15,7 @@ from siaga_platform.auth.principal import Principal, Role
 from siaga_platform.errors import Conflict, InvalidInput, NotFound
 from siaga_platform.hardware import repository, summary
 from siaga_platform.hardware.models import (
+    Device,
     Funding,
     Incident,
     IncidentCause,
@@ -218,3 +219,15 @@ async def acknowledgements(
 ) -> dict[uuid.UUID, IncidentEvent]:
     """The latest acknowledgement (a supervisor's note) of each of these incidents."""
     return await repository.acknowledged(db, incident_ids)
+
+
+async def incident_view(
+    db: AsyncSession, incident_id: uuid.UUID
+) -> tuple[Incident, Device | None, Sequence[IncidentEvent]]:
+    """An incident of the regency in scope, its device (if it is one device's) and its
+    timeline; 404 otherwise."""
+    incident = await repository.incident(db, incident_id)
+    if incident is None:
+        raise NotFound("Kejadian tidak ditemukan.")
+    device = await repository.device(db, incident.device_id) if incident.device_id else None
+    return incident, device, await repository.incident_timeline(db, incident.id)

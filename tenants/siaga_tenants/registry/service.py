@@ -283,3 +283,15 @@ async def province_directory(session: AsyncSession, code: str) -> ProvinceDirect
         r for r in await regions.list_regencies(session, code) if r.code not in provisioned
     ]
     return ProvinceDirectory(province, in_province, unregistered)
+
+
+#: Office hours (local) when a tenant has no settings row.
+DEFAULT_OFFICE_HOURS = (8, 16)
+
+
+async def office_hours(session: AsyncSession) -> tuple[int, int]:
+    """The office's opening and closing hour (local time) of the tenant in scope."""
+    settings = await repository.get_settings(session)
+    if settings is None:
+        return DEFAULT_OFFICE_HOURS
+    return settings.office_opens_hour, settings.office_closes_hour
