@@ -72,7 +72,10 @@ typecheck:
 	$(BIN)/mypy
 
 # Not part of `make test`: Citus (issue 18) is built from a source tarball, see infra/citus/README.md.
-CITUS_TESTS ?= tests/platform/test_citus.py tests/platform/test_row_level_security.py tests/platform/test_tenant_wall.py
+# test_citus_operations.py last: it adds a worker to the cluster.
+CITUS_TESTS ?= tests/platform/test_citus.py tests/platform/test_citus_domains.py \
+	tests/platform/test_row_level_security.py tests/platform/test_tenant_wall.py \
+	tests/platform/test_citus_operations.py
 test-citus: install-dev ## the tenant wall on a throwaway Citus cluster (coordinator + 2 workers)
 	@rc=0; infra/citus/install.sh || rc=$$?; \
 	if [ $$rc = 4 ] || [ $$rc = 5 ]; then echo "test-citus: skipped, Citus is not installed and cannot be built here (no CITUS_SOURCE_TARBALL, or not root; see infra/citus/README.md)"; exit 0; fi; \

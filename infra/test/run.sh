@@ -30,4 +30,5 @@ else
 fi
 
 # The Citus tests need their own cluster: `make test-citus` (run by .ci/run after this).
-infra/postgres/with-throwaway.sh var/pgtest "$bin/pytest" --ignore=tests/platform/test_citus.py "$@"
+infra/postgres/with-throwaway.sh var/pgtest "$bin/pytest" --ignore=tests/platform/test_citus.py --ignore=tests/platform/test_citus_domains.py \
+  --ignore=tests/platform/test_citus_operations.py "$@"

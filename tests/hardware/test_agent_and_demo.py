@@ -332,6 +332,10 @@ def test_the_queue_survives_a_kill_mid_enqueue(tmp_path: Path) -> None:
                 break
         os.kill(writer.pid, signal.SIGKILL)  # mid-loop: likely inside a transaction
         writer.wait()
+        # It ran on while this read: its last whole line is the last commit it saw return.
+        for line in writer.stdout:
+            if line.endswith("\n"):
+                committed = int(line)
         queue = BeatQueue(path)
         assert queue._db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         beats = [json.loads(b.beat) for b in queue.peek(1_000_000)]

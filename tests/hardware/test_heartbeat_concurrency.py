@@ -32,7 +32,7 @@ from siaga_web.runtime import runtime
 from tests.fixtures.applications import operator
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
-from tests.fixtures.web import settings_for
+from tests.fixtures.web import heartbeat_lane_open, settings_for
 
 pytestmark = pytest.mark.postgres_only
 
@@ -150,9 +150,12 @@ async def test_32_clients_for_a_minute_lose_no_beat_and_see_no_error(
 
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     try:
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://testserver", timeout=120
-        ) as client:
+        async with (
+            heartbeat_lane_open(app),
+            httpx.AsyncClient(
+                transport=transport, base_url="http://testserver", timeout=120
+            ) as client,
+        ):
             await asyncio.gather(sweeping(), *(client_loop(client, n) for n in range(CLIENTS)))
         stored: dict[uuid.UUID, int] = {}
         incidents = 0

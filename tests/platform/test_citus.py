@@ -9,9 +9,7 @@ workers, for reads and for the policies' checks on writes.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy import text
@@ -21,34 +19,13 @@ from siaga_platform.audit import service as audit
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.registry import repository as tenants
-from tests.fixtures.citus import prepare_database, worker_ports
-from tests.fixtures.databases import ScratchDatabase, service_missing
-from tests.fixtures.seed import seed
+from tests.fixtures import citus as fixtures
+from tests.fixtures.citus import worker_ports
+from tests.fixtures.databases import ScratchDatabase
 
-
-@pytest.fixture(scope="module")
-def citus_urls() -> Iterator[tuple[str, str, str]]:
-    if not worker_ports():
-        service_missing("Citus cluster (make test-citus)")
-    database = prepare_database()
-    asyncio.run(_seed(database))
-    yield database.app_url, database.owner_url, database.name
-
-
-async def _seed(database: ScratchDatabase) -> None:
-    try:
-        await seed(database)
-    finally:
-        await database.dispose()
-
-
-@pytest.fixture
-async def cdb(citus_urls: tuple[str, str, str]) -> AsyncIterator[ScratchDatabase]:
-    database = ScratchDatabase("postgresql", *citus_urls)
-    try:
-        yield database
-    finally:
-        await database.dispose()
+# The module's distributed database (one per module: tests/fixtures/citus.py).
+citus_urls = fixtures.citus_urls
+cdb = fixtures.cdb
 
 
 async def _tenant_id(db: ScratchDatabase, code: str) -> uuid.UUID:
@@ -142,3 +119,54 @@ async def test_writes_are_checked_on_the_shards(cdb: ScratchDatabase) -> None:
                 ),
                 {"t": mura, "i": uuid.uuid4()},
             )
+
+
+@pytest.fixture
+def citus_late_urls() -> tuple[str, str, str]:
+    """An existing deployment: migrated on plain PostgreSQL (0026 left 0011's sub-select
+    policies), then the extension, then distribute.sql (which rewrites the policies first)."""
+    return fixtures.seeded_database(citus_after_migrations=True)
+
+
+async def test_a_database_that_gets_citus_after_the_migrations_is_walled_on_the_shards(
+    citus_late_urls: tuple[str, str, str],
+) -> None:
+    late = ScratchDatabase("postgresql", *citus_late_urls)
+    try:
+        async with late.engine.connect() as connection:
+            forms = (
+                await connection.execute(
+                    text(
+                        "select tablename, policyname, coalesce(qual, with_check) from pg_policies"
+                        " where tablename in ('tenant_settings', 'audit_events')"
+                    )
+                )
+            ).all()
+        assert len(forms) == 8
+        assert all("siaga_scope" in form and "unnest" not in form for *_, form in forms), forms
+        assert (await _placement(late, "audit_events"))[0] == "h"
+        kapuas, mura = await _tenant_id(late, "62.03"), await _tenant_id(late, "62.12")
+        async with late.session_factory() as session:
+            await enter_scope(session, TenantScope.read_only({kapuas}))
+            rows = (await session.execute(text("select tenant_id from tenant_settings"))).all()
+        assert [r[0] for r in rows] == [kapuas]
+        # Writes: the scope's tenant passes on its shard, another tenant is refused there.
+        async with unit_of_work(late.session_factory) as session:
+            await enter_scope(session, TenantScope.single(mura))
+            await audit.record(
+                session, tenant_id=mura, actor_subject="late", action="test",
+                object_type="x", object_id="1",
+            )  # fmt: skip
+        async with late.session_factory() as session:
+            await enter_scope(session, TenantScope.single(kapuas))
+            with pytest.raises(ProgrammingError, match="row-level security"):
+                await session.execute(
+                    text(
+                        "insert into audit_events (tenant_id, id, occurred_at, actor_subject,"
+                        " action, object_type, object_id, details) values (:t, :i, now(), 'x',"
+                        " 'forged', 'tenant', '62.12', '{}')"
+                    ),
+                    {"t": mura, "i": uuid.uuid4()},
+                )
+    finally:
+        await late.dispose()

@@ -35,6 +35,7 @@ from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry.service import active_regencies, import_inputs, local_date
 from siaga_web.deps import Public, SignInRequired
 from siaga_web.failures import FailureGuard
+from siaga_web.heartbeat_lane import HeartbeatLane, heartbeat_connections
 from siaga_web.input import BlankMeansAny, refuse_control_text
 from siaga_web.middleware import BoostedFormRedirects, RequestIdMiddleware
 from siaga_web.openapi import build_schema
@@ -181,6 +182,9 @@ def create_app(
         if not is_shared(settings.database_url):
             background = await InProcessJobs.start(runtime(app).jobs, runtime(app).worker_context)
         runtime(app).in_process_jobs = background
+        beat_connections = runtime(app).heartbeat_connections
+        if beat_connections is not None:
+            await beat_connections.open()
         await warm_up(app, runtime(app).session_factory)
         # Everything built so far (modules, mappers, templates) lives as long as the process:
         # keep it out of the garbage collector's full passes, which otherwise rescan it while
@@ -190,6 +194,8 @@ def create_app(
         yield
         if background is not None:
             await background.stop()
+        if beat_connections is not None:
+            await beat_connections.close()
         await runtime(app).jobs.close()
         await engine.dispose()
 
@@ -223,6 +229,7 @@ def create_app(
         jobs=JobQueue(settings.database_url),
         worker_context=_worker_context(settings, session_factory, cipher),
         public_cache=TtlCache(seconds=60),
+        heartbeat_connections=heartbeat_connections(settings),
     )
 
     app.add_middleware(FailureGuard)  # first added: innermost (see there)
@@ -236,6 +243,8 @@ def create_app(
         same_site="lax",
         https_only=settings.is_production,
     )
+    # Outside the browser's layers, inside the request id and the security headers.
+    app.add_middleware(HeartbeatLane, runtime=app.state.runtime)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(
         SecurityMiddleware,

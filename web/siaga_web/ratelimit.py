@@ -85,13 +85,14 @@ class DeviceTokenGuard:
     def __init__(self) -> None:
         self._recent: OrderedDict[str, float] = OrderedDict()
 
-    def _seen_failing(self, address: str) -> bool:
+    def suspects(self, address: str) -> bool:
+        """Whether this worker saw a token from ``address`` fail in the last two minutes."""
         seen = self._recent.get(address)
         return seen is not None and time.monotonic() - seen < 120
 
     async def refuse_if_over(self, request: Request) -> None:
         address = client_address(request)
-        if self._seen_failing(address):
+        if self.suspects(address):
             await limiter(request).refuse_if_over(DEVICE_TOKEN_FAILURES, address)
 
     async def count_failure(self, request: Request) -> None:

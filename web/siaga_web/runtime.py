@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from siaga_platform.privacy.crypto import FieldCipher
     from siaga_platform.stock.ledger import LedgerCardStock
     from siaga_tenants.regions.directory import CodeListDirectory
+    from siaga_web.heartbeat_lane import HeartbeatConnections
     from siaga_web.ratelimit import DeviceTokenGuard, TtlCache
 
 
@@ -41,6 +42,8 @@ class Runtime:
     worker_context: WorkerContext
     #: The public stock notice, a minute per regency (each replica its own: it is public).
     public_cache: TtlCache
+    #: The heartbeat lane's own connections (PostgreSQL only; see heartbeat_lane.py).
+    heartbeat_connections: HeartbeatConnections | None = None
     #: The tasks this process runs itself (the SQLite default); set by the lifespan.
     in_process_jobs: InProcessJobs | None = None
 

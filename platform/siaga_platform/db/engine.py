@@ -50,6 +50,12 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def driver_dsn(url: str) -> str:
+    """The PostgreSQL URL as the driver itself takes it (for a pool outside SQLAlchemy)."""
+    parsed = make_url(url).set(drivername="postgresql")
+    return parsed.render_as_string(hide_password=False)
+
+
 def _prepare_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.hardware import beat_sql
@@ -55,16 +56,24 @@ class HashedBeat:
     readings: dict[str, Any]
 
 
-async def _driver_connection(db: AsyncSession) -> Any:
+async def _driver_connection(db: AsyncSession) -> AsyncConnection[Any]:
     connection = await db.connection()  # the unit of work's transaction, committed by it
     raw = await connection.get_raw_connection()
-    return raw.driver_connection
+    pg: AsyncConnection[Any] | None = raw.driver_connection
+    assert pg is not None  # a checked-out connection always has its driver's
+    return pg
 
 
 async def store(db: AsyncSession, beats: Sequence[HashedBeat], *, now: datetime) -> StoredBeats:
     """Store the beats and fold them into their devices' state (not committed)."""
+    return await store_on(await _driver_connection(db), beats, now=now)
+
+
+async def store_on(
+    pg: AsyncConnection[Any], beats: Sequence[HashedBeat], *, now: datetime
+) -> StoredBeats:
+    """``store`` on a driver connection of its own (the heartbeat lane's; not committed)."""
     hashes = sorted({beat.token_hash for beat in beats})
-    pg = await _driver_connection(db)
     async with pg.pipeline():
         await pg.execute(beat_sql.SCOPE, {"hashes": hashes})
         locked = await pg.execute(beat_sql.LOCK, {"hashes": hashes})

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, select, text, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.db.upsert import insert_for, replacing
@@ -594,6 +594,10 @@ async def week_hour_sums(
 ) -> dict[uuid.UUID, tuple[float, float]]:
     """Each device's (seconds up, seconds counted) over the hours of the UTC months
     [first, end) (first days of months) whose place in the week is one of ``week_hours``."""
+    # The office's week-hours and the months written into the statement, not bound: as
+    # parameters, after five runs PostgreSQL's generic plan guessed 30 rows for the 44,000 a
+    # year of 100 devices reads and sorted them on disk (105 ms against 28). Its text now
+    # changes only with the office hours and the month, and the plan stays the right one.
     rows = await db.execute(
         select(
             DeviceWeekHourMonth.device_id,
@@ -601,9 +605,11 @@ async def week_hour_sums(
             func.sum(DeviceWeekHourMonth.counted_seconds),
         )
         .where(
-            DeviceWeekHourMonth.week_hour.in_(week_hours),
-            DeviceWeekHourMonth.month >= first,
-            DeviceWeekHourMonth.month < end,
+            DeviceWeekHourMonth.week_hour.in_(
+                bindparam("week_hours", sorted(week_hours), expanding=True, literal_execute=True)
+            ),
+            DeviceWeekHourMonth.month >= bindparam("first", first, literal_execute=True),
+            DeviceWeekHourMonth.month < bindparam("end", end, literal_execute=True),
         )
         .group_by(DeviceWeekHourMonth.device_id)
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.applications.service import RegionDirectory
@@ -298,26 +299,58 @@ async def take_beats(
 async def _take_on_postgresql(
     db: AsyncSession, sent: Sequence[tuple[str | None, BeatIn]], *, now: datetime
 ) -> BeatResult:
-    stored = await intake.store(
-        db,
-        [
-            intake.HashedBeat(token_hash(str(token)), beat.taken_at, beat.status, beat.readings)
-            for token, beat in sent
-        ],
+    hashed = [
+        intake.HashedBeat(token_hash(str(token)), beat.taken_at, beat.status, beat.readings)
+        for token, beat in sent
+    ]
+    taken = _taken(await intake.store(db, hashed, now=now), len(sent), now=now)
+    await settle_moved(db, taken.moved, now=now)
+    return taken.result
+
+
+@dataclass(frozen=True, slots=True)
+class TakenBeats:
+    """Beats stored and folded (not committed yet), and per regency the devices whose derived
+    state differs from the one last logged (``settle_moved`` logs them)."""
+
+    result: BeatResult
+    moved: dict[uuid.UUID, list[uuid.UUID]]
+
+
+async def take_beat_on(
+    pg: AsyncConnection[Any], token: str, beat: BeatIn, *, now: datetime
+) -> TakenBeats:
+    """One heartbeat on a driver connection of its own (the heartbeat lane's): checked like
+    every beat, stored and folded, not committed. Its state change, if any, is settled by
+    ``settle_moved`` in a unit of work once this is committed; the sweep would settle it too."""
+    check_beat(beat, now)
+    stored = await intake.store_on(
+        pg,
+        [intake.HashedBeat(token_hash(token), beat.taken_at, beat.status, beat.readings)],
         now=now,
     )
+    return _taken(stored, 1, now=now)
+
+
+def _taken(stored: intake.StoredBeats, sent: int, *, now: datetime) -> TakenBeats:
     if stored.refused:
         raise DeviceTokenRefused()
     moved: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     for folded in stored.devices:
         if folded.accepted and derive_state(folded, now).value != folded.logged_state:
             moved[folded.tenant_id].append(folded.id)
+    accepted = sum(device.accepted for device in stored.devices)
+    return TakenBeats(BeatResult(accepted, sent - accepted), dict(moved))
+
+
+async def settle_moved(
+    db: AsyncSession, moved: dict[uuid.UUID, list[uuid.UUID]], *, now: datetime
+) -> None:
+    """Log the state changes of devices whose beats moved them, regency by regency."""
     for tenant_id in sorted(moved, key=str):  # the lock order of the intake: (tenant, id)
         await enter_scope(db, TenantScope.single(tenant_id))
         devices = [await repository.device(db, i, lock=True) for i in sorted(moved[tenant_id])]
         await _settle_states(db, [d for d in devices if d is not None], now=now)
-    accepted = sum(device.accepted for device in stored.devices)
-    return BeatResult(accepted, len(sent) - accepted)
 
 
 async def _record_beats(

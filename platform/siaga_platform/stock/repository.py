@@ -198,9 +198,23 @@ async def movements_between(
 
 async def loan_copies(db: AsyncSession, loan_id: uuid.UUID, *, lock: bool = False) -> list[Loan]:
     query = select(Loan).where(Loan.id == loan_id).order_by(Loan.tenant_id)
-    if lock:
-        query = query.with_for_update()
-    return list((await db.scalars(query)).all())
+    copies = list((await db.scalars(query)).all())
+    if not lock:
+        return copies
+    # Locked one tenant at a time, in tenant order (so two deciders never deadlock): on Citus
+    # the two copies may live on two workers, and a FOR UPDATE spanning shards is refused;
+    # each of these statements names its tenant, so it runs on one shard.
+    return [
+        (
+            await db.execute(
+                select(Loan)
+                .where(Loan.tenant_id == copy.tenant_id, Loan.id == loan_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one()
+        for copy in copies
+    ]
 
 
 async def loans(db: AsyncSession, *, pending_only: bool = False) -> Sequence[Loan]:

@@ -23,6 +23,9 @@ from siaga_web.deps import DbSession, in_own_scope, requires
 from siaga_web.ratelimit import api_rate_limit, device_token_guard
 from siaga_web.runtime import runtime
 
+#: The longest device token a request may carry (they are 43 characters when issued).
+TOKEN_HEADER_MAX = 200
+
 
 async def device_token_route() -> None:
     """Marks routes authenticated by a device token instead of a person (async: a plain
@@ -56,7 +59,7 @@ class BeatBody(BaseModel):
 
 
 class BatchItem(BeatBody):
-    device_token: str = Field(max_length=200)
+    device_token: str = Field(max_length=TOKEN_HEADER_MAX)
 
 
 class Batch(BaseModel):
@@ -86,7 +89,7 @@ class BatchAnswer(BeatAnswer):
 async def heartbeat(
     db: DbSession,
     body: BeatBody,
-    x_device_token: Annotated[str | None, Header(max_length=200)] = None,
+    x_device_token: Annotated[str | None, Header(max_length=TOKEN_HEADER_MAX)] = None,
 ) -> BeatAnswer:
     """One heartbeat of the device whose token is in ``X-Device-Token``. Idempotent."""
     beat = service.BeatIn(body.taken_at, body.status, body.readings)
