@@ -9,7 +9,7 @@ import pytest
 
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import Conflict, InvalidInput
-from siaga_platform.hardware import board, incidents, repository, service, summary
+from siaga_platform.hardware import board, incidents, outages, repository, service, summary
 from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, IncidentCause, SiteKind
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.regions.directory import CodeListDirectory
@@ -34,13 +34,11 @@ async def test_silence_opens_an_incident_and_recovery_closes_it(db: ScratchDatab
     t0 = datetime.now(UTC) - timedelta(hours=2)
     await _beat(db, token, t0, BeatStatus.OK)
     async with unit_of_work(db.session_factory) as session:
-        report = await incidents.sweep_tenant(
-            session, who.tenant_id, now=t0 + timedelta(minutes=30)
-        )  # type: ignore[arg-type]
+        report = await outages.sweep_tenant(session, who.tenant_id, now=t0 + timedelta(minutes=30))  # type: ignore[arg-type]
     assert report.opened == 1
     async with unit_of_work(db.session_factory) as session:
-        again = await incidents.sweep_tenant(session, who.tenant_id, now=t0 + timedelta(minutes=31))  # type: ignore[arg-type]
-    assert again == incidents.SweepReport(0, 0, 0)  # idempotent
+        again = await outages.sweep_tenant(session, who.tenant_id, now=t0 + timedelta(minutes=31))  # type: ignore[arg-type]
+    assert again == outages.SweepReport(0, 0, 0)  # idempotent
     async with db.session_factory() as session:
         await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
         [incident] = await repository.open_incidents(session)
@@ -72,9 +70,7 @@ async def test_planned_maintenance_opens_no_incident(db: ScratchDatabase) -> Non
             reason="Ganti UPS",
         )  # type: ignore[arg-type]
     async with unit_of_work(db.session_factory) as session:
-        report = await incidents.sweep_tenant(
-            session, who.tenant_id, now=t0 + timedelta(minutes=30)
-        )  # type: ignore[arg-type]
+        report = await outages.sweep_tenant(session, who.tenant_id, now=t0 + timedelta(minutes=30))  # type: ignore[arg-type]
     assert report.changes == 1 and report.opened == 0
 
 
@@ -167,9 +163,9 @@ async def _site_with(db: ScratchDatabase, kinds: list[tuple[DeviceKind, str | No
     return who, site.id, tokens
 
 
-async def _sweep(db: ScratchDatabase, who: object, now: datetime) -> incidents.SweepReport:
+async def _sweep(db: ScratchDatabase, who: object, now: datetime) -> outages.SweepReport:
     async with unit_of_work(db.session_factory) as session:
-        return await incidents.sweep_tenant(session, who.tenant_id, now=now)  # type: ignore[attr-defined]
+        return await outages.sweep_tenant(session, who.tenant_id, now=now)  # type: ignore[attr-defined]
 
 
 async def _open(db: ScratchDatabase, who: object) -> list:
@@ -187,9 +183,7 @@ async def test_a_whole_site_going_silent_opens_one_incident_not_one_per_device(
     for token in tokens:
         await _beat(db, token, t0, BeatStatus.OK)
     async with unit_of_work(db.session_factory) as session:
-        report = await incidents.sweep_tenant(
-            session, who.tenant_id, now=t0 + timedelta(minutes=30)
-        )  # type: ignore[attr-defined]
+        report = await outages.sweep_tenant(session, who.tenant_id, now=t0 + timedelta(minutes=30))  # type: ignore[attr-defined]
     assert report.changes == 3 and report.opened == 1
     [incident] = await _open(db, who)
     assert incident.site_id == site_id and incident.device_id is None

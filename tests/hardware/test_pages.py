@@ -11,7 +11,7 @@ import pytest
 
 from siaga_platform.auth.principal import Role
 from siaga_platform.db.engine import unit_of_work
-from siaga_platform.hardware import incidents
+from siaga_platform.hardware import outages
 from siaga_tenants.demo.seed import demo_subject
 from tests.fixtures.applications import operator
 from tests.fixtures.databases import ScratchDatabase
@@ -75,7 +75,7 @@ async def test_register_beat_go_silent_and_see_it_on_the_board(
     assert sent.status_code == 202
     who = await operator(db)
     async with unit_of_work(db.session_factory) as session:
-        await incidents.sweep_tenant(session, who.tenant_id, now=datetime.now(UTC))  # type: ignore[arg-type]
+        await outages.sweep_tenant(session, who.tenant_id, now=datetime.now(UTC))  # type: ignore[arg-type]
     board = await client.get(BOARD)
     assert "Perekaman terhenti sejak" in board.text
     assert "Server perekaman mati" in board.text and "Mati" in board.text
@@ -150,7 +150,7 @@ async def test_site_maintenance_planned_on_the_board_opens_no_incident(
         )
     who = await operator(db)
     async with unit_of_work(db.session_factory) as session:
-        await incidents.sweep_tenant(session, who.tenant_id, now=datetime.now(UTC))  # type: ignore[arg-type]
+        await outages.sweep_tenant(session, who.tenant_id, now=datetime.now(UTC))  # type: ignore[arg-type]
     board = await client.get(BOARD)
     assert "Perawatan terjadwal" in board.text and "Pemindahan kantor UPT" in board.text
     assert "Kejadian terbuka" not in board.text  # both silent, inside the planned window

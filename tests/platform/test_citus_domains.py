@@ -20,7 +20,7 @@ from sqlalchemy.exc import NotSupportedError
 from siaga_platform.applications.statuses import Status
 from siaga_platform.auth.principal import Principal, Role
 from siaga_platform.db.engine import unit_of_work
-from siaga_platform.hardware import incidents, repository, service
+from siaga_platform.hardware import outages, repository, service
 from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, SiteKind
 from siaga_platform.letters.models import Letter, LetterReason
 from siaga_platform.stock import ledger, loans
@@ -156,7 +156,7 @@ async def test_heartbeats_change_a_state_and_silence_opens_an_incident(
     for k in range(3):
         await beat(t0 + timedelta(minutes=k), BeatStatus.OK)
     async with unit_of_work(cdb.session_factory) as session:
-        report = await incidents.sweep_tenant(session, who.tenant_id, now=t0 + timedelta(hours=1))
+        report = await outages.sweep_tenant(session, who.tenant_id, now=t0 + timedelta(hours=1))
     assert report.opened == 1
     async with cdb.session_factory() as session:
         await enter_scope(session, TenantScope.single(who.tenant_id))

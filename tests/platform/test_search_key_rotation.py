@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from siaga_platform.applications import importer, repository
 from siaga_platform.applications import service as applications
+from siaga_platform.applications.filters import RegisterFilter
 from siaga_platform.applications.models import Application, ApplicationNameWord, Reason
 from siaga_platform.applications.nik import parse_nik
 from siaga_platform.auth.principal import Principal
@@ -49,7 +50,7 @@ def _ciphers() -> tuple[FieldCipher, FieldCipher]:
 async def _found(
     db: ScratchDatabase, tenant: uuid.UUID, cipher: FieldCipher, *, nik: str = "", name: str = ""
 ) -> list[uuid.UUID]:
-    filters = repository.RegisterFilter(
+    filters = RegisterFilter(
         nik_hashes=cipher.search_hashes(nik, tenant_id=tenant, field="nik") if nik else (),
         name_word_hash_sets=cipher.word_hash_sets(name, tenant_id=tenant) if name else (),
     )

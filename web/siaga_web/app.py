@@ -55,7 +55,9 @@ from siaga_web.routes import (
     pages,
     rollup,
     signin,
-    stock,
+    stock_province,
+    stock_public,
+    stock_regency,
 )
 from siaga_web.runtime import Runtime, runtime
 from siaga_web.security import SecurityMiddleware, body_limits, origin_of
@@ -263,7 +265,9 @@ def create_app(
         pages.router,
         applications.router,
         hardware.router,
-        stock.router,
+        stock_regency.router,
+        stock_province.router,
+        stock_public.router,
         letters.router,
         rollup.router,
         elections.router,

@@ -222,3 +222,26 @@ async def firing_alerts(
             if is_firing(a, now) and a.tenant_id in tenant_ids
         ]
     )
+
+
+async def recent(db: AsyncSession, *, now: datetime, resolved_days: int) -> Sequence[Alert]:
+    """The alerts in scope that are open, or were resolved in the last ``resolved_days``."""
+    return await repository.listing(db, resolved_since=now - timedelta(days=resolved_days))
+
+
+async def alert_of(
+    db: AsyncSession, alert_id: uuid.UUID, tenant_ids: Collection[uuid.UUID]
+) -> Alert:
+    """An alert of one of ``tenant_ids`` (in the session's scope), or 404 as if missing."""
+    alert = await repository.get(db, alert_id)
+    if alert is None or alert.tenant_id not in tenant_ids:
+        raise NotFound(access.NOT_YOURS)
+    return alert
+
+
+async def alert_with_timeline(
+    db: AsyncSession, alert_id: uuid.UUID, tenant_id: uuid.UUID
+) -> tuple[Alert, Sequence[AlertEvent]]:
+    """A regency's alert and its timeline, or 404 (another regency's reads like a missing one)."""
+    alert = await alert_of(db, alert_id, {tenant_id})
+    return alert, await repository.timeline(db, alert.id)

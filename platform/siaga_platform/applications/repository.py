@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -12,6 +11,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
+from siaga_platform.applications.filters import RegisterFilter
 from siaga_platform.applications.models import (
     Application,
     ApplicationDuration,
@@ -25,19 +25,6 @@ from siaga_platform.applications.models import (
 from siaga_platform.applications.statuses import CLOSED, WAITING_PRINT
 from siaga_platform.db.base import utcnow
 from siaga_platform.db.upsert import add_to, increment
-
-
-@dataclass(frozen=True, slots=True)
-class RegisterFilter:
-    statuses: tuple[str, ...] = ()
-    reason: str | None = None
-    kecamatan_code: str | None = None
-    registered_from: date | None = None
-    registered_to: date | None = None
-    #: A NIK's hashes under each configured search key (see FieldCipher.search_hashes).
-    nik_hashes: tuple[str, ...] = ()
-    #: A name's word hashes, one set per search key (see FieldCipher.word_hash_sets).
-    name_word_hash_sets: tuple[tuple[str, ...], ...] = ()
 
 
 async def get(db: AsyncSession, application_id: uuid.UUID) -> Application | None:

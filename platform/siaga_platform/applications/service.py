@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from siaga_platform.applications import repository
+from siaga_platform.applications.filters import RegisterFilter
 from siaga_platform.applications.handover import CardHandover
 from siaga_platform.applications.kinds import check_kind_agrees
 from siaga_platform.applications.models import (
@@ -19,6 +21,8 @@ from siaga_platform.applications.models import (
     Application,
     ApplicationEvent,
     ApplicationNameWord,
+    ImportJob,
+    ImportRowError,
     Priority,
     Reason,
 )
@@ -369,3 +373,54 @@ def decrypt_name(cipher: FieldCipher, application: Application) -> str:
         tenant_id=application.tenant_id,
         field="name",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterView:
+    """One page of the register and the figures beside it."""
+
+    total: int
+    applications: Sequence[Application]
+    #: Per status, in the regency in scope (all filters aside).
+    counts: dict[str, int]
+
+
+async def register_view(
+    db: AsyncSession, filters: RegisterFilter, *, page_size: int, offset_of: Callable[[int], int]
+) -> RegisterView:
+    """The applications the filters match, newest first: the total, the page
+    (``offset_of`` turns the total into its offset) and the per-status counts."""
+    total = await repository.register_count(db, filters)
+    page = await repository.register_page(db, filters, limit=page_size, offset=offset_of(total))
+    return RegisterView(total, page, await repository.status_counts(db))
+
+
+async def timeline(db: AsyncSession, application_id: uuid.UUID) -> Sequence[ApplicationEvent]:
+    """What happened to an application, oldest first."""
+    return await repository.timeline(db, application_id)
+
+
+async def recent_imports(db: AsyncSession) -> Sequence[ImportJob]:
+    """The regency's latest CSV imports (without their content)."""
+    return await repository.recent_imports(db)
+
+
+async def import_job(db: AsyncSession, job_id: uuid.UUID) -> ImportJob:
+    """An import of the regency in scope (without its content), or 404."""
+    job = await repository.get_import(db, job_id)
+    if job is None:
+        raise NotFound("Impor tidak ditemukan.")
+    return job
+
+
+async def import_errors(db: AsyncSession, job_id: uuid.UUID) -> Sequence[ImportRowError]:
+    """The refused rows of an import of the regency in scope (404 for another's)."""
+    await import_job(db, job_id)
+    return await repository.import_errors(db, job_id)
+
+
+async def register_before(
+    db: AsyncSession, filters: RegisterFilter, *, limit: int, before: uuid.UUID | None
+) -> Sequence[Application]:
+    """The API's keyset page: up to ``limit`` matches older than ``before``, newest first."""
+    return await repository.register_page(db, filters, limit=limit, before=before)

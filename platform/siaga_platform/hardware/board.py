@@ -5,14 +5,16 @@ since, uptime over the last 30 days."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from siaga_platform.errors import NotFound
 from siaga_platform.hardware import repository
 from siaga_platform.hardware.capacity import SHARED, Capacity, recording_capacity
-from siaga_platform.hardware.models import Device, Incident, Site
+from siaga_platform.hardware.models import Device, Heartbeat, Incident, MaintenanceWindow, Site
 from siaga_platform.hardware.state import DeviceState, site_states
 from siaga_platform.hardware.uptime import (
     Interval,
@@ -220,3 +222,32 @@ async def tenant_recording_share(
     db: AsyncSession, *, now: datetime, days: int = UPTIME_DAYS
 ) -> float | None:
     return await recording_share(db, now - timedelta(days=days), now)
+
+
+async def planned_maintenance(
+    db: AsyncSession, now: datetime, *, days: int = 30
+) -> Sequence[MaintenanceWindow]:
+    """The maintenance windows of the regency in scope over the next ``days``."""
+    return await repository.maintenance_between(db, now, now + timedelta(days=days))
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceView:
+    device: Device
+    #: The latest heartbeats, newest first.
+    beats: Sequence[Heartbeat]
+    #: Its logged state changes since ``since``.
+    changes: list[tuple[datetime, str]]
+    since: datetime
+
+
+async def device_view(
+    db: AsyncSession, device_id: uuid.UUID, now: datetime, *, days: int = 30
+) -> DeviceView:
+    """A device of the regency in scope with its recent beats and state log (404 otherwise)."""
+    device = await repository.device(db, device_id)
+    if device is None:
+        raise NotFound("Perangkat tidak ditemukan.")
+    since = now - timedelta(days=days)
+    changes = await repository.state_changes(db, device.id, since, now)
+    return DeviceView(device, await repository.recent_beats(db, device.id), changes, since)

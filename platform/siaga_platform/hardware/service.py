@@ -21,7 +21,6 @@ from siaga_platform.audit import service as audit
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import DomainError, InvalidInput, NotFound
 from siaga_platform.hardware import intake, repository, summary
-from siaga_platform.hardware.incidents import log_state, reconcile_site_incidents
 from siaga_platform.hardware.models import (
     BeatStatus,
     Device,
@@ -31,6 +30,7 @@ from siaga_platform.hardware.models import (
     Site,
     SiteKind,
 )
+from siaga_platform.hardware.outages import log_state, reconcile_site_incidents
 from siaga_platform.hardware.state import apply_beat, derive_state
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_platform.tenancy.writer import writer_tenant

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import repository, summary
-from siaga_platform.hardware.incidents import SweepReport, sweep_tenant
 from siaga_platform.hardware.models import DeviceToken
+from siaga_platform.hardware.outages import SweepReport, sweep_tenant
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 
 log = logging.getLogger(__name__)

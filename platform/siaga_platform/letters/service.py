@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -452,3 +452,45 @@ async def verify(db: AsyncSession, token: str, *, today: date) -> Verification |
         content_hash=letter.content_hash,
         converted=letter.converted,
     )
+
+
+async def register_page(
+    db: AsyncSession,
+    *,
+    today: date,
+    state: str | None = None,
+    reason: LetterReason | None = None,
+    nik_hashes: Sequence[str] | None = None,
+    offset: int = 0,
+    limit: int | None = 50,
+) -> tuple[Sequence[Letter], int]:
+    """A page of the register of the regency in scope, newest number first, and how many
+    match in all (``limit=None``: every match, for the export)."""
+    return await repository.register_page(
+        db,
+        today=today,
+        state=state,
+        reason=reason,
+        nik_hashes=nik_hashes,
+        offset=offset,
+        limit=limit,
+    )
+
+
+async def revoked_total(db: AsyncSession) -> int:
+    """Letters ever revoked in the regency in scope."""
+    return await repository.revoked_total(db)
+
+
+async def letter_with_history(
+    db: AsyncSession, letter_id: uuid.UUID
+) -> tuple[Letter, Sequence[LetterEvent]]:
+    """A letter of the regency in scope and its timeline, or 404 (another regency's letter
+    reads exactly like a missing one)."""
+    letter = await _load(db, letter_id)
+    return letter, await repository.history(db, letter.id)
+
+
+async def for_application(db: AsyncSession, application_id: uuid.UUID) -> Sequence[Letter]:
+    """The substitute letters issued for an application (its holder's), any state."""
+    return await repository.for_application(db, application_id)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.auth.principal import Principal, Role
 from siaga_platform.hardware import service, summary
-from siaga_platform.hardware.incidents import SYSTEM, add_event
+from siaga_platform.hardware.incidents import add_event
 from siaga_platform.hardware.models import (
     Device,
     DeviceKind,
@@ -28,6 +28,7 @@ from siaga_platform.hardware.models import (
     IncidentCause,
     SiteKind,
 )
+from siaga_platform.hardware.outages import SYSTEM
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 from siaga_tenants.demo.applications import MURUNG_RAYA, OUTAGE_DAYS_AGO
 from siaga_tenants.demo.seed import DEMO_PROVINCE, SEED_ACTOR

@@ -11,7 +11,7 @@ The local membership table is the authority on what a Keycloak claim may grant:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -255,3 +255,13 @@ async def grant(
     db.add(membership)
     await db.flush()
     return membership
+
+
+async def user(db: AsyncSession, subject: str) -> User | None:
+    """A person known to Siaga, by SSO subject."""
+    return await repository.get_user(db, subject)
+
+
+async def demo_users(db: AsyncSession) -> Sequence[tuple[User, Membership]]:
+    """The demo people with each of their memberships (the demo sign-in page lists them)."""
+    return await repository.demo_users(db)

@@ -1,7 +1,8 @@
-"""Keeping the reference tables equal to the shipped code list (idempotent)."""
+"""Keeping the reference tables equal to the shipped code list (idempotent); a province by code."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,3 +54,23 @@ async def load_reference_data(session: AsyncSession) -> ReferenceLoad:
         session.add_all(level)
         await session.flush()
     return ReferenceLoad(len(provinces), len(regencies), len(kecamatan))
+
+
+async def province(session: AsyncSession, code: str) -> Province | None:
+    """A province by its code (``62``)."""
+    return await repository.get_province(session, code)
+
+
+async def kecamatan_of(session: AsyncSession, regency_code: str) -> Sequence[Kecamatan]:
+    """The kecamatan of a regency, by code."""
+    return await repository.list_kecamatan(session, regency_code)
+
+
+async def kecamatan(session: AsyncSession, code: str) -> Kecamatan | None:
+    """A kecamatan by its code."""
+    return await repository.get_kecamatan(session, code)
+
+
+async def provinces(session: AsyncSession) -> Sequence[Province]:
+    """Every province, by code."""
+    return await repository.list_provinces(session)

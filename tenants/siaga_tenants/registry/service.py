@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +18,8 @@ from siaga_platform.rollup.rows import Regency
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.regions.codes import UTC_OFFSET_HOURS, normalize_regency_code
-from siaga_tenants.regions.models import TimeZone
+from siaga_tenants.regions.models import Province, TimeZone
+from siaga_tenants.regions.models import Regency as RegionRegency
 from siaga_tenants.registry import repository
 from siaga_tenants.registry.models import Tenant, TenantSettings, TenantStatus
 
@@ -113,6 +115,11 @@ def letter_policy(settings: TenantSettings | None) -> LetterPolicy:
     )
 
 
+async def current_letter_policy(session: AsyncSession) -> LetterPolicy:
+    """The letter policy of the tenant in scope (defaults when it has no settings row)."""
+    return letter_policy(await repository.get_settings(session))
+
+
 async def update_letter_settings(
     session: AsyncSession,
     *,
@@ -201,3 +208,90 @@ async def import_inputs(
         return None
     kecamatan = [(k.code, k.name) for k in await regions.list_kecamatan(session, tenant.code)]
     return kecamatan, local_day(tenant, now)
+
+
+#: A regency's low-stock threshold (days of cover) when it has no settings row.
+DEFAULT_LOW_STOCK_DAYS = 14
+
+
+async def tenant_by_code(session: AsyncSession, code: str) -> Tenant | None:
+    """A tenant by its regency code (``62.12``), active or not."""
+    return await repository.get_by_code(session, code)
+
+
+async def regencies_in_province(session: AsyncSession, province_code: str) -> Sequence[Tenant]:
+    """The tenants of a province, by code."""
+    return await repository.list_in_province(session, province_code)
+
+
+async def low_stock_days(session: AsyncSession) -> int:
+    """The low-stock threshold (days of cover) of the tenant in scope."""
+    settings = await repository.get_settings(session)
+    return settings.low_stock_days_of_cover if settings else DEFAULT_LOW_STOCK_DAYS
+
+
+async def stock_regencies(
+    session: AsyncSession, province_code: str, now: datetime
+) -> list[tuple[Tenant, date, int]]:
+    """The tenants of a province with their own business day and low-stock threshold (each
+    read in that tenant's scope): what the province's stock page reads them with."""
+    regencies = []
+    for tenant in await repository.list_in_province(session, province_code):
+        async with acting_for(session, TenantScope.read_only({tenant.id})):
+            regencies.append((tenant, local_day(tenant, now), await low_stock_days(session)))
+    return regencies
+
+
+#: Days an application may wait at one step before the register marks it overdue (no settings).
+DEFAULT_PRR_ALERT_DAYS = 14
+
+
+async def prr_alert_days(session: AsyncSession) -> int:
+    """The days an application may wait before it shows as overdue, for the tenant in scope."""
+    settings = await repository.get_settings(session)
+    return settings.prr_waiting_alert_days if settings else DEFAULT_PRR_ALERT_DAYS
+
+
+async def current_settings(session: AsyncSession) -> TenantSettings | None:
+    """The settings row of the tenant in scope (None before it has one)."""
+    return await repository.get_settings(session)
+
+
+async def directory(session: AsyncSession, province_code: str | None = None) -> Sequence[Any]:
+    """The registry as plain rows (id, code, name, province_code, timezone, status), of one
+    province or of all."""
+    return await repository.directory(session, province_code)
+
+
+@dataclass(frozen=True, slots=True)
+class ProvinceDirectory:
+    province: Province
+    #: The province's tenants as registry rows (see ``directory``).
+    tenants: Sequence[Any]
+    #: The province's regencies that have no tenant yet.
+    unregistered: list[RegionRegency]
+
+
+async def province_directory(session: AsyncSession, code: str) -> ProvinceDirectory | None:
+    """A province, its tenants and its regencies not provisioned yet (None: no such code)."""
+    province = await regions.get_province(session, code)
+    if province is None:
+        return None
+    in_province = await repository.directory(session, code)
+    provisioned = {t.code for t in in_province}
+    unregistered = [
+        r for r in await regions.list_regencies(session, code) if r.code not in provisioned
+    ]
+    return ProvinceDirectory(province, in_province, unregistered)
+
+
+#: Office hours (local) when a tenant has no settings row.
+DEFAULT_OFFICE_HOURS = (8, 16)
+
+
+async def office_hours(session: AsyncSession) -> tuple[int, int]:
+    """The office's opening and closing hour (local time) of the tenant in scope."""
+    settings = await repository.get_settings(session)
+    if settings is None:
+        return DEFAULT_OFFICE_HOURS
+    return settings.office_opens_hour, settings.office_closes_hour

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from siaga_platform.alerts import access, repository, service, thresholds
+from siaga_platform.alerts import access, service, thresholds
 from siaga_platform.alerts.models import Alert, Level
 from siaga_platform.auth.permissions import Permission, has_permission
 from siaga_platform.auth.principal import Principal
@@ -23,8 +23,8 @@ from siaga_platform.errors import Conflict, DomainError, Forbidden, InvalidInput
 from siaga_platform.notify.local_time import format_local_time, zone_of
 from siaga_platform.tenancy.scope import TenantScope, acting_for, enter_scope
 from siaga_platform.text import N_
-from siaga_tenants.regions import repository as regions
-from siaga_tenants.registry import repository as tenants
+from siaga_tenants.regions import service as regions
+from siaga_tenants.registry import service as registry
 from siaga_tenants.registry.models import Tenant
 from siaga_tenants.registry.service import rollup_regencies
 from siaga_web import actors
@@ -84,7 +84,7 @@ async def _names(db: AsyncSession, subjects: Iterable[str | None]) -> dict[str, 
 @router.get("/wilayah/{code}/peringatan")
 async def regency_alerts(request: Request, db: DbSession, context: Viewer) -> Response:
     now = _now()
-    listed = await repository.listing(db, resolved_since=now - timedelta(days=RESOLVED_DAYS))
+    listed = await service.recent(db, now=now, resolved_days=RESOLVED_DAYS)
     open_ = [a for a in listed if a.resolved_at is None]
     resolved = sorted(
         (a for a in listed if a.resolved_at is not None),
@@ -123,11 +123,8 @@ async def _detail_values(
     form: dict[str, str] | None = None,
     done: str | None = None,
 ) -> dict[str, Any]:
-    alert = await repository.get(db, alert_id)
-    if alert is None or alert.tenant_id != tenant.id:
-        raise NotFound(access.NOT_YOURS)
+    alert, timeline = await service.alert_with_timeline(db, alert_id, tenant.id)
     now = _now()
-    timeline = await repository.timeline(db, alert.id)
     actors: list[str | None] = [e.actor for e in timeline]
     names = await _names(db, [*actors, alert.acknowledged_by, alert.silenced_by])
     is_open = alert.resolved_at is None
@@ -339,10 +336,10 @@ class RegencyAlerts:
 async def _province_tenants(
     db: AsyncSession, principal: Principal, code: str
 ) -> tuple[Any, Sequence[Tenant]]:
-    province = await regions.get_province(db, code)
+    province = await regions.province(db, code)
     if province is None or not principal.can_read_province(code):
         raise NotFound("Halaman provinsi ini tidak ditemukan atau bukan wilayah Anda.")
-    in_province = await tenants.list_in_province(db, code)
+    in_province = await registry.regencies_in_province(db, code)
     await enter_scope(db, TenantScope.read_only({t.id for t in in_province}))
     return province, in_province
 
@@ -353,7 +350,7 @@ async def province_alerts(
 ) -> Response:
     province, in_province = await _province_tenants(db, principal, code)
     now = _now()
-    listed = await repository.listing(db, resolved_since=now - timedelta(days=RESOLVED_DAYS))
+    listed = await service.recent(db, now=now, resolved_days=RESOLVED_DAYS)
     per: dict[uuid.UUID, RegencyAlerts] = {t.id: RegencyAlerts(t, [], [], 0) for t in in_province}
     for alert in listed:
         row = per.get(alert.tenant_id)
@@ -401,9 +398,7 @@ async def province_acknowledge(
     that may write that one regency only."""
     _province, in_province = await _province_tenants(db, principal, code)
     by_id = {t.id: t for t in in_province}
-    alert = await repository.get(db, alert_id)
-    if alert is None or alert.tenant_id not in by_id:
-        raise NotFound(access.NOT_YOURS)
+    alert = await service.alert_of(db, alert_id, by_id)
     tenant = by_id[alert.tenant_id]
     try:
         access.check_acknowledge(principal, alert)

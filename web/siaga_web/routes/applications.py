@@ -13,7 +13,8 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from siaga_platform.applications import importer, repository, service
+from siaga_platform.applications import importer, service
+from siaga_platform.applications.filters import RegisterFilter
 from siaga_platform.applications.models import Application, Priority, Reason
 from siaga_platform.applications.nik import Sex, normalize
 from siaga_platform.applications.statuses import (
@@ -26,14 +27,13 @@ from siaga_platform.applications.statuses import (
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.errors import DomainError, NotFound
 from siaga_platform.jobs.queue import queue_import
-from siaga_platform.letters import repository as letter_repository
 from siaga_platform.letters import service as letter_service
 from siaga_platform.letters.models import LetterReason
 from siaga_platform.privacy.masking import mask_name
 from siaga_platform.stock.ledger import OutOfStock
 from siaga_platform.text import N_
-from siaga_tenants.regions import repository as regions
-from siaga_tenants.registry import repository as tenants
+from siaga_tenants.regions import service as regions
+from siaga_tenants.registry import service as registry
 from siaga_tenants.registry.service import local_day
 from siaga_web import actors
 from siaga_web.csrf import verify_csrf
@@ -46,7 +46,7 @@ from siaga_web.labels import (
     LETTER_STATE_LABELS,
     PRIORITY_LABELS,
 )
-from siaga_web.paging import MAX_PAGE, pager
+from siaga_web.paging import MAX_PAGE, Pager, pager
 from siaga_web.runtime import runtime
 from siaga_web.templating import flash, render
 from siaga_web.uploads import Upload, read_upload
@@ -86,7 +86,7 @@ def register_filter(
     dari: date | None,
     sampai: date | None,
     q: str | None,
-) -> repository.RegisterFilter:
+) -> RegisterFilter:
     cipher = runtime(request.app).cipher
     query = (q or "").strip()
     nik_hashes: tuple[str, ...] = ()
@@ -99,7 +99,7 @@ def register_filter(
             words = cipher.word_hash_sets(query, tenant_id=context.tenant.id)
             if not any(words):
                 words = (("no-such-word",),)
-    return repository.RegisterFilter(
+    return RegisterFilter(
         statuses=tuple(s for s in status if s in {x.value for x in Status}),
         reason=reason or None,
         kecamatan_code=kecamatan or None,
@@ -146,24 +146,23 @@ async def register_page(
         sampai=sampai,
         q=q,
     )
-    pages = pager(
-        request,
-        total=await repository.register_count(db, filters),
-        page=halaman,
-        per_page=PAGE_SIZE,
-    )
-    rows = await repository.register_page(db, filters, limit=PAGE_SIZE, offset=pages.offset)
-    settings = await tenants.get_settings(db)
-    threshold = settings.prr_waiting_alert_days if settings else 14
+    shown: list[Pager] = []  # the page of the register, once its total is known
+
+    def page_offset(total: int) -> int:
+        shown.append(pager(request, total=total, page=halaman, per_page=PAGE_SIZE))
+        return shown[0].offset
+
+    view = await service.register_view(db, filters, page_size=PAGE_SIZE, offset_of=page_offset)
+    threshold = await registry.prr_alert_days(db)
     return render(
         request,
         "pages/applications/register.html",
         {
             **_common(context),
-            "rows": [list_row(request, context, a, threshold) for a in rows],
-            "pager": pages,
-            "counts": await repository.status_counts(db),
-            "kecamatan_list": await regions.list_kecamatan(db, context.tenant.code),
+            "rows": [list_row(request, context, a, threshold) for a in view.applications],
+            "pager": shown[0],
+            "counts": view.counts,
+            "kecamatan_list": await regions.kecamatan_of(db, context.tenant.code),
             "threshold": threshold,
             "filters": {
                 "status": status,
@@ -186,7 +185,7 @@ async def new_form(request: Request, db: DbSession, context: Editor) -> Response
         "pages/applications/new.html",
         {
             **_common(context),
-            "kecamatan_list": await regions.list_kecamatan(db, context.tenant.code),
+            "kecamatan_list": await regions.kecamatan_of(db, context.tenant.code),
             "form": {},
             "error": None,
         },
@@ -254,7 +253,7 @@ async def create(
                 **_common(context),
                 "form": form,
                 "error": error,
-                "kecamatan_list": await regions.list_kecamatan(db, context.tenant.code),
+                "kecamatan_list": await regions.kecamatan_of(db, context.tenant.code),
             },
             status_code=error.status_code,
         )
@@ -278,13 +277,13 @@ async def _detail_context(
         db, context.principal, runtime(request.app).cipher, application_id
     )
     application = record.application
-    timeline = await repository.timeline(db, application.id)
+    timeline = await service.timeline(db, application.id)
     return {
         **_common(context),
         "application": application,
         "nik": record.nik,
         "name": record.name,
-        "kecamatan": await regions.get_kecamatan(db, application.kecamatan_code),
+        "kecamatan": await regions.kecamatan(db, application.kecamatan_code),
         "timeline": timeline,
         "names": await actors.names(db, (e.actor_subject for e in timeline)),
         "moves": allowed_moves(Status(application.status)),
@@ -298,7 +297,7 @@ async def _letters_context(
     db: AsyncSession, context: TenantContext, application: Application
 ) -> dict[str, Any]:
     """The applicant's substitute letters, and whether one may be issued now."""
-    held = await letter_repository.for_application(db, application.id)
+    held = await letter_service.for_application(db, application.id)
     today = local_day(context.tenant, _now())
     return {
         "letters": held,
@@ -394,7 +393,7 @@ async def import_page(request: Request, db: DbSession, context: Editor) -> Respo
     return render(
         request,
         "pages/applications/import.html",
-        {**_common(context), "jobs": await repository.recent_imports(db), "error": None},
+        {**_common(context), "jobs": await service.recent_imports(db), "error": None},
     )
 
 
@@ -416,7 +415,7 @@ async def upload(
         return render(
             request,
             "pages/applications/import.html",
-            {**_common(context), "jobs": await repository.recent_imports(db), "error": error},
+            {**_common(context), "jobs": await service.recent_imports(db), "error": error},
             status_code=error.status_code,
         )
     # Run by the worker (resumed if its run dies), queued once this request committed.
@@ -430,9 +429,7 @@ async def upload(
 async def import_progress(
     request: Request, db: DbSession, context: Editor, job_id: uuid.UUID
 ) -> Response:
-    job = await repository.get_import(db, job_id)
-    if job is None:
-        raise NotFound("Impor tidak ditemukan.")
+    job = await service.import_job(db, job_id)
     return render(
         request,
         "pages/applications/import_job.html",
@@ -443,9 +440,6 @@ async def import_progress(
 
 @router.get("/impor/{job_id}/kesalahan.csv")
 async def import_errors(db: DbSession, context: Editor, job_id: uuid.UUID) -> Response:
-    job = await repository.get_import(db, job_id)
-    if job is None:
-        raise NotFound("Impor tidak ditemukan.")
     rows: list[list[Any]] = [["baris", "alasan"]]
-    rows += [[e.row_number, e.reason] for e in await repository.import_errors(db, job_id)]
+    rows += [[e.row_number, e.reason] for e in await service.import_errors(db, job_id)]
     return csv_response(rows, f"kesalahan-{job_id}.csv")

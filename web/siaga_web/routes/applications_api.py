@@ -12,13 +12,14 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from siaga_platform.applications import importer, repository, service
+from siaga_platform.applications import importer, service
+from siaga_platform.applications.filters import RegisterFilter
 from siaga_platform.applications.models import Application, ImportJob, Priority, Reason
 from siaga_platform.applications.nik import Sex, normalize
 from siaga_platform.applications.statuses import STATUS_CODES, Status, allowed_moves
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.auth.principal import Principal
-from siaga_platform.errors import Forbidden, NotFound
+from siaga_platform.errors import Forbidden
 from siaga_platform.jobs.queue import queue_import
 from siaga_tenants.registry.service import local_date
 from siaga_web.csrf import verify_csrf_unless_bearer
@@ -166,7 +167,7 @@ async def list_applications(
     """Newest first; pass ``next_before`` back as ``before`` for the next page."""
     tenant_id = _own_tenant(principal)
     cipher = runtime(request.app).cipher
-    filters = repository.RegisterFilter(
+    filters = RegisterFilter(
         statuses=tuple(s.value for s in status),
         reason=reason.value if reason else None,
         kecamatan_code=kecamatan,
@@ -177,7 +178,7 @@ async def list_applications(
         else (),
         name_word_hash_sets=cipher.word_hash_sets(name, tenant_id=tenant_id) if name else (),
     )
-    rows = await repository.register_page(db, filters, limit=limit + 1, before=before)
+    rows = await service.register_before(db, filters, limit=limit + 1, before=before)
     return Page(
         items=[ApplicationSummary.of(a) for a in rows[:limit]],
         next_before=rows[limit - 1].id if len(rows) > limit else None,
@@ -266,7 +267,4 @@ async def upload_import(
 
 @router.get("/imports/{job_id}", response_model=ImportOut)
 async def import_status(db: DbSession, principal: Editor, job_id: uuid.UUID) -> ImportOut:
-    job = await repository.get_import(db, job_id)
-    if job is None:
-        raise NotFound("Impor tidak ditemukan.")
-    return ImportOut.of(job)
+    return ImportOut.of(await service.import_job(db, job_id))

@@ -22,9 +22,9 @@ from siaga_platform.elections.service import Readiness
 from siaga_platform.errors import InvalidInput, NotFound
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_platform.text import N_
-from siaga_tenants.regions import repository as regions
-from siaga_tenants.registry import repository as tenants
-from siaga_tenants.registry.service import letter_policy, local_day, rollup_regencies
+from siaga_tenants.regions import service as regions
+from siaga_tenants.registry import service as registry
+from siaga_tenants.registry.service import local_day, rollup_regencies
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant, requires
 from siaga_web.exports import csv_response, xlsx_response
@@ -75,7 +75,7 @@ async def _readiness(
 ) -> list[Readiness]:
     """The election's regencies (those of ``province_code`` only, when given), worst first."""
     concerned = set(await service.concerned(db, election))
-    directory = await tenants.directory(db, province_code)
+    directory = await registry.directory(db, province_code)
     chosen = [t for t in directory if t.id in concerned]
     await enter_scope(db, TenantScope.read_only({t.id for t in chosen}))
     regencies = await rollup_regencies(db, chosen, _now())
@@ -85,7 +85,7 @@ async def _readiness(
 async def _province_election(
     db: AsyncSession, principal: Principal, code: str, election_id: uuid.UUID
 ) -> tuple[Any, Election]:
-    province = await regions.get_province(db, code)
+    province = await regions.province(db, code)
     if province is None or not principal.can_read_province(code):
         raise _not_yours()
     election = await service.get_for(db, principal, election_id)
@@ -153,10 +153,10 @@ def _file(election: Election, extension: str) -> str:
 async def province_elections(
     request: Request, db: DbSession, code: ProvinceCode, principal: Supervisor
 ) -> Response:
-    province = await regions.get_province(db, code)
+    province = await regions.province(db, code)
     if province is None or not principal.can_read_province(code):
         raise _not_yours()
-    directory = await tenants.directory(db, code)
+    directory = await registry.directory(db, code)
     today = min((local_day(t, _now()) for t in directory), default=_now().date())
     elections = await service.upcoming(db, province_code=code, national=True, today=today)
     return render(
@@ -194,7 +194,7 @@ async def create_province_election(
 ) -> Response:
     if not principal.can_read_province(code):
         raise _not_yours()
-    directory = await tenants.directory(db, code)
+    directory = await registry.directory(db, code)
     picked = set(wilayah or [])
     chosen = [(t.id, t.province_code) for t in directory if t.code in picked]
     today = min((local_day(t, _now()) for t in directory), default=_now().date())
@@ -277,7 +277,7 @@ async def create_national_election(
 ) -> Response:
     """A national election concerns every regency registered in Siaga."""
     election_rules.check_create(principal, None)
-    directory = await tenants.directory(db)
+    directory = await registry.directory(db)
     election = await service.create(
         db,
         principal,
@@ -388,7 +388,7 @@ async def renew_before_voting(
         runtime(request.app).cipher,
         runtime(request.app).regions,
         election_id,
-        policy=letter_policy(await tenants.get_settings(db)),
+        policy=await registry.current_letter_policy(db),
         today=_office_day(context),
         now=_now(),
     )

@@ -11,17 +11,17 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.auth.permissions import Permission
-from siaga_platform.errors import DomainError, NotFound
-from siaga_platform.hardware import board, incidents, repository, service
-from siaga_platform.hardware.incidents import KIND_LABELS
+from siaga_platform.errors import DomainError
+from siaga_platform.hardware import board, incidents, service
 from siaga_platform.hardware.models import DeviceKind, Funding, IncidentCause, SiteKind
+from siaga_platform.hardware.outages import KIND_LABELS
 from siaga_platform.hardware.state import derive_state
 from siaga_platform.hardware.uptime import OfficeHours, uptime
 from siaga_platform.rollup import severity
 from siaga_platform.text import N_
 from siaga_tenants.regions.codes import UTC_OFFSET_HOURS
 from siaga_tenants.regions.models import TimeZone
-from siaga_tenants.registry import repository as tenants
+from siaga_tenants.registry import service as registry
 from siaga_tenants.registry.service import local_day
 from siaga_web import actors
 from siaga_web.csrf import verify_csrf
@@ -53,7 +53,7 @@ async def _board_values(db: AsyncSession, context: TenantContext) -> dict[str, A
     return {
         **_common(context),
         "board": await board.board(db, now=now),
-        "planned": await repository.maintenance_between(db, now, now + timedelta(days=30)),
+        "planned": await board.planned_maintenance(db, now),
         "now": now,
         "site_kinds": list(SiteKind),
         "site_kind_labels": SITE_KIND_LABELS,
@@ -176,10 +176,7 @@ async def uptime_page(
         UTC
     )
     end = min(end, _now())
-    settings = await tenants.get_settings(db)
-    opens, closes = (
-        (settings.office_opens_hour, settings.office_closes_hour) if settings else (8, 16)
-    )
+    opens, closes = await registry.office_hours(db)
     office = OfficeHours(offset, opens, closes) if jam_kantor else None
     values = await board.device_uptimes(db, start, end, office=office)
     only = office.between(start, end) if office is not None else None
@@ -215,12 +212,9 @@ async def uptime_page(
 async def device_page(
     request: Request, db: DbSession, context: Viewer, device_id: uuid.UUID
 ) -> Response:
-    device = await repository.device(db, device_id)
-    if device is None:
-        raise NotFound("Perangkat tidak ditemukan.")
     now = _now()
-    start = now - timedelta(days=30)
-    changes = await repository.state_changes(db, device.id, start, now)
+    view = await board.device_view(db, device_id, now)
+    device, changes = view.device, view.changes
     return render(
         request,
         "pages/hardware/device.html",
@@ -228,8 +222,8 @@ async def device_page(
             **_common(context),
             "device": device,
             "state": derive_state(device, now).value,
-            "beats": await repository.recent_beats(db, device.id),
-            "uptime": uptime(changes, start, now),
+            "beats": view.beats,
+            "uptime": uptime(changes, view.since, now),
             "changes": changes[-20:],
         },
     )
@@ -263,12 +257,8 @@ async def report(
 async def incident_page(
     request: Request, db: DbSession, context: Viewer, incident_id: uuid.UUID
 ) -> Response:
-    incident = await repository.incident(db, incident_id)
-    if incident is None:
-        raise NotFound("Kejadian tidak ditemukan.")
-    device = await repository.device(db, incident.device_id) if incident.device_id else None
+    incident, device, timeline = await incidents.incident_view(db, incident_id)
     end = incident.closed_at or _now()
-    timeline = await repository.incident_timeline(db, incident.id)
     return render(
         request,
         "pages/hardware/incident.html",

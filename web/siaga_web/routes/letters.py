@@ -15,15 +15,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from siaga_platform.audit import service as audit
 from siaga_platform.auth.permissions import Permission, has_permission
-from siaga_platform.errors import NotFound
-from siaga_platform.letters import figures, repository, service
+from siaga_platform.letters import figures, service
 from siaga_platform.letters.document import OfficeHeader
 from siaga_platform.letters.models import Letter, LetterReason, LetterState
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 from siaga_platform.text import N_
-from siaga_tenants.registry import repository as tenants
+from siaga_tenants.registry import service as registry
 from siaga_tenants.registry.models import Tenant
-from siaga_tenants.registry.service import letter_policy, local_day, update_letter_settings
+from siaga_tenants.registry.service import local_day, update_letter_settings
 from siaga_web import actors
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, Public, TenantContext, in_tenant
@@ -92,7 +91,7 @@ async def _page_values(
     per_page = 50
 
     async def page_of(number: int) -> tuple[Sequence[Letter], int]:
-        return await repository.register_page(
+        return await service.register_page(
             db,
             today=today,
             state=keadaan,
@@ -106,14 +105,14 @@ async def _page_values(
     pages = pager(request, total=total, page=halaman, per_page=per_page)
     if pages.page != halaman:  # past the end: the last page instead
         letters, total = await page_of(pages.page)
-    settings = await tenants.get_settings(db)
+    policy = await registry.current_letter_policy(db)
     return {
         "tenant": context.tenant,
         "can_write": context.can_write,
         "can_configure": context.can_write
         and has_permission(context.principal, Permission.LETTER_SETTINGS),
         "figures": await figures.for_tenant(db, context.tenant.id, today),
-        "revoked_total": await repository.revoked_total(db),
+        "revoked_total": await service.revoked_total(db),
         "letters": letters,
         "total": total,
         "pager": pages,
@@ -126,8 +125,8 @@ async def _page_values(
         "reason_labels": LETTER_REASON_LABELS,
         "reasons": list(LetterReason),
         "state_filters": STATE_FILTERS,
-        "policy": letter_policy(settings),
-        "validity_months": settings.letter_validity_months if settings else 6,
+        "policy": policy,
+        "validity_months": policy.validity_months,
     }
 
 
@@ -171,7 +170,7 @@ async def _export(
     db: DbSession, context: TenantContext, keadaan: str | None, alasan: LetterReason | None
 ) -> list[list[str]]:
     today = _today(context)
-    letters, _total = await repository.register_page(
+    letters, _total = await service.register_page(
         db, today=today, state=_filters(keadaan), reason=alasan, limit=None
     )
     if context.can_write:
@@ -231,7 +230,7 @@ async def issue(
         application_id,
         reason=reason,
         note=note,
-        policy=letter_policy(await tenants.get_settings(db)),
+        policy=await registry.current_letter_policy(db),
         today=_today(context),
         now=_now(),
     )
@@ -268,20 +267,12 @@ async def settings(
     return RedirectResponse(f"/wilayah/{context.tenant.code}/suket#pengaturan", status_code=303)
 
 
-async def _letter(db: DbSession, letter_id: uuid.UUID) -> Letter:
-    letter = await repository.get(db, letter_id)
-    if letter is None:
-        raise NotFound("Surat keterangan tidak ditemukan.")
-    return letter
-
-
 @router.get("/wilayah/{code}/suket/{letter_id}")
 async def detail(
     request: Request, db: DbSession, context: Viewer, letter_id: uuid.UUID
 ) -> Response:
-    letter = await _letter(db, letter_id)
+    letter, history = await service.letter_with_history(db, letter_id)
     today = _today(context)
-    history = await repository.history(db, letter.id)
     return render(
         request,
         "pages/letters/detail.html",
@@ -338,7 +329,7 @@ async def renew(
         runtime(request.app).regions,
         letter_id,
         expected_version=version,
-        policy=letter_policy(await tenants.get_settings(db)),
+        policy=await registry.current_letter_policy(db),
         today=_today(context),
         now=_now(),
     )
@@ -388,7 +379,9 @@ async def verify(request: Request, db: DbSession, code: str, token: str) -> Resp
     """What the QR code opens: valid, expired, revoked or not found, and nothing personal
     beyond the masked name. A wrong code or token reads exactly like a missing letter."""
     found: service.Verification | None = None
-    tenant = await tenants.get_by_code(db, code) if re.fullmatch(r"\d{2}\.\d{2}", code) else None
+    tenant = (
+        await registry.tenant_by_code(db, code) if re.fullmatch(r"\d{2}\.\d{2}", code) else None
+    )
     if tenant is not None and TOKEN_SHAPE.match(token):
         async with acting_for(db, TenantScope.read_only({tenant.id})):
             found = await service.verify(db, token, today=local_day(tenant, _now()))

@@ -17,9 +17,9 @@ from siaga_platform.auth.principal import Principal
 from siaga_platform.delivery import service
 from siaga_platform.delivery.models import Channel, NotifyPreference
 from siaga_platform.errors import InvalidInput
-from siaga_tenants.memberships import repository as memberships
+from siaga_tenants.memberships import service as memberships
 from siaga_tenants.regions.codes import province_timezone
-from siaga_tenants.registry import repository as tenants
+from siaga_tenants.registry import service as registry
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, requires
 from siaga_web.inbox import reach_of
@@ -38,7 +38,7 @@ def _now() -> datetime:
 
 
 async def _regencies(db: AsyncSession) -> dict[uuid.UUID, Any]:
-    return {row.id: row for row in await tenants.directory(db)}
+    return {row.id: row for row in await registry.directory(db)}
 
 
 @router.get("/kotak-masuk")
@@ -74,7 +74,7 @@ async def mark_one_read(db: DbSession, principal: Self, item_id: uuid.UUID) -> R
 async def _form_from(db: AsyncSession, principal: Principal) -> service.PreferenceForm:
     saved = await service.preference_of(db, principal.subject)
     if saved is None:
-        user = await memberships.get_user(db, principal.subject)
+        user = await memberships.user(db, principal.subject)
         email = user.email if user is not None and user.email else ""
         return service.PreferenceForm(email_on=bool(email), email=email)
     return service.PreferenceForm(

@@ -13,8 +13,8 @@ from siaga_platform.auth.permissions import Permission, has_permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.rollup.rows import read_rows
 from siaga_platform.tenancy.scope import enter_scope
-from siaga_tenants.regions import repository as regions
-from siaga_tenants.registry import repository as tenants
+from siaga_tenants.regions import service as regions
+from siaga_tenants.registry import service as registry
 from siaga_tenants.registry.service import rollup_regencies
 from siaga_web.alert_strip import strip
 from siaga_web.deps import DbSession, Public, optional_principal, requires, tenant_in_reach
@@ -59,9 +59,9 @@ async def regency_home(
             "level_words": LEVEL_WORDS,
             "stage_labels": STAGE_LABELS,
             "cause_labels": CAUSE_LABELS,
-            "province": await regions.get_province(db, tenant.province_code),
-            "kecamatan": await regions.list_kecamatan(db, tenant.code),
-            "settings": await tenants.get_settings(db),
+            "province": await regions.province(db, tenant.province_code),
+            "kecamatan": await regions.kecamatan_of(db, tenant.code),
+            "settings": await registry.current_settings(db),
             **(
                 await strip(
                     db, link=f"/wilayah/{code}/peringatan", tenants_in=[tenant], with_names=False

@@ -17,7 +17,6 @@ from siaga_platform.auth.permissions import Permission, has_permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import NotFound
 from siaga_platform.hardware import incidents
-from siaga_platform.hardware import repository as hardware
 from siaga_platform.rollup import national
 from siaga_platform.rollup.rows import (
     SORT_COLUMNS,
@@ -30,9 +29,9 @@ from siaga_platform.rollup.severity import Level
 from siaga_platform.stock import figures as stock_figures
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_platform.text import N_
-from siaga_tenants.regions import repository as regions
+from siaga_tenants.regions import service as regions
 from siaga_tenants.regions.models import Province
-from siaga_tenants.registry import repository as tenants
+from siaga_tenants.registry import service as registry
 from siaga_tenants.registry.service import rollup_regencies
 from siaga_web.alert_strip import strip
 from siaga_web.charts import polyline_points
@@ -92,17 +91,14 @@ class ProvinceView:
 async def _province(
     db: AsyncSession, principal: Principal, code: str, *, with_trends: bool
 ) -> ProvinceView:
-    province = await regions.get_province(db, code)
-    if province is None or not principal.can_read_province(code):
+    found = await registry.province_directory(db, code)
+    if found is None or not principal.can_read_province(code):
         raise NotFound("Halaman provinsi ini tidak ditemukan atau bukan wilayah Anda.")
-    in_province = await tenants.directory(db, code)
-    await enter_scope(db, TenantScope.read_only({t.id for t in in_province}))
+    await enter_scope(db, TenantScope.read_only({t.id for t in found.tenants}))
     now = _now()
-    regencies = await rollup_regencies(db, in_province, now)
+    regencies = await rollup_regencies(db, found.tenants, now)
     rows = await read_rows(db, regencies, now=now, with_trends=with_trends)
-    provisioned = {t.code for t in in_province}
-    unregistered = [r for r in await regions.list_regencies(db, code) if r.code not in provisioned]
-    return ProvinceView(province, in_province, rows, unregistered)
+    return ProvinceView(found.province, found.tenants, rows, found.unregistered)
 
 
 def _timeline(rows: list[RegencyRow], now: datetime, width: int = 540) -> list[dict[str, Any]]:
@@ -188,7 +184,7 @@ async def _actions(
     open_outages = [
         (row, outage) for row in view.rows for outage in row.outages if outage.closed_at is None
     ]
-    acknowledged = await hardware.acknowledged(db, [o.incident_id for _r, o in open_outages])
+    acknowledged = await incidents.acknowledgements(db, [o.incident_id for _r, o in open_outages])
     plan = await stock_figures.loan_plan(db, {r.regency.tenant_id: r.stock for r in view.rows})
     return {
         "can_decide": has_permission(principal, Permission.DECIDE_LOANS),
@@ -321,11 +317,11 @@ async def acknowledge(
 @router.get("/nasional")
 async def national_page(request: Request, db: DbSession, principal: NationalViewer) -> Response:
     """38 provinces, each with its regencies' figures summed the right way (national.py)."""
-    everyone = await tenants.directory(db)
+    everyone = await registry.directory(db)
     await enter_scope(db, TenantScope.read_only({t.id for t in everyone}))
     now = _now()
     rows = await read_rows(db, await rollup_regencies(db, everyone, now), now=now)
-    provinces = {p.code: p for p in await regions.list_provinces(db)}
+    provinces = {p.code: p for p in await regions.provinces(db)}
     ordered = national.worst_first(national.totals(rows, list(provinces)))
     return render(
         request,

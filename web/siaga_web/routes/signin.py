@@ -17,14 +17,14 @@ from siaga_platform.auth.oidc import KeycloakOidc, SsoUnavailable, TokenRefused
 from siaga_platform.auth.principal import TENANT_ROLES, Principal, Role
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import Forbidden, NotFound
-from siaga_tenants.memberships import repository as memberships
+from siaga_tenants.memberships import service as memberships
 from siaga_tenants.memberships.service import (
     ClaimedAccess,
     acting_key,
     principal_from_claims,
     resolve_principal,
 )
-from siaga_tenants.registry import repository as tenants
+from siaga_tenants.registry import service as registry
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import SESSION_ID, DbSession, Public
 from siaga_web.labels import ROLE_LABELS
@@ -54,7 +54,7 @@ async def _demo_groups(
     code order (head of office before operators), never the database's order."""
     pairs = await memberships.demo_users(db)
     wide = sorted((p for p in pairs if p[1].role not in TENANT_ROLES), key=_by_role)
-    regencies = {t.id: (t.code, t.name) for t in await tenants.directory(db)}
+    regencies = {t.id: (t.code, t.name) for t in await registry.directory(db)}
     local: dict[tuple[str, str], list[tuple[Any, Any]]] = {}
     for pair in pairs:
         if pair[1].role in TENANT_ROLES:

@@ -1,20 +1,18 @@
 """Blank cards and ribbon of a regency: the stock card, the forms for each kind of movement,
-loans and requests to the centre (HTMX); the public stock notice; the province's stock page
-where the supervisor decides loans."""
+loans and requests to the centre (HTMX)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from datetime import UTC, date, datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from siaga_platform.auth.permissions import Permission
-from siaga_platform.auth.principal import Principal
-from siaga_platform.errors import DomainError, NotFound
-from siaga_platform.stock import centre_requests, figures, ledger, loans, repository
+from siaga_platform.errors import NotFound
+from siaga_platform.stock import centre_requests, ledger, loans, service
 from siaga_platform.stock.models import (
     PRINTS_PER_RIBBON,
     Custody,
@@ -23,15 +21,13 @@ from siaga_platform.stock.models import (
     RequestStatus,
     SpoilageReason,
 )
-from siaga_platform.tenancy.scope import TenantScope, acting_for, enter_scope
 from siaga_platform.text import N_
-from siaga_tenants.regions import repository as regions
-from siaga_tenants.registry import repository as tenants
-from siaga_tenants.registry.service import local_date, local_day
+from siaga_tenants.registry import service as registry
+from siaga_tenants.registry.service import local_day
 from siaga_web import actors, i18n
 from siaga_web.charts import polyline_points
 from siaga_web.csrf import verify_csrf
-from siaga_web.deps import DbSession, Public, TenantContext, in_tenant, requires
+from siaga_web.deps import DbSession, TenantContext, in_tenant
 from siaga_web.labels import (
     CUSTODY_LABELS,
     ITEM_LABELS,
@@ -40,15 +36,12 @@ from siaga_web.labels import (
     REQUEST_LABELS,
     SPOILAGE_LABELS,
 )
-from siaga_web.paging import MAX_PAGE, pager
-from siaga_web.ratelimit import PUBLIC_STOCK, TtlCache, per_client
-from siaga_web.runtime import runtime
-from siaga_web.templating import LOAN_MESSAGE, flash, render, request_language
+from siaga_web.paging import MAX_PAGE, Pager, pager
+from siaga_web.templating import flash, render, request_language
 
 router = APIRouter(tags=["stock"])
 Viewer = Annotated[TenantContext, Depends(in_tenant(Permission.VIEW_STOCK))]
 Manager = Annotated[TenantContext, Depends(in_tenant(Permission.MANAGE_STOCK))]
-Decider = Annotated[Principal, Depends(requires(Permission.DECIDE_LOANS))]
 Csrf = Depends(verify_csrf)
 LEDGER_PAGE_SIZE = 50
 
@@ -91,30 +84,28 @@ async def stock_page(
     halaman: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
     today = _today(context)
-    kinds = [kind] if kind else None
-    pages = pager(
-        request,
-        total=await repository.count_entries(db, item, kinds=kinds, since=dari, until=sampai),
-        page=halaman,
-        per_page=LEDGER_PAGE_SIZE,
-    )
-    settings = await tenants.get_settings(db)
-    low_days = settings.low_stock_days_of_cover if settings else 14
-    stock = await figures.figures(db, today=today, low_stock_days=low_days, item=item)
-    start = today - timedelta(days=89)
-    opening = await repository.on_hand_at(db, item, start - timedelta(days=1))
-    movements = await repository.movements_between(db, item, start, today)
-    balances = figures.day_end_balances(opening, movements, start, today)
-    province = {t.id: t for t in await tenants.list_in_province(db, context.tenant.province_code)}
-    entries = await repository.entries(
+    low_days = await registry.low_stock_days(db)
+    shown: list[Pager] = []  # the page of the ledger, once its total is known
+
+    def page_offset(total: int) -> int:
+        shown.append(pager(request, total=total, page=halaman, per_page=LEDGER_PAGE_SIZE))
+        return shown[0].offset
+
+    card = await service.stock_card(
         db,
         item,
-        kinds=kinds,
+        kinds=[kind] if kind else None,
         since=dari,
         until=sampai,
-        limit=LEDGER_PAGE_SIZE,
-        offset=pages.offset,
+        today=today,
+        low_stock_days=low_days,
+        page_size=LEDGER_PAGE_SIZE,
+        offset_of=page_offset,
     )
+    balances = card.balances
+    province = {
+        t.id: t for t in await registry.regencies_in_province(db, context.tenant.province_code)
+    }
     return render(
         request,
         "pages/stock/card.html",
@@ -125,17 +116,17 @@ async def stock_page(
             "kind": kind,
             "dari": dari,
             "sampai": sampai,
-            "figures": stock,
+            "figures": card.figures,
             "low_days": low_days,
             "per_ribbon": PRINTS_PER_RIBBON,
-            "entries": entries,
+            "entries": card.entries,
             # Who recorded each movement, by name (never the SSO subject).
-            "people": await actors.names(db, (e.actor_subject for e in entries)),
-            "pager": pages,
+            "people": await actors.names(db, (e.actor_subject for e in card.entries)),
+            "pager": shown[0],
             "chart": chart_points(balances),
             "chart_top": max([1, *(v for _d, v in balances)]),
-            "loans": await repository.loans(db),
-            "requests": await repository.centre_requests(db),
+            "loans": card.loans,
+            "requests": card.requests,
             "others": [t for t in province.values() if t.id != context.tenant.id],
             "names": {t.id: t.name for t in province.values()},
             "today": today,
@@ -279,7 +270,7 @@ async def ask_loan(
     quantity: Annotated[int, Form()],
     note: Annotated[str | None, Form(max_length=300)] = None,
 ) -> Response:
-    lender = await tenants.get_by_code(db, lender_code)
+    lender = await registry.tenant_by_code(db, lender_code)
     if lender is None:
         raise NotFound("Kabupaten/kota pemberi pinjaman tidak ditemukan.")
     await loans.ask(
@@ -363,172 +354,3 @@ async def step_request(
         link_text=N_("Lihat usulan"),
     )
     return _back(context, "#usulan")
-
-
-@router.get("/publik/{code}/blanko", dependencies=[Public, Depends(per_client(PUBLIC_STOCK))])
-async def public_stock(request: Request, db: DbSession, code: str) -> Response:
-    """Today's stock of blank cards, the notice offices are asked to publish: no sign-in,
-    cached a minute and rate-limited per client."""
-    cache: TtlCache = runtime(request.app).public_cache
-    values = cache.get(code)
-    if values is None:
-        tenant = await tenants.get_by_code(db, code)
-        if tenant is None or not tenant.is_active:
-            raise NotFound("Kabupaten/kota ini tidak ditemukan.")
-        async with acting_for(db, TenantScope.read_only({tenant.id})):
-            current = await repository.balance(db, Item.BLANK_CARD)
-        values = {
-            "tenant_name": tenant.name,
-            "on_hand": current.on_hand if current else 0,
-            "as_of": _now(),
-        }
-        cache.put(code, values)
-    response = render(
-        request,
-        "pages/stock/public.html",
-        dict(values),  # type: ignore[call-overload]
-        public_page=True,
-    )
-    response.headers["Cache-Control"] = "public, max-age=60"
-    return response
-
-
-@router.get("/provinsi/{code}/stok")
-async def province_stock(
-    request: Request, db: DbSession, code: str, principal: Decider
-) -> Response:
-    """Per regency: on hand, days of cover, out since, pending loans and requests; the loan
-    suggestion; the supervisor approves, rejects or proposes loans here."""
-    _own_province(principal, code)
-    province = await regions.get_province(db, code)
-    if province is None:
-        raise NotFound(NOT_YOUR_PROVINCE)
-    rows: list[dict[str, Any]] = []
-    stock_of: dict[uuid.UUID, figures.StockFigures] = {}
-    now = _now()
-    for tenant in await tenants.list_in_province(db, code):
-        async with acting_for(db, TenantScope.read_only({tenant.id})):
-            today = local_day(tenant, now)
-            settings = await tenants.get_settings(db)
-            stock = await figures.figures(
-                db, today=today, low_stock_days=settings.low_stock_days_of_cover if settings else 14
-            )
-            open_requests = await repository.centre_requests(db, open_only=True)
-        stock_of[tenant.id] = stock
-        rows.append({"tenant": tenant, "stock": stock, "requests": len(open_requests)})
-    async with acting_for(db, TenantScope.read_only(set(stock_of))):
-        plan = await figures.loan_plan(db, stock_of)
-    rows.sort(key=lambda r: (r["stock"].on_hand > 0, r["stock"].days_of_cover or 1e9))
-    names = {r["tenant"].id: r["tenant"].name for r in rows}
-    return render(
-        request,
-        "pages/stock/province.html",
-        {
-            "province": province,
-            "rows": rows,
-            "plan": plan,
-            "names": names,
-            "loan_status_labels": LOAN_STATUS_LABELS,
-            "loan_message": request.session.pop(LOAN_MESSAGE, None),
-        },
-    )
-
-
-@router.post("/provinsi/{code}/stok/pinjaman/{loan_id}", dependencies=[Csrf])
-async def decide_loan(
-    request: Request,
-    db: DbSession,
-    code: str,
-    loan_id: uuid.UUID,
-    principal: Decider,
-    decision: Annotated[str, Form(pattern="^(setujui|tolak)$")],
-    next: Annotated[str | None, Form(max_length=120)] = None,
-) -> Response:
-    _own_province(principal, code)
-    now = _now()
-    await enter_scope(db, TenantScope.read_only(principal.province_tenant_ids))
-    copies = await repository.loan_copies(db, loan_id)
-    day = await local_date(db, copies[0].lender_tenant_id, now) if copies else now.date()
-    try:
-        await loans.decide(
-            db,
-            principal,
-            loan_id,
-            province_code=code,
-            approve=decision == "setujui",
-            business_date=day,
-            now=now,
-        )
-    except DomainError as error:
-        if error.status_code in (403, 404):
-            raise
-        # Back on the page the supervisor decided from, with the reason beside the loans
-        # (nothing was written: the refusal comes before either side moves).
-        request.session[LOAN_MESSAGE] = error.message
-    else:
-        flash(
-            request,
-            N_("Pinjaman disetujui: blanko berpindah di kedua kartu stok.")
-            if decision == "setujui"
-            else N_("Pinjaman ditolak."),
-            link=f"/provinsi/{code}/stok#pinjaman",
-            link_text=N_("Lihat pinjaman"),
-        )
-    return RedirectResponse(_back_to_province(code, next), status_code=303)
-
-
-@router.post("/provinsi/{code}/stok/usul-pinjaman", dependencies=[Csrf])
-async def propose_loan(
-    request: Request,
-    db: DbSession,
-    code: str,
-    principal: Decider,
-    lender: Annotated[uuid.UUID, Form()],
-    borrower: Annotated[uuid.UUID, Form()],
-    quantity: Annotated[int, Form()],
-    next: Annotated[str | None, Form(max_length=120)] = None,
-) -> Response:
-    _own_province(principal, code)
-    try:
-        await loans.propose(
-            db,
-            principal,
-            province_code=code,
-            lender=lender,
-            borrower=borrower,
-            quantity=quantity,
-            note="Usulan supervisor provinsi",
-            now=_now(),
-        )
-    except DomainError as error:
-        if error.status_code in (403, 404):
-            raise
-        request.session[LOAN_MESSAGE] = error.message
-    else:
-        flash(
-            request,
-            N_("Usulan pinjaman {quantity} blanko dibuat; menunggu persetujuan."),
-            quantity=quantity,
-            link=f"/provinsi/{code}/stok#pinjaman",
-            link_text=N_("Lihat pinjaman"),
-        )
-    return RedirectResponse(_back_to_province(code, next), status_code=303)
-
-
-#: The session key of a loan decision's or proposal's refusal, shown once beside the loans.
-NOT_YOUR_PROVINCE = "Halaman provinsi ini tidak ditemukan atau bukan wilayah Anda."
-
-
-def _own_province(principal: Principal, code: str) -> None:
-    """The province in the address is the supervisor's own, or the page does not exist for
-    them (the address decides where a loan is decided, never only the sign-in)."""
-    if not principal.can_read_province(code):
-        raise NotFound(NOT_YOUR_PROVINCE)
-
-
-def _back_to_province(code: str, next_page: str | None) -> str:
-    """Back where the supervisor decided (the province page or its stock page); never a
-    foreign address."""
-    if next_page and next_page.startswith(f"/provinsi/{code}") and "//" not in next_page:
-        return next_page
-    return f"/provinsi/{code}/stok"
