@@ -35,9 +35,9 @@ from siaga_platform.config import Settings
 from siaga_platform.db.engine import driver_dsn, unit_of_work
 from siaga_platform.errors import DomainError
 from siaga_platform.hardware import service
+from siaga_platform.hardware.schemas import TOKEN_HEADER_MAX, BeatBody
 from siaga_platform.jobs.queue import is_shared
 from siaga_platform.observability.metrics import count_beats
-from siaga_web.routes.hardware_api import TOKEN_HEADER_MAX, BeatBody
 from siaga_web.runtime import Runtime
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field
@@ -15,16 +15,21 @@ from siaga_platform.auth.principal import Principal
 from siaga_platform.db.retry import retry_transient
 from siaga_platform.errors import DomainError, NotFound
 from siaga_platform.hardware import repository, service
-from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, SiteKind
+from siaga_platform.hardware.models import DeviceKind, Funding, SiteKind
+from siaga_platform.hardware.schemas import (
+    TOKEN_HEADER_MAX,
+    Batch,
+    BatchAnswer,
+    BeatAnswer,
+    BeatBody,
+    RefusedBeat,
+)
 from siaga_platform.hardware.state import derive_state
 from siaga_platform.observability.metrics import count_beats
 from siaga_web.csrf import verify_csrf_unless_bearer
 from siaga_web.deps import DbSession, in_own_scope, requires
 from siaga_web.ratelimit import api_rate_limit, device_token_guard
 from siaga_web.runtime import runtime
-
-#: The longest device token a request may carry (they are 43 characters when issued).
-TOKEN_HEADER_MAX = 200
 
 
 async def device_token_route() -> None:
@@ -48,41 +53,6 @@ router = APIRouter(
         Depends(in_own_scope),
     ],
 )
-
-
-class BeatBody(BaseModel):
-    taken_at: datetime = Field(description="When the check was made, with its time zone")
-    status: BeatStatus
-    readings: dict[str, Any] = Field(
-        default_factory=dict, examples=[{"printer_temp_c": 165, "disk_free_gb": 41.5}]
-    )
-
-
-class BatchItem(BeatBody):
-    device_token: str = Field(max_length=TOKEN_HEADER_MAX)
-
-
-class Batch(BaseModel):
-    heartbeats: list[BatchItem] = Field(min_length=1, max_length=500)
-
-
-class BeatAnswer(BaseModel):
-    accepted: int
-    duplicates: int
-
-
-class RefusedBeat(BaseModel):
-    index: int = Field(description="Position of the beat in the batch, from 0")
-    reason: str
-    field: str | None = None
-
-
-class BatchAnswer(BeatAnswer):
-    refused: list[RefusedBeat] = Field(
-        default_factory=list,
-        description="Beats not taken and why (too old, in the future, bad readings); every "
-        "other beat of the batch was taken. Sending a refused beat again will not help.",
-    )
 
 
 @beats.post("", response_model=BeatAnswer, status_code=202)
