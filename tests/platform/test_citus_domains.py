@@ -21,18 +21,18 @@ from siaga_platform.applications.statuses import Status
 from siaga_platform.auth.principal import Principal, Role
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import outages, repository, service
-from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, SiteKind
+from siaga_platform.hardware.models import BeatStatus
 from siaga_platform.letters.models import Letter, LetterReason
 from siaga_platform.stock import ledger, loans
 from siaga_platform.stock import repository as stock_repository
 from siaga_platform.stock.models import EntryKind, Item, Loan
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
-from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import local_date
 from tests.fixtures import applications as apps
 from tests.fixtures import citus as fixtures
 from tests.fixtures.databases import ScratchDatabase
+from tests.fixtures.hardware import server_of
 from tests.letters import helpers as letter_helpers
 from tests.rollup import test_agreement as rollup_agreement
 
@@ -124,23 +124,8 @@ async def test_a_print_takes_a_blank_card(cdb: ScratchDatabase) -> None:
 async def test_heartbeats_change_a_state_and_silence_opens_an_incident(
     cdb: ScratchDatabase,
 ) -> None:
-    who = await apps.operator(cdb, "62.04")
+    who, device_id, token, _site_id = await server_of(cdb, await apps.operator(cdb, "62.04"))
     assert who.tenant_id is not None
-    async with unit_of_work(cdb.session_factory) as session:
-        await enter_scope(session, TenantScope.single(who.tenant_id))
-        site = await service.create_site(
-            session, who, CodeListDirectory(), name="Kantor", kind=SiteKind.OFFICE,
-            kecamatan_code=None,
-        )  # fmt: skip
-        device, token = await service.register_device(
-            session,
-            who,
-            site_id=site.id,
-            kind=DeviceKind.RECORDING_SERVER,
-            label="Server perekaman",
-            funding=Funding.APBN,
-            recording_set="*",
-        )
     t0 = datetime.now(UTC) - timedelta(hours=2)
 
     async def beat(at: datetime, status: BeatStatus) -> None:
@@ -161,8 +146,8 @@ async def test_heartbeats_change_a_state_and_silence_opens_an_incident(
     async with cdb.session_factory() as session:
         await enter_scope(session, TenantScope.single(who.tenant_id))
         [incident] = await repository.open_incidents(session)
-        assert incident.device_id == device.id
-        beats = await repository.recent_beats(session, device.id)
+        assert incident.device_id == device_id
+        beats = await repository.recent_beats(session, device_id)
         assert len(beats) == 3
     back = t0 + timedelta(minutes=80)
     for k in range(3):

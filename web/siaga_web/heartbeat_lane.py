@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from psycopg import Error as DriverError
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from pydantic import ValidationError
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from siaga_platform.config import Settings
@@ -38,12 +39,12 @@ from siaga_platform.hardware import service
 from siaga_platform.hardware.schemas import TOKEN_HEADER_MAX, BeatBody
 from siaga_platform.jobs.queue import is_shared
 from siaga_platform.observability.metrics import count_beats
+from siaga_web.ratelimit import address_of
 from siaga_web.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 PATH = "/api/v1/heartbeats"
-_TOKEN_HEADER = b"x-device-token"
 #: How long a beat waits for one of the lane's connections before the route takes it.
 CONNECTION_WAIT_SECONDS = 2.0
 #: After the database failed the lane, beats go to the route for this long (it answers 503
@@ -145,13 +146,11 @@ class HeartbeatLane:
         pool = connections.usable()
         if pool is None:
             return None
-        token = _header(scope, _TOKEN_HEADER)
-        client = scope.get("client")
-        address = client[0] if client else "unknown"
+        token = Headers(scope=scope).get("x-device-token")
         if (
             not token
             or len(token) > TOKEN_HEADER_MAX
-            or self.runtime.device_token_guard.suspects(address)
+            or self.runtime.device_token_guard.suspects(address_of(scope))
         ):
             return None
         try:
@@ -179,13 +178,6 @@ class HeartbeatLane:
         count_beats(taken.result.accepted, taken.result.duplicates, 0)
         answer = {"accepted": taken.result.accepted, "duplicates": taken.result.duplicates}
         return json.dumps(answer).encode()
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
 
 
 async def _read_body(receive: Receive) -> bytes | None:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
 from fastapi import Request
+from starlette.types import Scope
 
 from siaga_platform.limits.service import Limit, RateLimiter, TooManyRequests
 from siaga_web.deps import SESSION_ID
@@ -42,7 +43,13 @@ def limiter(request: Request) -> RateLimiter:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return address_of(request.scope)
+
+
+def address_of(scope: Scope) -> str:
+    """The client's address from the ASGI scope (the heartbeat lane has no Request)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 def per_client(limit: Limit) -> Callable[[Request], Awaitable[None]]:
