@@ -296,7 +296,13 @@ async def test_postgresql_outage_answers_503_and_the_app_recovers(server: Server
     # went (not in flight when it stopped), every beat was taken.
     assert not [a for a in failed if a.phase == "after" or a.answered == "before"], failed[:5]
     outage = [a for a in load.answers if a.phase == "outage"]
-    assert outage and all(a.status == 503 for a in outage)
+    # Refused while the database was away; a beat that waited for the heartbeat lane's
+    # connection (up to 2 s) while it came back is taken then, and answered 2xx only after.
+    assert outage and all(
+        a.status == 503 or (a.status == 202 and a.answered in ("restarting", "after"))
+        for a in outage
+    )
+    assert any(a.status == 503 for a in outage)
     after = [a for a in load.answers if a.phase == "after"]
     assert after and after[-1].status == 202
 
