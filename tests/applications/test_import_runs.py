@@ -8,6 +8,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import os
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -19,10 +23,10 @@ from siaga_platform.applications import importer, repository
 from siaga_platform.applications.models import Application, ImportStatus
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.jobs import queue
-from siaga_platform.jobs.tasks import IMPORTS_WATCH
+from siaga_platform.jobs.tasks import IMPORTS_WATCH, defer_import
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.registry.service import active_regencies, import_inputs
-from tests.fixtures.applications import CIPHER, nik_for, operator
+from tests.fixtures.applications import CIPHER, CIPHER_SECRET, nik_for, operator
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
 
@@ -161,3 +165,35 @@ async def test_an_import_that_keeps_dying_is_marked_failed_with_the_reason(
     assert "Unggah ulang" in (job.message or "") and f"{job.processed_rows} dari {ROWS}" in (
         job.message or ""
     )
+
+
+@pytest.mark.postgres_only
+async def test_the_siaga_worker_command_runs_an_uploaded_import(db: ScratchDatabase) -> None:
+    """The production worker (the command, its own context) runs an import job the web
+    queued: it once started without the import sources and every import job failed there."""
+    tenant, job_id = await _create(db)
+    jobs = queue.job_app(db.app_url)
+    async with jobs.open_async():
+        assert await defer_import(jobs, tenant, job_id)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIAGA_")}
+    env["SIAGA_DATABASE_URL"] = db.app_url
+    env["SIAGA_SECRET_KEY"] = CIPHER_SECRET  # the same development keys as the upload's
+    worker = subprocess.Popen(  # noqa: ASYNC220 - a long-running child, stopped below
+        [sys.executable, "-m", "siaga_web.cli", "worker", "--name", "import-worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        job, count = await _job(db, tenant, job_id)
+        while time.monotonic() < deadline and job.status != ImportStatus.DONE:
+            assert worker.poll() is None, worker.communicate()[0]
+            await asyncio.sleep(0.5)
+            job, count = await _job(db, tenant, job_id)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=30)
+    assert job.status == ImportStatus.DONE, output
+    assert job.created_count == ROWS and count == ROWS, output

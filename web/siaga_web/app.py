@@ -32,7 +32,12 @@ from siaga_platform.privacy.crypto import FieldCipher, cipher_from_settings
 from siaga_platform.stock.ledger import LedgerCardStock
 from siaga_tenants.memberships.audience import alert_audience, digest_provinces
 from siaga_tenants.regions.directory import CodeListDirectory
-from siaga_tenants.registry.service import active_regencies, import_inputs, local_date
+from siaga_tenants.registry.service import (
+    active_regencies,
+    import_inputs,
+    local_date,
+    regency_office_hours,
+)
 from siaga_web.deps import Public, SignInRequired
 from siaga_web.failures import FailureGuard
 from siaga_web.heartbeat_lane import HeartbeatLane, heartbeat_connections
@@ -143,10 +148,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error_response(request, 422, message, field)
 
 
-def _worker_context(
+def worker_context(
     settings: Settings, session_factory: async_sessionmaker[AsyncSession], cipher: FieldCipher
 ) -> WorkerContext:
-    """What the tasks need; on SQLite this process runs them itself."""
+    """What the tasks need (``siaga worker``'s, and on SQLite this process's: it runs them
+    itself)."""
     return WorkerContext(
         session_factory,
         active_regencies,
@@ -155,6 +161,7 @@ def _worker_context(
         digest_provinces,
         imports=import_inputs,
         cipher=cipher,
+        office_hours=regency_office_hours,
     )
 
 
@@ -227,7 +234,7 @@ def create_app(
         ),
         device_token_guard=DeviceTokenGuard(),
         jobs=JobQueue(settings.database_url),
-        worker_context=_worker_context(settings, session_factory, cipher),
+        worker_context=worker_context(settings, session_factory, cipher),
         public_cache=TtlCache(seconds=60),
         heartbeat_connections=heartbeat_connections(settings),
     )

@@ -42,8 +42,13 @@ class Board:
     open_incidents: list[Incident]
 
 
-async def board(db: AsyncSession, *, now: datetime) -> Board:
-    devices = await repository.all_devices(db)
+async def board(
+    db: AsyncSession, *, now: datetime, devices: Sequence[Device] | None = None
+) -> Board:
+    """The regency's devices by site with their state now (``devices``: all of them, when the
+    caller read them already)."""
+    if devices is None:
+        devices = await repository.all_devices(db)
     sites = {s.id: s for s in await repository.sites(db)}
     by_site: dict[uuid.UUID, list[Device]] = {}
     for device in devices:
@@ -62,15 +67,45 @@ async def board(db: AsyncSession, *, now: datetime) -> Board:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class UptimeReport:
+    """The uptime page's figures over a range."""
+
+    device_uptimes: dict[uuid.UUID, float]
+    recording: float | None  # the office's recording availability
+    board: Board  # the devices by site, as they are now
+
+
+async def uptime_report(
+    db: AsyncSession,
+    start: datetime,
+    end: datetime,
+    *,
+    office: OfficeHours | None,
+    now: datetime,
+) -> UptimeReport:
+    """Uptime per device and the office's recording availability over [start, end) (only
+    within ``office`` hours when given), beside the board now: the devices read once."""
+    devices = list(await repository.all_devices(db))
+    only = office.between(start, end) if office is not None else None
+    return UptimeReport(
+        device_uptimes=await device_uptimes(db, start, end, office=office, devices=devices),
+        recording=await recording_share(db, start, end, only=only, devices=devices),
+        board=await board(db, now=now, devices=devices),
+    )
+
+
 async def device_uptimes(
     db: AsyncSession,
     start: datetime,
     end: datetime,
     *,
     office: OfficeHours | None = None,
+    devices: Sequence[Device] | None = None,
 ) -> dict[uuid.UUID, float]:
-    """Uptime of each device over [start, end), planned maintenance left out, optionally
-    only within the office's hours. The whole hours the worker rolled up are summed from the
+    """Uptime of each device (``devices``: all of the regency's, when the caller read them
+    already) over [start, end), planned maintenance left out, optionally only within the
+    office's hours. The whole hours the worker rolled up are summed from the
     hourly roll-ups (a year is one query); the rest (the hours since, a partial hour) is
     integrated from the state log, with the maintenance windows."""
     mark = await repository.rollup_mark(db)
@@ -85,7 +120,9 @@ async def device_uptimes(
     windows = list(await repository.maintenance_between(db, start, end)) if rest else []
     logs = [(a, b, await repository.state_changes_of_all(db, a, b)) for a, b in rest]
     values: dict[uuid.UUID, float] = {}
-    for device in await repository.all_devices(db):
+    if devices is None:
+        devices = await repository.all_devices(db)
+    for device in devices:
         planned = [
             (w.starts_at, w.ends_at)
             for w in windows
@@ -109,44 +146,92 @@ async def device_uptimes(
 async def _rolled_sums(
     db: AsyncSession, start: datetime, end: datetime, office: OfficeHours | None
 ) -> dict[uuid.UUID, tuple[float, float]]:
-    """(seconds up, counted) per device over rolled-up [start, end): whole UTC days from the
-    daily sums, the hours at the edges from the hourly rows; office hours (which days cannot
-    tell) from the month/week-hour sums (``_office_sums``)."""
+    """(seconds up, counted) per device over rolled-up [start, end): whole UTC months from the
+    monthly sums, the rest of the whole days from the daily sums and the hours at the edges
+    from the hourly rows; office hours (which days cannot tell) from the monthly sums kept for
+    them, the edge months' office hours from the hourly rows (``_office_sums``)."""
     if office is not None:
-        return await _office_sums(db, start, end, office.week_hours())
+        return await _office_sums(db, start, end, office)
     first_day = ceil_day(start)
     last_day = end.astimezone(UTC).date()
     if first_day >= last_day:
         return await repository.hourly_sums(db, start, end)
+    first_month = ceil_month(start)
+    last_month = last_day.replace(day=1)
+    if first_month >= last_month:
+        first_month = last_month = last_day  # no whole month: all whole days
     return _added(
-        await repository.daily_sums(db, first_day, last_day),
+        await _whole_months(db, first_month, last_month, None),
+        await repository.daily_sums(db, first_day, first_month),
+        await repository.daily_sums(db, last_month, last_day),
         await repository.hourly_sums(db, start, _midnight(first_day)),
         await repository.hourly_sums(db, _midnight(last_day), end),
     )
 
 
 async def _office_sums(
-    db: AsyncSession, start: datetime, end: datetime, week_hours: list[int]
+    db: AsyncSession, start: datetime, end: datetime, office: OfficeHours
 ) -> dict[uuid.UUID, tuple[float, float]]:
-    """Office hours over rolled-up [start, end): whole UTC months from their week-hour sums
-    (the office's ~40 of the 168 week-hours), the hours of the edge months from the hourly
-    rows of the office's hours picked by their times (not every hour of the edges filtered):
-    a year of 100 devices reads ~44,000 + up to ~18,000 rows instead of scanning ~876,000."""
+    """Office hours over rolled-up [start, end): whole UTC months from their sums, the hours
+    of the edge months from the hourly rows of the office's hours picked by their times (not
+    every hour of the edges filtered)."""
+    week_hours = office.week_hours()
     first_month = ceil_month(start)
     last_month = end.astimezone(UTC).date().replace(day=1)
     if first_month >= last_month:
         return await repository.hourly_sums(db, start, end, week_hours=week_hours)
-    office = set(week_hours)
+    in_office = set(week_hours)
     edges = [
         hour
         for a, b in ((start, _midnight(first_month)), (_midnight(last_month), end))
         for hour in _hours(a, b)
-        if week_hour(hour) in office
+        if week_hour(hour) in in_office
     ]
     return _added(
-        await repository.week_hour_sums(db, first_month, last_month, week_hours),
+        await _whole_months(db, first_month, last_month, office),
         await repository.hours_sums(db, edges),
     )
+
+
+async def _whole_months(
+    db: AsyncSession, first: date, end: date, office: OfficeHours | None
+) -> dict[uuid.UUID, tuple[float, float]]:
+    """The UTC months [first, end) (first days): those summed (for these office hours) from
+    their monthly sums, ~12 rows a device a year; any other (kept before the months were, or
+    summed before the office hours changed) from its days, or its office's week-hours."""
+    if first >= end:
+        return {}
+    marks = await repository.month_marks(db, first, end)
+    wanted = repository.office_key(office)
+    summed: list[date] = []
+    missing: list[date] = []
+    month = first
+    while month < end:
+        fresh = month in marks and (office is None or marks[month] == wanted)
+        (summed if fresh else missing).append(month)
+        month = _next_month(month)
+    parts = [await repository.monthly_sums(db, summed, office=office is not None)]
+    for a, b in _runs(missing):
+        if office is None:
+            parts.append(await repository.daily_sums(db, a, b))
+        else:
+            parts.append(await repository.week_hour_sums(db, a, b, office.week_hours()))
+    return _added(*parts)
+
+
+def _runs(months: list[date]) -> list[tuple[date, date]]:
+    """Consecutive months (ascending first days) as [first, end) ranges."""
+    runs: list[tuple[date, date]] = []
+    for month in months:
+        if runs and runs[-1][1] == month:
+            runs[-1] = (runs[-1][0], _next_month(month))
+        else:
+            runs.append((month, _next_month(month)))
+    return runs
+
+
+def _next_month(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1)
 
 
 def _hours(start: datetime, end: datetime) -> list[datetime]:
@@ -190,12 +275,15 @@ async def recording_share(
     end: datetime,
     *,
     only: list[Interval] | None = None,
+    devices: Sequence[Device] | None = None,
 ) -> float | None:
     """The office's recording availability over [start, end): the share of its recording
     sets' time they could record (every member up; the ``*`` server belongs to every set),
     planned maintenance left out. What the province page calls uptime: a stopped server makes
-    it 0 however many printers and readers stay up."""
-    devices = list(await repository.all_devices(db))
+    it 0 however many printers and readers stay up. ``devices``: all of the regency's, when
+    the caller read them already."""
+    if devices is None:
+        devices = await repository.all_devices(db)
     shared = [d.id for d in devices if d.recording_set == SHARED]
     sets: dict[str, list[uuid.UUID]] = {}
     for device in devices:

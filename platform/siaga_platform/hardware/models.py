@@ -146,6 +146,8 @@ class DeviceDay(TenantScoped, Base):
     of these instead of ~876,000 hours (uptime over whole days reads these)."""
 
     __tablename__ = "hardware_daily"
+    #: The days at a range's edges, all the regency's devices (the key leads with the device).
+    __table_args__ = (Index(None, "tenant_id", "day"),)
 
     device_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True)
@@ -169,6 +171,37 @@ class DeviceWeekHourMonth(TenantScoped, Base):
     device_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     up_seconds: Mapped[float]
     counted_seconds: Mapped[float]
+
+
+class DeviceMonth(TenantScoped, Base):
+    """One device's UTC month, the sum of its week-hour rows: all its hours, and its office
+    hours as the regency set them when the month was last summed (``RolledMonth``). A year of
+    a regency is ~1,200 of these: uptime over whole months reads these, not ~36,500 days or
+    ~44,000 week-hours."""
+
+    __tablename__ = "hardware_monthly"
+
+    #: The key leads with the month: a range of months of all the regency's devices.
+    month: Mapped[date] = mapped_column(primary_key=True)  # its first day (UTC)
+    device_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    up_seconds: Mapped[float]
+    counted_seconds: Mapped[float]
+    office_up_seconds: Mapped[float]
+    office_counted_seconds: Mapped[float]
+
+
+class RolledMonth(TenantScoped, Base):
+    """A month whose ``DeviceMonth`` rows are summed, and for which office hours (None: none
+    known when summed). A month without one, or summed for other office hours than the page
+    asks for, is read from the days or the week-hours instead: never a wrong figure, only a
+    slower one until the worker sums it again."""
+
+    __tablename__ = "hardware_monthly_marks"
+
+    month: Mapped[date] = mapped_column(primary_key=True)
+    office_utc_offset_hours: Mapped[int | None] = mapped_column(SmallInteger)
+    office_opens: Mapped[int | None] = mapped_column(SmallInteger)
+    office_closes: Mapped[int | None] = mapped_column(SmallInteger)
 
 
 class HourlyRollup(TenantScoped, Base):

@@ -16,6 +16,7 @@ from siaga_platform.hardware.models import (
     Device,
     DeviceDay,
     DeviceHour,
+    DeviceMonth,
     DeviceStateChange,
     DeviceToken,
     DeviceWeekHourMonth,
@@ -25,8 +26,10 @@ from siaga_platform.hardware.models import (
     Incident,
     IncidentEvent,
     MaintenanceWindow,
+    RolledMonth,
     Site,
 )
+from siaga_platform.hardware.uptime import WEEK_HOURS, OfficeHours
 
 # Row locks here are FOR NO KEY UPDATE (``key_share=True``), never FOR UPDATE: no key of a site
 # or device is ever changed, and FOR UPDATE would also block the FOR KEY SHARE that PostgreSQL's
@@ -439,6 +442,8 @@ async def delete_hours_before(db: AsyncSession, before: datetime) -> None:
     await db.execute(delete(DeviceDay).where(DeviceDay.day < before.date()))
     # A month goes once all its hours are gone (the one ``before`` falls in stays whole).
     await db.execute(delete(DeviceWeekHourMonth).where(DeviceWeekHourMonth.month < _month(before)))
+    await db.execute(delete(DeviceMonth).where(DeviceMonth.month < _month(before)))
+    await db.execute(delete(RolledMonth).where(RolledMonth.month < _month(before)))
 
 
 def _month(at: datetime) -> date:
@@ -510,6 +515,108 @@ async def sum_week_hours(
             for (device_id, month, week_hour), (up, counted) in sums.items()
         ],
     )
+
+
+#: A month's office hours as its mark keeps them: (UTC offset, opens, closes); None: none.
+OfficeKey = tuple[int, int, int] | None
+
+
+def office_key(office: OfficeHours | None) -> OfficeKey:
+    return None if office is None else (office.utc_offset_hours, office.opens, office.closes)
+
+
+async def sum_months(
+    db: AsyncSession, tenant_id: uuid.UUID, months: Sequence[date], office: OfficeHours | None
+) -> None:
+    """The month rows of these months (first days) written again from their week-hour rows,
+    all hours and the office's, and each month marked as summed for ``office``."""
+    if not months:
+        return
+    office_hours = office.week_hours() if office is not None else []
+    in_office = DeviceWeekHourMonth.week_hour.in_(
+        bindparam("office_hours", office_hours, expanding=True, literal_execute=True)
+    )
+    rows = await db.execute(
+        select(
+            DeviceWeekHourMonth.month,
+            DeviceWeekHourMonth.device_id,
+            func.sum(DeviceWeekHourMonth.up_seconds),
+            func.sum(DeviceWeekHourMonth.counted_seconds),
+            func.sum(case((in_office, DeviceWeekHourMonth.up_seconds), else_=0.0)),
+            func.sum(case((in_office, DeviceWeekHourMonth.counted_seconds), else_=0.0)),
+        )
+        .where(
+            # Every week-hour written out: the key leads with it, so each is a probe of the
+            # month's rows instead of a scan of every month the regency kept.
+            DeviceWeekHourMonth.week_hour.in_(
+                bindparam("week", list(range(WEEK_HOURS)), expanding=True, literal_execute=True)
+            ),
+            DeviceWeekHourMonth.month.in_(sorted(months)),
+        )
+        .group_by(DeviceWeekHourMonth.month, DeviceWeekHourMonth.device_id)
+    )
+    summed = [
+        {
+            "tenant_id": tenant_id,
+            "month": month,
+            "device_id": device_id,
+            "up_seconds": float(up),
+            "counted_seconds": float(counted),
+            "office_up_seconds": float(office_up),
+            "office_counted_seconds": float(office_counted),
+        }
+        for month, device_id, up, counted, office_up, office_counted in rows
+    ]
+    if summed:
+        kept = ("up_seconds", "counted_seconds", "office_up_seconds", "office_counted_seconds")
+        statement = replacing(db, DeviceMonth, ["tenant_id", "month", "device_id"], kept)
+        await db.execute(statement, summed)
+    marks = ("office_utc_offset_hours", "office_opens", "office_closes")
+    summed_for = dict(zip(marks, office_key(office) or (None, None, None), strict=True))
+    await db.execute(
+        replacing(db, RolledMonth, ["tenant_id", "month"], marks),
+        [{"tenant_id": tenant_id, "month": month, **summed_for} for month in sorted(set(months))],
+    )
+
+
+async def month_marks(db: AsyncSession, first: date, end: date) -> dict[date, OfficeKey]:
+    """The summed months in [first, end) (first days), each with the office hours it was
+    summed for."""
+    rows = await db.execute(
+        select(
+            RolledMonth.month,
+            RolledMonth.office_utc_offset_hours,
+            RolledMonth.office_opens,
+            RolledMonth.office_closes,
+        ).where(RolledMonth.month >= first, RolledMonth.month < end)
+    )
+    marks: dict[date, OfficeKey] = {}
+    for month, offset, opens, closes in rows:
+        if offset is not None and opens is not None and closes is not None:
+            marks[month] = (offset, opens, closes)
+        else:
+            marks[month] = None
+    return marks
+
+
+async def monthly_sums(
+    db: AsyncSession, months: Sequence[date], *, office: bool
+) -> dict[uuid.UUID, tuple[float, float]]:
+    """Each device's (seconds up, seconds counted) over these summed months, all their hours
+    or only the office's."""
+    if not months:
+        return {}
+    up, counted = (
+        (DeviceMonth.office_up_seconds, DeviceMonth.office_counted_seconds)
+        if office
+        else (DeviceMonth.up_seconds, DeviceMonth.counted_seconds)
+    )
+    rows = await db.execute(
+        select(DeviceMonth.device_id, func.sum(up), func.sum(counted))
+        .where(DeviceMonth.month.in_(sorted(months)))
+        .group_by(DeviceMonth.device_id)
+    )
+    return {device_id: (float(u), float(c)) for device_id, u, c in rows}
 
 
 async def sum_days(db: AsyncSession, tenant_id: uuid.UUID, first: date, last: date) -> None:

@@ -34,7 +34,11 @@ def oldest_kept_day(now: datetime, retention_days: int) -> date:
 
 
 async def keep_beats(
-    factory: async_sessionmaker[AsyncSession], *, now: datetime, retention_days: int
+    factory: async_sessionmaker[AsyncSession],
+    *,
+    now: datetime,
+    retention_days: int,
+    office_hours: rollup.OfficeHoursSource | None = None,
 ) -> RetentionReport:
     """Partitions for every day a beat may arrive for, the hours rolled up, then the days past
     the window dropped (never before their roll-up is written)."""
@@ -44,7 +48,7 @@ async def keep_beats(
             db, (now - OLDEST_ACCEPTED).date(), now.date() + timedelta(days=DAYS_AHEAD)
         )
         going = [day for day in await repository.beat_partition_days(db) if day < first_kept]
-    rolled = await rollup.roll_up_all(factory, now=now, final_days=going)
+    rolled = await rollup.roll_up_all(factory, now=now, final_days=going, office_hours=office_hours)
     async with unit_of_work(factory) as db:
         dropped = await repository.drop_beat_partitions(db, first_kept)
     return RetentionReport(made, rolled, dropped)

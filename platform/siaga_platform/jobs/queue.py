@@ -25,12 +25,14 @@ from siaga_platform.alerts.digest import ProvinceSource
 from siaga_platform.alerts.evaluate import RegencySource
 from siaga_platform.delivery.recipients import AudienceSource
 from siaga_platform.delivery.send import ChannelSettings
+from siaga_platform.hardware.rollup import OfficeHoursSource
 from siaga_platform.jobs.tasks import (
     AUDIENCES,
     CHANNELS,
     CIPHER,
     CLOCK,
     IMPORTS,
+    OFFICE_HOURS,
     PROVINCES,
     REGENCIES,
     SESSION_FACTORY,
@@ -85,6 +87,8 @@ class WorkerContext:
     #: Imports: the regency's kecamatan and day, and the key that encrypts what is imported.
     imports: ImportSource | None = None
     cipher: FieldCipher | None = None
+    #: Each regency's office hours, kept summed by the hourly roll-up (None: not kept).
+    office_hours: OfficeHoursSource | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -96,6 +100,7 @@ class WorkerContext:
             CLOCK: self.clock,
             IMPORTS: self.imports,
             CIPHER: self.cipher,
+            OFFICE_HOURS: self.office_hours,
         }
 
 

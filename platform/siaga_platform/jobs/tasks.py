@@ -62,6 +62,7 @@ PROVINCES = "provinces"
 CLOCK = "clock"
 CIPHER = "cipher"
 IMPORTS = "imports"
+OFFICE_HOURS = "office_hours"
 APPLICATIONS_IMPORT = "applications.import"
 IMPORTS_WATCH = "applications.imports_watch"
 #: Imports with no sign of life are looked for every 5 minutes.
@@ -115,6 +116,7 @@ async def hardware_partitions(context: procrastinate.JobContext, timestamp: int)
         session_factory_of(context),
         now=now_of(context),
         retention_days=get_settings().heartbeat_retention_days,
+        office_hours=context.additional_context.get(OFFICE_HOURS),
     )
     if report.partitions_made or report.hours_rolled or report.days_dropped:
         log.info(

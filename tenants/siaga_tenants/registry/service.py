@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.audit import service as audit
 from siaga_platform.errors import InvalidInput, NotFound
+from siaga_platform.hardware.uptime import OfficeHours
 from siaga_platform.letters.numbering import check_format
 from siaga_platform.letters.service import LetterPolicy
 from siaga_platform.rollup.rows import Regency
@@ -295,3 +296,13 @@ async def office_hours(session: AsyncSession) -> tuple[int, int]:
     if settings is None:
         return DEFAULT_OFFICE_HOURS
     return settings.office_opens_hour, settings.office_closes_hour
+
+
+async def regency_office_hours(session: AsyncSession, tenant_id: uuid.UUID) -> OfficeHours | None:
+    """The office hours of the regency in scope, in its own zone (the uptime page's, and the
+    worker's ``OfficeHoursSource``); None when the regency is gone."""
+    tenant = await repository.get(session, tenant_id)
+    if tenant is None:
+        return None
+    opens, closes = await office_hours(session)
+    return OfficeHours(UTC_OFFSET_HOURS[TimeZone(tenant.timezone)], opens, closes)

@@ -55,16 +55,15 @@ def worker(
 
     Start as many as you like: each periodic task runs once per tick for the whole cluster.
     """
-    from siaga_platform.delivery.send import channel_settings
     from siaga_platform.jobs import queue
     from siaga_platform.observability.logging import configure_logging
     from siaga_platform.observability.sentry import init_sentry
+    from siaga_platform.privacy.crypto import cipher_from_settings
 
     # Every model mapped (the web app imports them through its routes): a flush resolves
     # foreign keys across packages, e.g. a device's tenant.
     from siaga_tenants import all_models  # noqa: F401
-    from siaga_tenants.memberships.audience import alert_audience, digest_provinces
-    from siaga_tenants.registry.service import active_regencies
+    from siaga_web.app import worker_context
 
     settings = load_settings()
     if not queue.is_shared(settings.database_url):
@@ -88,12 +87,8 @@ def worker(
         jobs = queue.job_app(settings.database_url, concurrency=concurrency)
         try:
             async with jobs.open_async():
-                context = queue.WorkerContext(
-                    create_session_factory(engine),
-                    active_regencies,
-                    alert_audience,
-                    channel_settings(settings),
-                    digest_provinces,
+                context = worker_context(
+                    settings, create_session_factory(engine), cipher_from_settings(settings)
                 )
                 await queue.run_worker(jobs, context, name=name, concurrency=concurrency)
         finally:

@@ -11,12 +11,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.auth.permissions import Permission
-from siaga_platform.errors import DomainError
+from siaga_platform.errors import DomainError, NotFound
 from siaga_platform.hardware import board, incidents, service
 from siaga_platform.hardware.models import DeviceKind, Funding, IncidentCause, SiteKind
 from siaga_platform.hardware.outages import KIND_LABELS
 from siaga_platform.hardware.state import derive_state
-from siaga_platform.hardware.uptime import OfficeHours, uptime
+from siaga_platform.hardware.uptime import uptime
 from siaga_platform.rollup import severity
 from siaga_platform.text import N_
 from siaga_tenants.regions.codes import UTC_OFFSET_HOURS
@@ -176,15 +176,15 @@ async def uptime_page(
         UTC
     )
     end = min(end, _now())
-    opens, closes = await registry.office_hours(db)
-    office = OfficeHours(offset, opens, closes) if jam_kantor else None
-    values = await board.device_uptimes(db, start, end, office=office)
-    only = office.between(start, end) if office is not None else None
-    recording = await board.recording_share(db, start, end, only=only)
-
-    current = await board.board(db, now=_now())
+    regency_office = await registry.regency_office_hours(db, context.tenant.id)
+    if regency_office is None:  # the regency went while the page was asked for
+        raise NotFound("Kabupaten/kota tidak ditemukan.")
+    report = await board.uptime_report(
+        db, start, end, office=regency_office if jam_kantor else None, now=_now()
+    )
+    values, recording = report.device_uptimes, report.recording
     sites = []
-    for view in current.sites:
+    for view in report.board.sites:
         rows = [(device, values.get(device.id)) for device, _state in view.devices]
         known = [v for _, v in rows if v is not None]
         sites.append((view.site, rows, sum(known) / len(known) if known else None))
@@ -198,8 +198,8 @@ async def uptime_page(
             "first": first,
             "last": last,
             "office_only": jam_kantor,
-            "opens": opens,
-            "closes": closes,
+            "opens": regency_office.opens,
+            "closes": regency_office.closes,
             "overall": sum(everything) / len(everything) if everything else None,
             "recording": recording,
             "recording_level": severity.availability(recording),
