@@ -67,3 +67,20 @@ async def test_a_conflict_sent_by_htmx_offers_a_reload_of_the_page_in_view(
         )
         assert stale.status_code == 409 and stale.headers["HX-Retarget"] == "#pesan-galat"
         assert f'href="{STOCK}"' in stale.text and "Muat ulang halaman" in stale.text
+
+
+async def test_a_refused_value_is_answered_with_what_it_should_look_like(
+    db: ScratchDatabase,
+) -> None:
+    await seed(db)
+    uptime = "/wilayah/62.12/perangkat/uptime"
+    async with client_for(build_app(db)) as client:
+        await sign_in(client, OPERATOR)
+        month_13 = await client.get(uptime, params={"dari": "2025-13-04"})
+        assert month_13.status_code == 422
+        assert "Isian tidak valid: dari. Tulis tanggal sebagai TTTT-BB-HH" in month_13.text
+        yes = await client.get(uptime, params={"jam_kantor": "ya"})
+        assert yes.status_code == 422
+        assert "Isian tidak valid: jam_kantor. Isi dengan true atau false." in yes.text
+        unknown = await client.get(STOCK, params={"kind": "no-such-kind"})
+        assert "Isian tidak valid: kind." in unknown.text  # a choice: no format to name

@@ -139,6 +139,8 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _error_response(request, 422, UNREADABLE_BODY, None)
         field = ".".join(str(p) for p in errors[0]["loc"][1:]) if errors else None
         message = f"Isian tidak valid: {field}." if field else "Isian tidak valid."
+        if errors and (hint := _FORMAT_HINTS.get(errors[0]["type"].split("_")[0])):
+            message = f"{message} {hint}"
         if _wants_json(request):
             return JSONResponse({"detail": message, "field": field}, status_code=422)
         if errors and errors[0]["loc"][0] == "path":  # a malformed code or id in the address
@@ -146,6 +148,17 @@ def _install_error_handlers(app: FastAPI) -> None:
                 request, 404, "Halaman tidak ditemukan. Periksa alamatnya.", None
             )
         return _error_response(request, 422, message, field)
+
+
+#: What a value of each kind looks like, said after a refusal of one (pydantic's error types
+#: start with the kind: ``date_parsing``, ``bool_parsing``, ``int_parsing``, ``uuid_parsing``).
+_FORMAT_HINTS = {
+    "date": "Tulis tanggal sebagai TTTT-BB-HH, mis. 2026-12-03.",
+    "datetime": "Tulis waktu sebagai TTTT-BB-HHTjj:mm, mis. 2026-12-03T08:30.",
+    "bool": "Isi dengan true atau false.",
+    "int": "Isi dengan angka bulat, mis. 12.",
+    "uuid": "Gunakan tautan dari halaman Siaga; kode ini tidak dikenal.",
+}
 
 
 def worker_context(
