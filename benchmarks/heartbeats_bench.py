@@ -279,10 +279,20 @@ def main() -> None:
             pids = worker_pids(processes)
             for clients in CONCURRENCY_LEVELS:
                 used = cpu_seconds(pids)
+                beside = cpu_seconds([background.pid]) if background is not None else 0.0
+                started = time.monotonic()
                 steady(database)
                 before = stored_beats(database)
                 single = load(url, tokens_file, run, batch=0, seconds=SECONDS, clients=clients)
                 used = cpu_seconds(pids) - used
+                if background is not None:  # what the periodic work took of the cores
+                    beside = cpu_seconds([background.pid]) - beside
+                    minutes = (time.monotonic() - started) / 60
+                    print(
+                        f"siaga worker's CPU during the run, {clients} clients: "
+                        f"{beside:.2f} s ({beside / minutes:.2f} s/min)",
+                        flush=True,
+                    )
                 run += 1
                 # Every beat answered is a new one (unique times): each must be in the table.
                 stored = stored_beats(database) - before
