@@ -1,7 +1,9 @@
 """The evaluator: every regency's rules from its province-page row, then the lifecycle.
 
 The rows come from the maintained summaries in a few statements for all regencies at once;
-only regencies with a finding or an open alert get a write transaction of their own.
+only regencies whose alerts change (one opened, resolved, reworded, escalated, reminded or
+silenced) get a write transaction of their own; the standing alerts of all the others are
+marked seen in one statement.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from siaga_platform.alerts import repository, rules, service, thresholds
+from siaga_platform.alerts.models import Alert
 from siaga_platform.alerts.rules import (
     ELECTION_WINDOW_DAYS,
     LETTERS_WINDOW_DAYS,
@@ -195,13 +198,18 @@ async def extras_of(
 async def findings_now(
     db: AsyncSession, regencies: list[Regency], now: datetime
 ) -> tuple[
-    dict[uuid.UUID, list[Finding]], dict[uuid.UUID, int], dict[uuid.UUID, Thresholds], ToRecord
+    dict[uuid.UUID, list[Finding]],
+    dict[uuid.UUID, list[Alert]],
+    dict[uuid.UUID, Thresholds],
+    ToRecord,
 ]:
     """(findings, open alerts, thresholds, election counts to record) per regency, read across
     all of them at once."""
     async with acting_for(db, TenantScope.read_only({r.tenant_id for r in regencies})):
         rows = await read_rows(db, regencies, now=now)
-        open_counts = await repository.open_counts(db)
+        open_alerts: dict[uuid.UUID, list[Alert]] = defaultdict(list)
+        for alert in await repository.open_alerts(db):
+            open_alerts[alert.tenant_id].append(alert)
         limits = await limits_of(db, regencies)
         extras = await extras_of(db, regencies, now)
         upcoming, to_record = await elections_of(db, regencies)
@@ -214,7 +222,7 @@ async def findings_now(
         found[tid] = rules.evaluate(row, limits[tid], now) + rules.evaluate_extras(
             extra, limits[tid], now
         )
-    return found, open_counts, limits, to_record
+    return found, open_alerts, limits, to_record
 
 
 async def evaluate_all(
@@ -226,7 +234,7 @@ async def evaluate_all(
 ) -> list[Change]:
     async with unit_of_work(factory) as db:
         regencies = await regencies_of(db, now)
-        found, open_counts, limits, to_record = await findings_now(db, regencies, now)
+        found, open_alerts, limits, to_record = await findings_now(db, regencies, now)
     for tenant_id, (today, counts) in to_record.items():
         # The day's history of the turned-away counts: one write a day per regency.
         async with (
@@ -235,9 +243,13 @@ async def evaluate_all(
         ):
             await elections.record_turned_away(db, tenant_id, today, counts)
     changes: list[Change] = []
+    seen: dict[uuid.UUID, list[uuid.UUID]] = {}
     for tenant_id, findings in found.items():
-        if not findings and not open_counts.get(tenant_id):
-            continue  # all clear and nothing to resolve: no transaction
+        current = open_alerts.get(tenant_id, [])
+        if service.only_seen(current, findings, limits=limits[tenant_id], now=now):
+            # Standing alerts with nothing to tell (or all clear): no transaction of its own.
+            seen[tenant_id] = [alert.id for alert in current]
+            continue
         async with (
             unit_of_work(factory) as db,
             acting_for(db, TenantScope.single(tenant_id)),
@@ -248,4 +260,13 @@ async def evaluate_all(
             if these and after_reconcile is not None:
                 await after_reconcile(db, tenant_id, these)
             changes += these
+    standing = frozenset(tenant_id for tenant_id, ids in seen.items() if ids)
+    if standing:
+        # Read above without locks: an acknowledgement or silence since then changes nothing
+        # here, and only this (locked, one at a time) evaluation opens or resolves alerts.
+        async with (
+            unit_of_work(factory) as db,
+            acting_for(db, TenantScope(read_tenant_ids=standing, write_tenant_ids=standing)),
+        ):
+            await service.mark_seen(db, [i for ids in seen.values() for i in ids], now=now)
     return changes

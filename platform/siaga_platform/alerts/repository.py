@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.alerts.models import Alert, AlertEvent
@@ -20,14 +20,16 @@ async def open_alerts(db: AsyncSession, *, for_update: bool = False) -> Sequence
     return (await db.scalars(query)).all()
 
 
-async def open_counts(db: AsyncSession) -> dict[uuid.UUID, int]:
-    """Per tenant in scope, how many alerts are open (one statement for a whole province)."""
-    rows = await db.execute(
-        select(Alert.tenant_id, func.count())
-        .where(Alert.resolved_at.is_(None))
-        .group_by(Alert.tenant_id)
+async def mark_seen(db: AsyncSession, alert_ids: Collection[uuid.UUID], at: datetime) -> None:
+    """``last_seen_at`` of these alerts, still open, moved to ``at`` (one statement)."""
+    if not alert_ids:
+        return
+    await db.execute(
+        update(Alert)
+        .where(Alert.id.in_(alert_ids), Alert.resolved_at.is_(None))
+        .values(last_seen_at=at)
+        .execution_options(synchronize_session=False)
     )
-    return {tenant_id: count for tenant_id, count in rows}
 
 
 async def get(db: AsyncSession, alert_id: uuid.UUID, *, for_update: bool = False) -> Alert | None:

@@ -106,13 +106,22 @@ async def reconcile(
     return changes
 
 
+def _silence_due(alert: Alert, finding: Finding, now: datetime) -> bool:
+    """Planned maintenance of the subject outlasts the alert's silence (a longer silence
+    someone set stays)."""
+    until = finding.silence_until
+    if until is None or until <= now:
+        return False
+    return alert.silenced_until is None or alert.silenced_until < until
+
+
 def _maintenance_silence(db: AsyncSession, alert: Alert, finding: Finding, now: datetime) -> bool:
     """Planned maintenance of the subject silences its alert until the window ends (audited
-    like a silence by hand; a longer silence someone set stays). True: the alert is silent."""
+    like a silence by hand). True: the alert is silent."""
     until = finding.silence_until
     if until is None or until <= now:
         return alert.silenced(now)
-    if alert.silenced_until is None or alert.silenced_until < until:
+    if _silence_due(alert, finding, now):
         alert.silenced_until = until
         alert.silenced_by = MAINTENANCE
         alert.silence_reason = finding.silence_reason[:NOTE_MAX]
@@ -120,25 +129,62 @@ def _maintenance_silence(db: AsyncSession, alert: Alert, finding: Finding, now: 
     return True
 
 
-def _climb(db: AsyncSession, alert: Alert, limits: Thresholds, now: datetime) -> list[Change]:
-    """Escalate an alert nobody acknowledged, or remind of it; a silence stops both."""
+def _step_due(alert: Alert, limits: Thresholds, now: datetime) -> EventKind | None:
+    """ESCALATED or REMINDED when an alert nobody acknowledged is due for it (a silence stops
+    both); None otherwise."""
     if alert.acknowledged or alert.silenced(now):
-        return []
+        return None
     since_step = alert.escalated_at or alert.opened_at
     if alert.escalation_step < TOP_STEP and now - since_step >= timedelta(
         minutes=limits.escalate_after_minutes
     ):
-        alert.escalation_step += 1
-        alert.escalated_at = now
-        alert.reminded_at = now
-        db.add(_event(alert, EventKind.ESCALATED, now, SYSTEM))
-        return [Change(alert.id, alert.tenant_id, EventKind.ESCALATED, alert.escalation_step)]
+        return EventKind.ESCALATED
     last_told = alert.reminded_at or alert.opened_at
     if now - last_told >= timedelta(minutes=limits.remind_every_minutes):
-        alert.reminded_at = now
-        db.add(_event(alert, EventKind.REMINDED, now, SYSTEM))
-        return [Change(alert.id, alert.tenant_id, EventKind.REMINDED, alert.escalation_step)]
-    return []
+        return EventKind.REMINDED
+    return None
+
+
+def _climb(db: AsyncSession, alert: Alert, limits: Thresholds, now: datetime) -> list[Change]:
+    """Escalate an alert nobody acknowledged, or remind of it (``_step_due``)."""
+    due = _step_due(alert, limits, now)
+    if due is None:
+        return []
+    if due is EventKind.ESCALATED:
+        alert.escalation_step += 1
+        alert.escalated_at = now
+    alert.reminded_at = now
+    db.add(_event(alert, due, now, SYSTEM))
+    return [Change(alert.id, alert.tenant_id, due, alert.escalation_step)]
+
+
+def only_seen(
+    open_alerts: Sequence[Alert], findings: list[Finding], *, limits: Thresholds, now: datetime
+) -> bool:
+    """True when ``reconcile`` would change nothing but ``last_seen_at``: each finding has its
+    open alert with the same sentence and level, none is left to resolve, and no maintenance
+    silence, escalation or reminder is due. The evaluator then marks those alerts seen in one
+    statement for the whole country instead of a locked transaction per regency (most
+    regencies carry standing alerts: 514 transactions a minute for nothing)."""
+    wanted = {finding.key: finding for finding in findings}
+    if len(open_alerts) != len(wanted):
+        return False
+    for alert in open_alerts:
+        finding = wanted.get((alert.rule, alert.subject_key))
+        if (
+            finding is None
+            or alert.summary != finding.summary
+            or alert.level != finding.level
+            or _silence_due(alert, finding, now)
+            or _step_due(alert, limits, now) is not None
+        ):
+            return False
+    return True
+
+
+async def mark_seen(db: AsyncSession, alert_ids: Collection[uuid.UUID], *, now: datetime) -> None:
+    """The findings behind these open alerts (of the tenants the scope writes) still hold."""
+    await repository.mark_seen(db, alert_ids, now)
 
 
 def _clean_note(note: str, *, field: str, required: bool) -> str | None:
