@@ -21,6 +21,7 @@ from siaga_platform.hardware.uptime import (
     OfficeHours,
     ceil_hour,
     floor_hour,
+    next_month,
     recording_availability,
     up_and_counted_seconds,
     week_hour,
@@ -209,7 +210,7 @@ async def _whole_months(
     while month < end:
         fresh = month in marks and (office is None or marks[month] == wanted)
         (summed if fresh else missing).append(month)
-        month = _next_month(month)
+        month = next_month(month)
     parts = [await repository.monthly_sums(db, summed, office=office is not None)]
     for a, b in _runs(missing):
         if office is None:
@@ -224,14 +225,10 @@ def _runs(months: list[date]) -> list[tuple[date, date]]:
     runs: list[tuple[date, date]] = []
     for month in months:
         if runs and runs[-1][1] == month:
-            runs[-1] = (runs[-1][0], _next_month(month))
+            runs[-1] = (runs[-1][0], next_month(month))
         else:
-            runs.append((month, _next_month(month)))
+            runs.append((month, next_month(month)))
     return runs
-
-
-def _next_month(month: date) -> date:
-    return (month + timedelta(days=32)).replace(day=1)
 
 
 def _hours(start: datetime, end: datetime) -> list[datetime]:
@@ -261,7 +258,7 @@ def ceil_month(at: datetime) -> date:
     month = utc.date().replace(day=1)
     if utc == _midnight(month):
         return month
-    return (month + timedelta(days=32)).replace(day=1)
+    return next_month(month)
 
 
 def ceil_day(at: datetime) -> date:

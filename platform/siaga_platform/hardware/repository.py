@@ -29,7 +29,7 @@ from siaga_platform.hardware.models import (
     RolledMonth,
     Site,
 )
-from siaga_platform.hardware.uptime import WEEK_HOURS, OfficeHours
+from siaga_platform.hardware.uptime import WEEK_HOURS, OfficeHours, month_of, next_month
 
 # Row locks here are FOR NO KEY UPDATE (``key_share=True``), never FOR UPDATE: no key of a site
 # or device is ever changed, and FOR UPDATE would also block the FOR KEY SHARE that PostgreSQL's
@@ -441,17 +441,11 @@ async def delete_hours_before(db: AsyncSession, before: datetime) -> None:
     await db.execute(delete(DeviceHour).where(DeviceHour.hour < before))
     await db.execute(delete(DeviceDay).where(DeviceDay.day < before.date()))
     # A month goes once all its hours are gone (the one ``before`` falls in stays whole).
-    await db.execute(delete(DeviceWeekHourMonth).where(DeviceWeekHourMonth.month < _month(before)))
-    await db.execute(delete(DeviceMonth).where(DeviceMonth.month < _month(before)))
-    await db.execute(delete(RolledMonth).where(RolledMonth.month < _month(before)))
-
-
-def _month(at: datetime) -> date:
-    return at.astimezone(UTC).date().replace(day=1)
-
-
-def _next_month(month: date) -> date:
-    return (month + timedelta(days=32)).replace(day=1)
+    await db.execute(
+        delete(DeviceWeekHourMonth).where(DeviceWeekHourMonth.month < month_of(before))
+    )
+    await db.execute(delete(DeviceMonth).where(DeviceMonth.month < month_of(before)))
+    await db.execute(delete(RolledMonth).where(RolledMonth.month < month_of(before)))
 
 
 def _midnight(day: date) -> datetime:
@@ -466,8 +460,8 @@ async def sum_week_hours(
     hours per device by their exact times, not the month's ~720)."""
     if start >= end:
         return
-    first, last = _month(start), _month(end - timedelta(hours=1))
-    lo, hi = _midnight(first), _midnight(_next_month(last))
+    first, last = month_of(start), month_of(end - timedelta(hours=1))
+    lo, hi = _midnight(first), _midnight(next_month(last))
     query = select(
         DeviceHour.device_id,
         DeviceHour.hour,
@@ -490,7 +484,7 @@ async def sum_week_hours(
         query = query.where(DeviceHour.hour.in_(hours))
     sums: dict[tuple[uuid.UUID, date, int], list[float]] = {}
     for device_id, hour, week_hour, up, counted in await db.execute(query):
-        total = sums.setdefault((device_id, _month(hour), week_hour), [0.0, 0.0])
+        total = sums.setdefault((device_id, month_of(hour), week_hour), [0.0, 0.0])
         total[0] += up
         total[1] += counted
     if not sums:

@@ -26,6 +26,8 @@ from siaga_platform.hardware.uptime import (
     HOUR,
     OfficeHours,
     floor_hour,
+    month_of,
+    next_month,
     seconds_by_hour,
     week_hour,
 )
@@ -97,15 +99,11 @@ async def roll_hours(
 def _months(start: datetime, end: datetime) -> list[date]:
     """The UTC months (first days) the hours [start, end) fall in."""
     months = []
-    month = _month(start)
-    while month <= _month(end - HOUR):
+    month = month_of(start)
+    while month <= month_of(end - HOUR):
         months.append(month)
-        month = (month + timedelta(days=32)).replace(day=1)
+        month = next_month(month)
     return months
-
-
-def _month(at: datetime) -> date:
-    return at.astimezone(UTC).date().replace(day=1)
 
 
 async def resum_stale_months(
@@ -117,7 +115,7 @@ async def resum_stale_months(
     kept = _months(rolled_until - KEPT, rolled_until)
     if not kept:
         return 0
-    end = (kept[-1] + timedelta(days=32)).replace(day=1)
+    end = next_month(kept[-1])
     marks = await repository.month_marks(db, kept[0], end)
     wanted = repository.office_key(office)
     stale = [m for m in reversed(kept) if m not in marks or marks[m] != wanted]

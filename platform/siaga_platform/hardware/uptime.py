@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 Interval = tuple[datetime, datetime]
 UP_STATES = frozenset({"up", "degraded"})
@@ -112,6 +112,16 @@ def week_hour(hour: datetime) -> int:
     """The UTC hour's place in the week, 0 = Monday 00:00 UTC."""
     utc = hour.astimezone(UTC)
     return utc.weekday() * 24 + utc.hour
+
+
+def month_of(at: datetime) -> date:
+    """The UTC month ``at`` falls in (its first day)."""
+    return at.astimezone(UTC).date().replace(day=1)
+
+
+def next_month(month: date) -> date:
+    """The first day of the month after ``month``'s."""
+    return (month + timedelta(days=32)).replace(day=1)
 
 
 def floor_hour(at: datetime) -> datetime:
