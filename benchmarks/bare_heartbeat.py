@@ -1,7 +1,7 @@
 """The bare endpoint the heartbeat benchmark compares against: a raw ASGI app sending the very
-statements Siaga's PostgreSQL intake sends (``hardware/beat_sql.py``: scope from the token, device
-lock and idempotent insert in one pipeline, then the fold, then the commit) with no framework,
-no ORM, no sessions. Run: uvicorn benchmarks.bare_heartbeat:app"""
+statements Siaga's PostgreSQL intake sends (``hardware/beat_sql.py``: the token's regency and
+device; scope, device lock and idempotent insert in one pipeline; the fold; the commit) with no
+framework, no ORM, no sessions. Run: uvicorn benchmarks.bare_heartbeat:app"""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from siaga_platform.hardware import beat_sql
+from siaga_platform.tenancy import rls
+from siaga_platform.tenancy.scope import TenantScope
 
 DSN = os.environ["BARE_DSN"]
 POOL_SIZE = int(os.environ.get("BARE_POOL_SIZE", "16"))
@@ -26,14 +28,23 @@ async def _handle(token: str, body: dict[str, Any]) -> tuple[int, bytes]:
     # No ``conn.transaction()``: its BEGIN would be a round trip of its own; the implicit BEGIN
     # rides in the pipeline, as in Siaga.
     async with pool.connection() as conn:
+        named = await (await conn.execute(beat_sql.TOKENS, {"hashes": [token_hash]})).fetchone()
+        if named is None:
+            await conn.rollback()
+            return 401, b'{"detail":"token"}'
+        _, tenant_id, device_id = named
         async with conn.pipeline():
-            await conn.execute(beat_sql.SCOPE, {"hashes": [token_hash]})
-            locked = await conn.execute(beat_sql.LOCK, {"hashes": [token_hash]})
+            for statement in rls.scope_statement_list(
+                TenantScope(frozenset({tenant_id}), frozenset({tenant_id}))
+            ):
+                await conn.execute(statement)
+            locked = await conn.execute(beat_sql.LOCK, {"tenant": tenant_id, "ids": [device_id]})
             stored = await conn.execute(
                 beat_sql.STORE,
                 {
                     "now": datetime.now(UTC),
-                    "beat_hashes": [token_hash],
+                    "tenants": [tenant_id],
+                    "devices": [device_id],
                     "times": [taken_at],
                     "statuses": [body["status"]],
                     "readings": [json.dumps(body.get("readings", {}))],
@@ -41,21 +52,18 @@ async def _handle(token: str, body: dict[str, Any]) -> tuple[int, bytes]:
             )
             device = await locked.fetchone()
             inserted = await stored.fetchone()
-        if device is None:
-            await conn.rollback()
-            return 401, b'{"detail":"token"}'
-        if inserted:
+        if device is not None and inserted:
             # The same fold statement; a plain "one more good beat" stands for the fold rule.
             await conn.execute(
                 beat_sql.FOLD,
                 {
-                    "tenants": [device[1]],
-                    "ids": [device[2]],
+                    "tenant": tenant_id,
+                    "ids": [device_id],
                     "last_beat_at": [taken_at],
                     "last_status": [body["status"]],
-                    "good_streak": [device[6] + 1],
+                    "good_streak": [device[5] + 1],
                     "recovering": [False],
-                    "silent_after": [taken_at + timedelta(seconds=device[3] * 3)],
+                    "silent_after": [taken_at + timedelta(seconds=device[2] * 3)],
                 },
             )
         await conn.commit()

@@ -129,14 +129,13 @@ async def test_heartbeats_change_a_state_and_silence_opens_an_incident(
     t0 = datetime.now(UTC) - timedelta(hours=2)
 
     async def beat(at: datetime, status: BeatStatus) -> None:
-        # Not service.take_beats: on PostgreSQL it runs the intake's SQL pipeline
-        # (hardware/beat_sql.py), whose device lock joins the coordinator's token table with the
-        # distributed devices, which Citus refuses ("could not run distributed query with
-        # FOR UPDATE/SHARE commands"; infra/citus/README.md, Not yet 1). The ORM path below is
-        # the one take_beats runs on SQLite: token lookup, scope, device lock, beat, state.
+        # The intake as the API runs it on PostgreSQL: the SQL pipeline of hardware/beat_sql.py
+        # (scope with SET LOCAL, a device lock per regency, the idempotent insert, the fold).
         async with unit_of_work(cdb.session_factory) as session:
-            credential = await service.device_for_token(session, token)
-            await service._record_beats(session, credential, [service.BeatIn(at, status)], now=at)
+            result = await service.take_beats(
+                session, [(token, service.BeatIn(at, status))], now=at
+            )
+        assert result.accepted == 1
 
     for k in range(3):
         await beat(t0 + timedelta(minutes=k), BeatStatus.OK)
@@ -176,6 +175,34 @@ async def _on_two_workers(db: ScratchDatabase, codes: list[str]) -> tuple[str, s
             )
     first = codes[0]
     return first, next(c for c in codes if node[c] != node[first])
+
+
+async def test_a_batch_of_two_regencies_on_two_workers_is_taken_in_one_transaction(
+    cdb: ScratchDatabase,
+) -> None:
+    # A batch spanning regencies whose shards live on different workers: one device lock per
+    # regency (Citus takes FOR UPDATE only on one shard), one insert, one fold per regency.
+    first, second = await _on_two_workers(cdb, ["62.04", "62.05", "62.06", "62.08", "62.09"])
+    servers = [await server_of(cdb, await apps.operator(cdb, code)) for code in (first, second)]
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    sent = [
+        (token, service.BeatIn(at + timedelta(seconds=k), BeatStatus.OK))
+        for _who, _device, token, _site in servers
+        for k in range(2)
+    ]
+    async with unit_of_work(cdb.session_factory) as session:
+        taken = await service.take_beats(session, sent, now=at + timedelta(minutes=1), batch=True)
+    assert (taken.accepted, taken.duplicates) == (4, 0)
+    async with unit_of_work(cdb.session_factory) as session:
+        again = await service.take_beats(session, sent, now=at + timedelta(minutes=1), batch=True)
+    assert (again.accepted, again.duplicates) == (0, 4)
+    for who, device_id, _token, _site in servers:
+        async with cdb.session_factory() as session:
+            await enter_scope(session, TenantScope.single(who.tenant_id))  # type: ignore[arg-type]
+            assert len(await repository.recent_beats(session, device_id)) == 2
+            device = await repository.device(session, device_id)
+            assert device is not None
+            assert device.last_beat_at == at + timedelta(seconds=1)
 
 
 async def test_a_loan_writes_two_regencies_in_one_transaction(cdb: ScratchDatabase) -> None:

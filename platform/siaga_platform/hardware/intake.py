@@ -1,8 +1,9 @@
 """Heartbeats in on PostgreSQL: the hot path (tens of thousands of devices, a beat a minute).
 
-Three round trips per request, one beat or five hundred: a pipeline that scopes the transaction
-to the tokens' tenants, locks their devices and stores the beats; one update of the devices'
-folded state; the commit (by the caller's unit of work). The ORM is left out here because it
+Four round trips per request, one beat or five hundred (``beat_sql``): the tokens' regencies
+and devices; a pipeline that scopes the transaction to those regencies, locks their devices and
+stores the beats; the update of the devices' folded state; the commit (by the caller's unit of
+work). The ORM is left out here because it
 cost most of a beat's time (five to eight statements, each built and checked); the rules are
 not copied: times are checked by the service, the fold is ``state.apply_beat``, and a state
 change goes back to the service's ORM path in the same transaction.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from siaga_platform.hardware import beat_sql
 from siaga_platform.hardware.models import BeatStatus
 from siaga_platform.hardware.state import apply_beat
+from siaga_platform.tenancy import rls
+from siaga_platform.tenancy.scope import TenantScope
 
 
 @dataclass(slots=True)
@@ -74,30 +78,44 @@ async def store_on(
 ) -> StoredBeats:
     """``store`` on a driver connection of its own (the heartbeat lane's; not committed)."""
     hashes = sorted({beat.token_hash for beat in beats})
+    named = await (await pg.execute(beat_sql.TOKENS, {"hashes": hashes})).fetchall()
+    refused = frozenset(hashes) - {token_hash for token_hash, _, _ in named}
+    if refused:  # the caller refuses the request and the transaction is rolled back
+        return StoredBeats(devices=[], refused=refused)
+    device_of = {token_hash: (tenant_id, device_id) for token_hash, tenant_id, device_id in named}
+    by_tenant: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    for tenant_id, device_id in device_of.values():
+        by_tenant[tenant_id].add(device_id)
+    tenants = sorted(by_tenant, key=str)  # the global lock order: tenant, then device
+    # The transaction may read and write the tokens' regencies, nothing else.
+    scope = TenantScope(read_tenant_ids=frozenset(tenants), write_tenant_ids=frozenset(tenants))
+    kept = [device_of[beat.token_hash] for beat in beats]
     async with pg.pipeline():
-        await pg.execute(beat_sql.SCOPE, {"hashes": hashes})
-        locked = await pg.execute(beat_sql.LOCK, {"hashes": hashes})
+        for statement in rls.scope_statement_list(scope):
+            await pg.execute(statement)
+        locks = [
+            await pg.execute(beat_sql.LOCK, {"tenant": t, "ids": sorted(by_tenant[t], key=str)})
+            for t in tenants
+        ]
         stored = await pg.execute(
             beat_sql.STORE,
             {
                 "now": now,
-                "beat_hashes": [beat.token_hash for beat in beats],
+                "tenants": [tenant_id for tenant_id, _ in kept],
+                "devices": [device_id for _, device_id in kept],
                 "times": [beat.taken_at for beat in beats],
                 "statuses": [beat.status.value for beat in beats],
                 "readings": [json.dumps(beat.readings) for beat in beats],
             },
         )
     # Fetched after the pipeline's one Sync: a fetch inside it would flush a round trip of its own.
-    device_rows = await locked.fetchall()
+    device_rows = [row for locked in locks for row in await locked.fetchall()]
     new_beats = await stored.fetchall()
-    refused = frozenset(hashes) - {row[0] for row in device_rows}
-    if refused:  # the caller refuses the request and the transaction is rolled back
-        return StoredBeats(devices=[], refused=refused)
 
     devices: dict[uuid.UUID, FoldedDevice] = {}
-    for _token_hash, tenant_id, device_id, interval, last, *kept in device_rows:
+    for tenant_id, device_id, interval, last, *rest in device_rows:
         last = last.astimezone(UTC) if last is not None else None
-        devices.setdefault(device_id, FoldedDevice(tenant_id, device_id, interval, last, *kept))
+        devices[device_id] = FoldedDevice(tenant_id, device_id, interval, last, *rest)
     # Folded from the rows stored (their own status), oldest first; the driver gives times in
     # the server's zone, the fold compares them in UTC like every other time in Siaga.
     for device_id, taken_at, status in sorted(new_beats, key=lambda row: row[1]):
@@ -105,18 +123,22 @@ async def store_on(
         device.accepted += 1
         apply_beat(device, BeatStatus(status), taken_at.astimezone(UTC))
 
-    folded = [device for device in devices.values() if device.accepted]
-    if folded:
-        await pg.execute(
-            beat_sql.FOLD,
-            {
-                "tenants": [d.tenant_id for d in folded],
-                "ids": [d.id for d in folded],
-                "last_beat_at": [d.last_beat_at for d in folded],
-                "last_status": [d.last_status for d in folded],
-                "good_streak": [d.good_streak for d in folded],
-                "recovering": [d.recovering for d in folded],
-                "silent_after": [d.silent_after for d in folded],
-            },
-        )
+    folded: dict[uuid.UUID, list[FoldedDevice]] = defaultdict(list)
+    for device in devices.values():
+        if device.accepted:
+            folded[device.tenant_id].append(device)
+    async with pg.pipeline():
+        for tenant_id in sorted(folded, key=str):
+            await pg.execute(
+                beat_sql.FOLD,
+                {
+                    "tenant": tenant_id,
+                    "ids": [d.id for d in folded[tenant_id]],
+                    "last_beat_at": [d.last_beat_at for d in folded[tenant_id]],
+                    "last_status": [d.last_status for d in folded[tenant_id]],
+                    "good_streak": [d.good_streak for d in folded[tenant_id]],
+                    "recovering": [d.recovering for d in folded[tenant_id]],
+                    "silent_after": [d.silent_after for d in folded[tenant_id]],
+                },
+            )
     return StoredBeats(devices=list(devices.values()), refused=refused)

@@ -31,14 +31,21 @@ def _joined(ids: frozenset[object]) -> str:
     return ",".join(sorted(str(uuid.UUID(str(i))) for i in ids))
 
 
-def scope_statements(scope: TenantScope | None) -> str:
-    """The statements that put a scope into the current transaction (one round trip)."""
+def scope_statement_list(scope: TenantScope | None) -> list[str]:
+    """The statements that put a scope into the current transaction, one by one (a driver
+    pipeline sends them in one round trip: its extended protocol takes one statement each)."""
     read_ids = _joined(frozenset(scope.read_tenant_ids)) if scope else ""
     write_ids = _joined(frozenset(scope.write_tenant_ids)) if scope else ""
-    return (
-        f"{_PROPAGATE}; SET LOCAL {READ_SETTING} = '{read_ids}';"
-        f" SET LOCAL {WRITE_SETTING} = '{write_ids}'"
-    )
+    return [
+        _PROPAGATE,
+        f"SET LOCAL {READ_SETTING} = '{read_ids}'",
+        f"SET LOCAL {WRITE_SETTING} = '{write_ids}'",
+    ]
+
+
+def scope_statements(scope: TenantScope | None) -> str:
+    """The statements that put a scope into the current transaction (one round trip)."""
+    return "; ".join(scope_statement_list(scope))
 
 
 def write_scope_settings(
