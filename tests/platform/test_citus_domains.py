@@ -13,9 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select, text
-from sqlalchemy.exc import NotSupportedError
 
 from siaga_platform.applications.statuses import Status
 from siaga_platform.auth.principal import Principal, Role
@@ -278,12 +276,5 @@ async def test_a_letter_is_issued_with_its_number(cdb: ScratchDatabase) -> None:
     assert list(numbers) == [one.number, two.number]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=NotSupportedError,
-    reason="rollup/rows.py reads the oldest waiting application per regency with a correlated"
-    " sub-select (tenants, a reference table, -> applications, ORDER BY ... LIMIT 1), which"
-    " Citus refuses: infra/citus/README.md, Not yet",
-)
 async def test_the_rollup_summaries_agree_with_the_raw_tables(cdb: ScratchDatabase) -> None:
     await rollup_agreement.test_the_summaries_agree_with_the_raw_tables(cdb)

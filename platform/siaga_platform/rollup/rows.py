@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Uuid, case, column, func, or_, select, table
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.applications import repository as applications
@@ -124,25 +124,33 @@ async def _oldest_waiting_print(
     db: AsyncSession, tenant_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, datetime]:
     """Per regency, the oldest record waiting to be printed: one index probe per regency and
-    status (``ORDER BY status_since LIMIT 1``), not a scan of the waiting pile."""
+    waiting status that has records (``ORDER BY status_since LIMIT 1``), not a scan of the
+    waiting pile.
+
+    The probes hang off the status counts (a distributed table, one row per regency and status,
+    joined on ``tenant_id``), not off the registry: Citus refuses a correlated sub-select from
+    a reference table, and pushes this one down to the shards (issue 18)."""
     if not tenant_ids:
         return {}
-    # The registry's table, as every tenant table's foreign key names it (a reference table).
-    regencies = table("tenants", column("id", Uuid)).alias("regencies")
-    probes = [
+    counts = ApplicationStatusCount
+    probe = (
         select(Application.status_since)
-        .where(Application.tenant_id == regencies.c.id, Application.status == s.value)
+        .where(Application.tenant_id == counts.tenant_id, Application.status == counts.status)
         .order_by(Application.status_since)
         .limit(1)
         .scalar_subquery()
-        for s in STAGES["waiting_print"]
-    ]
-    rows = await db.execute(select(regencies.c.id, *probes).where(regencies.c.id.in_(tenant_ids)))
+    )
+    rows = await db.execute(
+        select(counts.tenant_id, probe).where(
+            counts.tenant_id.in_(tenant_ids),
+            counts.status.in_([s.value for s in STAGES["waiting_print"]]),
+            counts.count > 0,
+        )
+    )
     oldest: dict[uuid.UUID, datetime] = {}
-    for tenant_id, *found in rows:
-        present = [f for f in found if f is not None]
-        if present:
-            oldest[tenant_id] = min(present)
+    for tenant_id, since in rows:
+        if since is not None:
+            oldest[tenant_id] = min(since, oldest.get(tenant_id, since))
     return oldest
 
 
