@@ -7,7 +7,7 @@ AXE := node_modules/axe-core/axe.min.js
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run run-sso test test-citus install install-dev assets system-packages lint typecheck bench clean messages lock image
+.PHONY: run run-sso test test-citus bench-citus install install-dev assets system-packages lint typecheck bench clean messages lock image
 
 run: install assets ## install, migrate SQLite, seed the demo province, serve
 	$(BIN)/siaga db upgrade
@@ -81,6 +81,13 @@ test-citus: install-dev ## the tenant wall on a throwaway Citus cluster (coordin
 	if [ $$rc = 4 ] || [ $$rc = 5 ]; then echo "test-citus: skipped, Citus is not installed and cannot be built here (no CITUS_SOURCE_TARBALL, or not root; see infra/citus/README.md)"; exit 0; fi; \
 	[ $$rc = 0 ] || exit $$rc; \
 	SIAGA_REQUIRE_SERVICES=1 infra/citus/with-citus-cluster.sh var/citus $(BIN)/pytest $(CITUS_TESTS) -q $(PYTEST_ARGS)
+
+bench-citus: install-dev assets system-packages ## the province/national pages and heartbeats on a throwaway Citus cluster (not part of make test)
+	SIAGA_BENCH=1 infra/ensure-system-packages.sh
+	infra/citus/install.sh
+	BENCH_TOTAL=$${BENCH_TOTAL:-1000000} BENCH_LETTERS=$${BENCH_LETTERS:-50000} \
+	  infra/citus/with-citus-cluster.sh var/citusbench $(BIN)/python -m benchmarks.rollup_bench
+	infra/citus/with-citus-cluster.sh var/citusbench $(BIN)/python -m benchmarks.heartbeats_bench
 
 bench: install-dev assets system-packages ## benchmarks on a throwaway PostgreSQL (not part of make test)
 	SIAGA_BENCH=1 infra/ensure-system-packages.sh  # wrk drives the heartbeat load

@@ -261,6 +261,7 @@ def main() -> None:
     database = BenchDatabase.create()
     tenant_map = asyncio.run(prepare(database))
     tokens = load_devices(database, [t for t, _ in tenant_map.values()])
+    database.distribute()  # on a Citus cluster (make bench-citus); nothing on plain PostgreSQL
     tokens_file = ROOT / "var" / "bench-device-tokens.txt"
     tokens_file.parent.mkdir(exist_ok=True)
     tokens_file.write_text("\n".join(tokens) + "\n")

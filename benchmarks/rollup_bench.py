@@ -266,6 +266,7 @@ def main() -> None:
     print("rollup benchmark: national data set", flush=True)
     database = BenchDatabase.create()
     loaded = generate(database)
+    database.distribute()  # on a Citus cluster (make bench-citus); nothing on plain PostgreSQL
     # The loaders left millions of objects in this process (the event-write timings run
     # here): freeze them so the garbage collector does not rescan them during the timings.
     gc.collect()
