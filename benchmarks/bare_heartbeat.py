@@ -32,13 +32,13 @@ async def _handle(token: str, body: dict[str, Any]) -> tuple[int, bytes]:
         if named is None:
             await conn.rollback()
             return 401, b'{"detail":"token"}'
-        _, tenant_id, device_id = named
+        _, tenant_id, device_id, _on_citus = named  # one regency: one LOCK and FOLD anyway
         async with conn.pipeline():
             for statement in rls.scope_statement_list(
                 TenantScope(frozenset({tenant_id}), frozenset({tenant_id}))
             ):
                 await conn.execute(statement)
-            locked = await conn.execute(beat_sql.LOCK, {"tenant": tenant_id, "ids": [device_id]})
+            locked = await conn.execute(beat_sql.LOCK, {"tenants": [tenant_id], "ids": [device_id]})
             stored = await conn.execute(
                 beat_sql.STORE,
                 {
@@ -57,7 +57,8 @@ async def _handle(token: str, body: dict[str, Any]) -> tuple[int, bytes]:
             await conn.execute(
                 beat_sql.FOLD,
                 {
-                    "tenant": tenant_id,
+                    "tenants": [tenant_id],
+                    "device_tenants": [tenant_id],
                     "ids": [device_id],
                     "last_beat_at": [taken_at],
                     "last_status": [body["status"]],

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -79,14 +78,16 @@ async def store_on(
     """``store`` on a driver connection of its own (the heartbeat lane's; not committed)."""
     hashes = sorted({beat.token_hash for beat in beats})
     named = await (await pg.execute(beat_sql.TOKENS, {"hashes": hashes})).fetchall()
-    refused = frozenset(hashes) - {token_hash for token_hash, _, _ in named}
+    refused = frozenset(hashes) - {row[0] for row in named}
     if refused:  # the caller refuses the request and the transaction is rolled back
         return StoredBeats(devices=[], refused=refused)
-    device_of = {token_hash: (tenant_id, device_id) for token_hash, tenant_id, device_id in named}
-    by_tenant: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    for tenant_id, device_id in device_of.values():
-        by_tenant[tenant_id].add(device_id)
-    tenants = sorted(by_tenant, key=str)  # the global lock order: tenant, then device
+    device_of = {
+        token_hash: (tenant_id, device_id) for token_hash, tenant_id, device_id, _ in named
+    }
+    tenants = sorted({tenant_id for tenant_id, _ in device_of.values()}, key=str)
+    # The global lock order is tenant, then device; on Citus one statement per regency.
+    on_citus = any(row[3] for row in named)
+    groups = [[t] for t in tenants] if on_citus else [tenants]
     # The transaction may read and write the tokens' regencies, nothing else.
     scope = TenantScope(read_tenant_ids=frozenset(tenants), write_tenant_ids=frozenset(tenants))
     kept = [device_of[beat.token_hash] for beat in beats]
@@ -94,8 +95,11 @@ async def store_on(
         for statement in rls.scope_statement_list(scope):
             await pg.execute(statement)
         locks = [
-            await pg.execute(beat_sql.LOCK, {"tenant": t, "ids": sorted(by_tenant[t], key=str)})
-            for t in tenants
+            await pg.execute(
+                beat_sql.LOCK,
+                {"tenants": group, "ids": [d for t, d in device_of.values() if t in group]},
+            )
+            for group in groups
         ]
         stored = await pg.execute(
             beat_sql.STORE,
@@ -123,22 +127,22 @@ async def store_on(
         device.accepted += 1
         apply_beat(device, BeatStatus(status), taken_at.astimezone(UTC))
 
-    folded: dict[uuid.UUID, list[FoldedDevice]] = defaultdict(list)
-    for device in devices.values():
-        if device.accepted:
-            folded[device.tenant_id].append(device)
+    folded = [device for device in devices.values() if device.accepted]
     async with pg.pipeline():
-        for tenant_id in sorted(folded, key=str):
-            await pg.execute(
-                beat_sql.FOLD,
-                {
-                    "tenant": tenant_id,
-                    "ids": [d.id for d in folded[tenant_id]],
-                    "last_beat_at": [d.last_beat_at for d in folded[tenant_id]],
-                    "last_status": [d.last_status for d in folded[tenant_id]],
-                    "good_streak": [d.good_streak for d in folded[tenant_id]],
-                    "recovering": [d.recovering for d in folded[tenant_id]],
-                    "silent_after": [d.silent_after for d in folded[tenant_id]],
-                },
-            )
+        for group in groups:
+            mine = [d for d in folded if d.tenant_id in group]
+            if mine:
+                await pg.execute(
+                    beat_sql.FOLD,
+                    {
+                        "tenants": group,
+                        "device_tenants": [d.tenant_id for d in mine],
+                        "ids": [d.id for d in mine],
+                        "last_beat_at": [d.last_beat_at for d in mine],
+                        "last_status": [d.last_status for d in mine],
+                        "good_streak": [d.good_streak for d in mine],
+                        "recovering": [d.recovering for d in mine],
+                        "silent_after": [d.silent_after for d in mine],
+                    },
+                )
     return StoredBeats(devices=list(devices.values()), refused=refused)
