@@ -25,6 +25,12 @@ from siaga_tenants.demo.seed import DEMO_PROVINCE, SEED_ACTOR
 from siaga_tenants.registry import repository as tenants
 
 HISTORY_DAYS = 90
+# The offices work 64 days in those 90 (weekdays only). A fixed count, not the weekdays that
+# happen to fall in the calendar window, so the closing balances (the alerts' story) are the
+# same whatever the weekday the demo is seeded on: counting calendar days gave 582 cards
+# instead of 97 to Kotawaringin Timur when seeded on a Friday, and no alert.
+WORKING_DAYS = 64
+DELIVERY_ON_WORKING_DAY = 42  # the one delivery of the period, two months in
 MURUNG_RAYA = "62.12"
 SURPLUS = {"62.01": 6000, "62.71": 4500}  # Kotawaringin Barat, Palangka Raya
 # Cards for the records each of these waits to print (cover counts what is left after them),
@@ -77,17 +83,14 @@ async def _history(
     await move(EntryKind.RECEIPT, first, start, reference=f"SPB/{code}/{start:%Y%m}")
     await move(EntryKind.RECEIPT, 8 * 500, start, Item.RIBBON, reference=f"RIB/{code}/{start:%Y%m}")
     on_hand = first
-    for offset in range(1, HISTORY_DAYS + 1):
-        day = start + timedelta(days=offset)
-        if day.weekday() >= 5:
-            continue
-        if not mura and offset in (30, 60):
+    for number, day in enumerate(_working_days(today), start=1):
+        if not mura and number == DELIVERY_ON_WORKING_DAY:
             delivery = daily * 22
             await move(EntryKind.RECEIPT, delivery, day, reference=f"SPB/{code}/{day:%Y%m%d}")
             on_hand += delivery
         # Murung Raya's recording stopped ten weeks ago: it printed what it had, then nothing.
         taken = min(on_hand, rng.randint(daily - 5, daily + 5) if not mura else 40)
-        if mura and offset > 20:
+        if mura and number > 14:
             taken = 0
         if taken:
             await move(EntryKind.CONSUMPTION, -taken, day)
@@ -114,3 +117,15 @@ async def _history(
             )
         )
         await session.flush()
+
+
+def _working_days(today: date) -> list[date]:
+    """The last ``WORKING_DAYS`` weekdays up to today, oldest first (all after the opening
+    receipt, ``HISTORY_DAYS`` ago)."""
+    days: list[date] = []
+    day = today
+    while len(days) < WORKING_DAYS:
+        if day.weekday() < 5:
+            days.append(day)
+        day -= timedelta(days=1)
+    return days[::-1]
