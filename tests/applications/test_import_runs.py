@@ -8,10 +8,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -29,6 +25,7 @@ from siaga_tenants.registry.service import active_regencies, import_inputs
 from tests.fixtures.applications import CIPHER, CIPHER_SECRET, nik_for, operator
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
+from tests.fixtures.worker import siaga_worker
 
 ROWS = 25
 
@@ -175,25 +172,14 @@ async def test_the_siaga_worker_command_runs_an_uploaded_import(db: ScratchDatab
     jobs = queue.job_app(db.app_url)
     async with jobs.open_async():
         assert await defer_import(jobs, tenant, job_id)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIAGA_")}
-    env["SIAGA_DATABASE_URL"] = db.app_url
-    env["SIAGA_SECRET_KEY"] = CIPHER_SECRET  # the same development keys as the upload's
-    worker = subprocess.Popen(  # noqa: ASYNC220 - a long-running child, stopped below
-        [sys.executable, "-m", "siaga_web.cli", "worker", "--name", "import-worker"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        job, count = await _job(db, tenant, job_id)
-        while time.monotonic() < deadline and job.status != ImportStatus.DONE:
-            assert worker.poll() is None, worker.communicate()[0]
-            await asyncio.sleep(0.5)
-            job, count = await _job(db, tenant, job_id)
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        output, _ = worker.communicate(timeout=30)
-    assert job.status == ImportStatus.DONE, output
-    assert job.created_count == ROWS and count == ROWS, output
+
+    async def imported() -> bool:
+        job, _count = await _job(db, tenant, job_id)
+        return job.status == ImportStatus.DONE
+
+    # The same development keys as the upload's.
+    with siaga_worker(db.app_url, name="import-worker", SIAGA_SECRET_KEY=CIPHER_SECRET) as worker:
+        await worker.wait_for(imported, seconds=60)
+    job, count = await _job(db, tenant, job_id)
+    assert job.status == ImportStatus.DONE, worker.output
+    assert job.created_count == ROWS and count == ROWS, worker.output

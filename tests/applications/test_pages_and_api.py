@@ -151,10 +151,16 @@ async def test_form_errors_name_the_field_and_keep_the_input(
             "kecamatan_code": "62.12.01",
             "desa": "Beriwit",
             "reason": "first_card",
+            "priority": "disaster",
+            "recording_site": "Kecamatan Murung",
         },
     )
     assert answer.status_code == 422
     assert 'data-field="birth_date"' in answer.text and "Siti Aminah" in answer.text
+    # Everything typed comes back: the date as sent, the choices selected.
+    assert 'value="1995-08-18"' in answer.text and 'value="Kecamatan Murung"' in answer.text
+    assert '<option value="P" selected>' in answer.text
+    assert '<option value="disaster" selected>' in answer.text
     async with db.session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(Application)) == 0
 

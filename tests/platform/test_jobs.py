@@ -5,10 +5,7 @@ web process runs the same tasks itself."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +30,7 @@ from siaga_web.runtime import runtime
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.hardware import office_server
 from tests.fixtures.web import build_app, live_app
+from tests.fixtures.worker import WORKER_COMMAND, siaga_worker, worker_environment
 
 
 async def _silent_server(db: ScratchDatabase) -> object:
@@ -177,33 +175,20 @@ async def test_siaga_worker_runs_until_stopped_and_the_web_leaves_the_sweep_to_i
     app = build_app(db)
     async with live_app(app):
         assert runtime(app).in_process_jobs is None  # no loop in every web replica
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIAGA_")}
-    env["SIAGA_DATABASE_URL"] = db.app_url
-    worker = subprocess.Popen(  # noqa: ASYNC220 - a long-running child, stopped below
-        [sys.executable, "-m", "siaga_web.cli", "worker", "--name", "test-worker"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 45  # a tick comes every 30 s
-        while time.monotonic() < deadline and await _open_incidents(db, who) == 0:
-            assert worker.poll() is None, worker.communicate()[0]
-            await asyncio.sleep(0.5)
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        output, _ = worker.communicate(timeout=30)
-    assert await _open_incidents(db, who) == 1, output
-    assert worker.returncode == 0, output  # a clean stop on SIGTERM
+
+    async def swept() -> bool:
+        return await _open_incidents(db, who) != 0
+
+    with siaga_worker(db.app_url, name="test-worker") as worker:
+        await worker.wait_for(swept, seconds=45)  # a tick comes every 30 s
+    assert await _open_incidents(db, who) == 1, worker.output
+    assert worker.returncode == 0, worker.output  # a clean stop on SIGTERM
 
 
 async def test_siaga_worker_on_sqlite_says_what_to_do_instead(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIAGA_")}
-    env["SIAGA_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'siaga.db'}"
     refused = subprocess.run(  # noqa: ASYNC221 - a short command
-        [sys.executable, "-m", "siaga_web.cli", "worker"],
-        env=env,
+        WORKER_COMMAND,
+        env=worker_environment(f"sqlite+aiosqlite:///{tmp_path / 'siaga.db'}"),
         capture_output=True,
         text=True,
         timeout=60,

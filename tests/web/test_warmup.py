@@ -9,17 +9,25 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from siaga_web import templating
 from siaga_web.warmup import PREPARE_AFTER, warm_up
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
-from tests.fixtures.web import build_app
 
 
 async def test_the_warm_up_builds_both_pages_with_real_reads(
-    db: ScratchDatabase, caplog: pytest.LogCaptureFixture
+    db: ScratchDatabase, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await seed(db)
-    app = build_app(db)
+    pages: list[tuple[str, str]] = []
+    render_page = templating.render_page
+
+    def recording(template: str, *args: Any, **kwargs: Any) -> str:
+        html = render_page(template, *args, **kwargs)
+        pages.append((template, html))
+        return html
+
+    monkeypatch.setattr(templating, "render_page", recording)
     summary_reads: list[str] = []
     writes: list[str] = []
 
@@ -32,18 +40,22 @@ async def test_the_warm_up_builds_both_pages_with_real_reads(
     event.listen(db.engine.sync_engine, "before_cursor_execute", count)
     try:
         with caplog.at_level(logging.INFO, logger="siaga_web.warmup"):
-            await warm_up(app, db.session_factory)
+            await warm_up(db.session_factory)
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", count)
     assert "warm-up done" in caplog.text and "skipped" not in caplog.text
     # The national page and the province page, each built PREPARE_AFTER + 1 times.
     assert len(summary_reads) >= 2 * (PREPARE_AFTER + 1)
     assert writes == []
+    # Both templates rendered in full each time, as a signed-in platform admin sees them.
+    assert sorted({name for name, _html in pages}) == ["pages/national.html", "pages/province.html"]
+    assert len(pages) == 2 * (PREPARE_AFTER + 1)
+    assert all("</html>" in html and "Warm-up" in html for _name, html in pages)
 
 
 async def test_an_empty_registry_is_no_reason_to_fail(
     db: ScratchDatabase, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO, logger="siaga_web.warmup"):
-        await warm_up(build_app(db), db.session_factory)
+        await warm_up(db.session_factory)
     assert "skipped" not in caplog.text and "warm-up done" not in caplog.text

@@ -205,7 +205,7 @@ def create_app(
         beat_connections = runtime(app).heartbeat_connections
         if beat_connections is not None:
             await beat_connections.open()
-        await warm_up(app, runtime(app).session_factory)
+        await warm_up(runtime(app).session_factory)
         # Everything built so far (modules, mappers, templates) lives as long as the process:
         # keep it out of the garbage collector's full passes, which otherwise rescan it while
         # a large page is being built (the national page's p95 was 300 ms against 170 ms p50).

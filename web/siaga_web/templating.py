@@ -5,6 +5,7 @@ An ``HX-Request`` gets only the named block; every such response varies on ``HX-
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,67 @@ def request_language(request: Request) -> str:
     return i18n.pick_language(request.cookies.get(i18n.LANGUAGE_COOKIE))
 
 
+def page_values(
+    context: dict[str, Any] | None,
+    *,
+    language: str,
+    csrf: str,
+    principal: Any,
+    unread: Any,
+    public_page: bool,
+    path: str,
+) -> dict[str, Any]:
+    """What every template sees (the reader's language and its helpers, the CSRF token, who is
+    signed in), then ``context`` with its label tables translated: shared by ``render`` and
+    ``render_page``."""
+    translations = i18n.translations(language)
+    values: dict[str, Any] = {
+        "lang": language,
+        "gettext": translations.gettext,
+        "ngettext": translations.ngettext,
+        "_": translations.gettext,
+        "angka": lambda v, digits=None: i18n.format_number(v, language, digits),
+        "persen": lambda v, digits=1: i18n.format_percent(v, language, digits),
+        "tanggal": lambda v: i18n.format_day(v, language),
+        "csrf_token": csrf,
+        "principal": principal,
+        "public_page": public_page,
+        "page_path": path,
+        "waktu": lambda moment, zone=None: (
+            format_local_time(moment, zone or _page_zone(context)) if moment else "–"
+        ),
+        "ringkasan": lambda summary: _summary(summary, translations.gettext, language),
+        "bacaan": lambda readings: _readings(readings, translations.gettext, language),
+        "pelaku": lambda subject, known=None: actors.label(subject, known, translations.gettext),
+        "unread": unread,
+    }
+    for key, value in (context or {}).items():
+        # Label tables (``labels``, ``*_labels``) hold Indonesian source strings marked N_():
+        # translate them here, once, for the request's language.
+        if (key == "labels" or key.endswith("_labels")) and isinstance(value, dict):
+            value = {
+                k: translations.gettext(v) if isinstance(v, str) else v for k, v in value.items()
+            }
+        values[key] = value
+    return values
+
+
+def render_page(template: str, context: dict[str, Any], *, principal: Any, path: str) -> str:
+    """A whole page as HTML without a request (the start's warm-up): in Indonesian, with a
+    fresh CSRF token, nothing flashed."""
+    values = page_values(
+        context,
+        language=i18n.pick_language(None),
+        csrf=secrets.token_urlsafe(32),
+        principal=principal,
+        unread=None,
+        public_page=False,
+        path=path,
+    )
+    values.setdefault("selesai", None)
+    return templates.get_template(template).render(values)
+
+
 def render(
     request: Request,
     template: str,
@@ -102,35 +164,15 @@ def render(
     ``public_page``: a page shared caches may keep; nothing of the visitor's session goes into
     it (no CSRF token, no name), and no session is started for it.
     """
-    language = request_language(request)
-    translations = i18n.translations(language)
-    values: dict[str, Any] = {
-        "lang": language,
-        "gettext": translations.gettext,
-        "ngettext": translations.ngettext,
-        "_": translations.gettext,
-        "angka": lambda v, digits=None: i18n.format_number(v, language, digits),
-        "persen": lambda v, digits=1: i18n.format_percent(v, language, digits),
-        "tanggal": lambda v: i18n.format_day(v, language),
-        "csrf_token": "" if public_page else csrf_token(request),
-        "principal": None if public_page else getattr(request.state, "principal", None),
-        "public_page": public_page,
-        "waktu": lambda moment, zone=None: (
-            format_local_time(moment, zone or _page_zone(context)) if moment else "–"
-        ),
-        "ringkasan": lambda summary: _summary(summary, translations.gettext, language),
-        "bacaan": lambda readings: _readings(readings, translations.gettext, language),
-        "pelaku": lambda subject, known=None: actors.label(subject, known, translations.gettext),
-        "unread": None if public_page else getattr(request.state, "unread", None),
-    }
-    for key, value in (context or {}).items():
-        # Label tables (``labels``, ``*_labels``) hold Indonesian source strings marked N_():
-        # translate them here, once, for the request's language.
-        if (key == "labels" or key.endswith("_labels")) and isinstance(value, dict):
-            value = {
-                k: translations.gettext(v) if isinstance(v, str) else v for k, v in value.items()
-            }
-        values[key] = value
+    values = page_values(
+        context,
+        language=request_language(request),
+        csrf="" if public_page else csrf_token(request),
+        principal=None if public_page else getattr(request.state, "principal", None),
+        unread=None if public_page else getattr(request.state, "unread", None),
+        public_page=public_page,
+        path=request.url.path,
+    )
     is_htmx = request.headers.get("hx-request") == "true"
     if not public_page and not is_htmx and status_code < 400 and "session" in request.scope:
         # What the last write did, shown once on the page its redirect leads to.

@@ -5,7 +5,9 @@ province page built in full, six times, with the real data and a read-only platf
 Six times because psycopg prepares a statement on its fifth use: the pooled connection the
 first supervisor gets already holds the rollup's statements prepared, PostgreSQL has chosen
 their plans on real figures, and every Python path of the pages (rows, trends, timeline,
-templates) has run once. Nothing is written; a failure is logged and never stops the start.
+templates) has run once. The pages are built by what their routes use (``national_values``,
+``province_values``, the templates through ``templating.render_page``): no request is made up.
+Nothing is written; a failure is logged and never stops the start.
 """
 
 from __future__ import annotations
@@ -13,10 +15,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.requests import Request
 
 from siaga_platform.auth.principal import Principal, Role
 from siaga_tenants.registry import repository as tenants
@@ -28,29 +28,25 @@ PREPARE_AFTER = 5  # psycopg's default prepare_threshold
 WARM_UP = Principal(subject="system:warm-up", display_name="Warm-up", role=Role.ADMIN_PLATFORM)
 
 
-def _request(app: Any, path: str) -> Request:
-    """A GET as the pages see it (no cookie: Indonesian, a fresh CSRF token)."""
-    return Request(
-        {
-            "type": "http",
-            "method": "GET",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": b"",
-            "headers": [],
-            "app": app,
-            "session": {},
-            "state": {"principal": WARM_UP},
-        }
-    )
-
-
 async def _busiest_province(db: AsyncSession) -> str | None:
     codes = Counter(t.province_code for t in await tenants.directory(db))
     return codes.most_common(1)[0][0] if codes else None
 
 
-async def warm_up(app: Any, session_factory: async_sessionmaker[AsyncSession]) -> None:
+async def _national(db: AsyncSession) -> str:
+    values = await rollup.national_values(db)
+    return templating.render_page(rollup.NATIONAL_PAGE, values, principal=WARM_UP, path="/nasional")
+
+
+async def _province(db: AsyncSession, code: str) -> str:
+    values = await rollup.province_values(
+        db, WARM_UP, code, sort="keparahan", query="", whole_page=True, session={}
+    )
+    path = f"/provinsi/{code}"
+    return templating.render_page(rollup.PROVINCE_PAGE, values, principal=WARM_UP, path=path)
+
+
+async def warm_up(session_factory: async_sessionmaker[AsyncSession]) -> None:
     templating.compile_all()
     started = time.perf_counter()
     try:
@@ -60,10 +56,9 @@ async def warm_up(app: Any, session_factory: async_sessionmaker[AsyncSession]) -
             return  # an empty registry: nothing to read yet
         for _ in range(PREPARE_AFTER + 1):
             async with session_factory() as db:
-                await rollup.national_page(_request(app, "/nasional"), db, WARM_UP)
+                await _national(db)
             async with session_factory() as db:
-                path = f"/provinsi/{province}"
-                await rollup.province_page(_request(app, path), db, province, WARM_UP)
+                await _province(db, province)
     except Exception as error:
         log.warning("warm-up skipped: %s: %s", type(error).__name__, error)
         return

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.applications import importer, service
@@ -192,34 +193,42 @@ async def new_form(request: Request, db: DbSession, context: Editor) -> Response
     )
 
 
+class ApplicationForm(BaseModel):
+    """The new-application form as the clerk filled it in."""
+
+    nik: str = Field(max_length=40)
+    name: str = Field(max_length=200)
+    birth_place: str = Field(max_length=120)
+    birth_date: date
+    sex: Sex
+    kecamatan_code: str = Field(max_length=12)
+    desa: str = Field(max_length=120)
+    reason: Reason
+    priority: Priority | None = None
+    recording_site: str | None = Field(default=None, max_length=120)
+
+    def application(self) -> service.NewApplication:
+        return service.NewApplication(**dict(self))
+
+    def echo(self) -> dict[str, Any]:
+        """The values to fill the form in again after a refusal (the NIK too, for its own
+        clerk): nothing typed is lost."""
+        return {
+            **dict(self),
+            "sex": self.sex.value,
+            "reason": self.reason.value,
+            "priority": self.priority.value if self.priority else "",
+            "recording_site": self.recording_site or "",
+        }
+
+
 @router.post("", dependencies=[Csrf])
 async def create(
     request: Request,
     db: DbSession,
     context: Editor,
-    nik: Annotated[str, Form(max_length=40)],
-    name: Annotated[str, Form(max_length=200)],
-    birth_place: Annotated[str, Form(max_length=120)],
-    birth_date: Annotated[date, Form()],
-    sex: Annotated[Sex, Form()],
-    kecamatan_code: Annotated[str, Form(max_length=12)],
-    desa: Annotated[str, Form(max_length=120)],
-    reason: Annotated[Reason, Form()],
-    priority: Annotated[Priority | None, Form()] = None,
-    recording_site: Annotated[str | None, Form(max_length=120)] = None,
+    form: Annotated[ApplicationForm, Form()],
 ) -> Response:
-    data = service.NewApplication(
-        nik=nik,
-        name=name,
-        birth_place=birth_place,
-        birth_date=birth_date,
-        sex=sex,
-        kecamatan_code=kecamatan_code,
-        desa=desa,
-        reason=reason,
-        priority=priority,
-        recording_site=recording_site,
-    )
     now = _now()
     try:
         registered = await service.register(
@@ -227,31 +236,18 @@ async def create(
             context.principal,
             runtime(request.app).cipher,
             runtime(request.app).regions,
-            data,
+            form.application(),
             today=local_day(context.tenant, now),
             now=now,
         )
     except DomainError as error:
-        # Nothing is lost: the form comes back filled in (the NIK too, for its own clerk), with
-        # the field that needs fixing named.
-        form = {
-            "nik": nik,
-            "name": name,
-            "birth_place": birth_place,
-            "birth_date": birth_date,
-            "sex": sex.value,
-            "kecamatan_code": kecamatan_code,
-            "desa": desa,
-            "reason": reason.value,
-            "priority": priority.value if priority else "",
-            "recording_site": recording_site or "",
-        }
+        # Nothing is lost: the form comes back filled in, with the field that needs fixing named.
         return render(
             request,
             "pages/applications/new.html",
             {
                 **_common(context),
-                "form": form,
+                "form": form.echo(),
                 "error": error,
                 "kecamatan_list": await regions.kecamatan_of(db, context.tenant.code),
             },

@@ -4,7 +4,7 @@ summary for the supervisor, exports and the printable page; the national view.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -40,7 +40,7 @@ from siaga_web.deps import DbSession, requires
 from siaga_web.exports import csv_response, xlsx_response
 from siaga_web.i18n import ago
 from siaga_web.labels import CAUSE_LABELS, LEVEL_WORDS, LOAN_STATUS_LABELS, STAGE_LABELS
-from siaga_web.templating import LOAN_MESSAGE, flash, render
+from siaga_web.templating import LOAN_MESSAGE, flash, is_htmx, render
 
 router = APIRouter(tags=["rollup"])
 ProvinceCode = Annotated[str, Path(pattern=r"^\d{2}$")]
@@ -142,17 +142,26 @@ def _common(view: ProvinceView, now: datetime) -> dict[str, Any]:
     }
 
 
-@router.get("/provinsi/{code}")
-async def province_page(
-    request: Request,
-    db: DbSession,
-    code: ProvinceCode,
-    principal: Supervisor,
-    urut: Annotated[str, Query(max_length=12)] = "keparahan",
-) -> Response:
+PROVINCE_PAGE = "pages/province.html"
+NATIONAL_PAGE = "pages/national.html"
+
+
+async def province_values(
+    db: AsyncSession,
+    principal: Principal,
+    code: str,
+    *,
+    sort: str,
+    query: str,
+    whole_page: bool,
+    session: MutableMapping[str, Any],
+) -> dict[str, Any]:
+    """The province page's values: the route's, and the start's warm-up's (``whole_page``:
+    the table and, beside it, the supervisor's actions and the alert strip; else the table
+    alone, as the 60-second refresh asks)."""
     view = await _province(db, principal, code, with_trends=True)
     now = _now()
-    column = urut if urut in SORT_COLUMNS else "keparahan"
+    column = sort if sort in SORT_COLUMNS else "keparahan"
     rows = sort_rows(view.rows, column, now)
     values = {
         **_common(view, now),
@@ -161,24 +170,44 @@ async def province_page(
         "sort": column,
         "sort_columns": SORT_COLUMNS,
         # The 60-second refresh asks for what is on screen: the chosen sort (and any filter).
-        "refresh_url": f"/provinsi/{code}?{request.url.query or 'urut=' + column}",
+        "refresh_url": f"/provinsi/{code}?{query or 'urut=' + column}",
         "can_view_national": has_permission(principal, Permission.VIEW_NATIONAL),
         "timeline": _timeline(sorted(view.rows, key=lambda r: r.regency.code), now),
         "timeline_days": TIMELINE_DAYS,
     }
-    if request.headers.get("hx-request") != "true":
-        values.update(await _actions(request, db, principal, view))
+    if whole_page:
+        values.update(await _actions(db, principal, view, session))
         if has_permission(principal, Permission.VIEW_ALERTS):
             link = f"/provinsi/{code}/peringatan"
             values.update(await strip(db, link=link, tenants_in=view.tenants, with_names=True))
-    return render(request, "pages/province.html", values, block="regency_table")
+    return values
+
+
+@router.get("/provinsi/{code}")
+async def province_page(
+    request: Request,
+    db: DbSession,
+    code: ProvinceCode,
+    principal: Supervisor,
+    urut: Annotated[str, Query(max_length=12)] = "keparahan",
+) -> Response:
+    values = await province_values(
+        db,
+        principal,
+        code,
+        sort=urut,
+        query=request.url.query,
+        whole_page=not is_htmx(request),
+        session=request.session,
+    )
+    return render(request, PROVINCE_PAGE, values, block="regency_table")
 
 
 async def _actions(
-    request: Request, db: AsyncSession, principal: Principal, view: ProvinceView
+    db: AsyncSession, principal: Principal, view: ProvinceView, session: MutableMapping[str, Any]
 ) -> dict[str, Any]:
     """The supervisor's actions beside the table: the loan plan (suggestions, pending loans,
-    a refused decision's reason), open incidents to acknowledge."""
+    a refused decision's reason, shown once), open incidents to acknowledge."""
     names = {t.id: t.name for t in view.tenants}
     codes = {t.id: t.code for t in view.tenants}
     open_outages = [
@@ -191,7 +220,7 @@ async def _actions(
         "can_acknowledge": has_permission(principal, Permission.ACKNOWLEDGE_INCIDENTS),
         "plan": plan,
         "loan_status_labels": LOAN_STATUS_LABELS,
-        "loan_message": request.session.pop(LOAN_MESSAGE, None),
+        "loan_message": session.pop(LOAN_MESSAGE, None),
         "names": names,
         "codes": codes,
         "open_outages": open_outages,
@@ -314,21 +343,22 @@ async def acknowledge(
     return RedirectResponse(f"/provinsi/{code}#kejadian", status_code=303)
 
 
-@router.get("/nasional")
-async def national_page(request: Request, db: DbSession, principal: NationalViewer) -> Response:
-    """38 provinces, each with its regencies' figures summed the right way (national.py)."""
+async def national_values(db: AsyncSession) -> dict[str, Any]:
+    """The national page's values: the route's, and the start's warm-up's."""
     everyone = await registry.directory(db)
     await enter_scope(db, TenantScope.read_only({t.id for t in everyone}))
     now = _now()
     rows = await read_rows(db, await rollup_regencies(db, everyone, now), now=now)
     provinces = {p.code: p for p in await regions.provinces(db)}
     ordered = national.worst_first(national.totals(rows, list(provinces)))
-    return render(
-        request,
-        "pages/national.html",
-        {
-            "provinces": [provinces[t.code] for t in ordered],
-            "totals": {t.code: t for t in ordered},
-            "stage_labels": STAGE_LABELS,
-        },
-    )
+    return {
+        "provinces": [provinces[t.code] for t in ordered],
+        "totals": {t.code: t for t in ordered},
+        "stage_labels": STAGE_LABELS,
+    }
+
+
+@router.get("/nasional")
+async def national_page(request: Request, db: DbSession, principal: NationalViewer) -> Response:
+    """38 provinces, each with its regencies' figures summed the right way (national.py)."""
+    return render(request, NATIONAL_PAGE, await national_values(db))
