@@ -85,7 +85,7 @@ test-citus: install-dev ## the tenant wall on a throwaway Citus cluster (coordin
 bench-citus: install-dev assets system-packages ## the province/national pages and heartbeats on a throwaway Citus cluster (not part of make test)
 	SIAGA_BENCH=1 infra/ensure-system-packages.sh
 	infra/citus/install.sh
-	BENCH_TOTAL=$${BENCH_TOTAL:-1000000} BENCH_LETTERS=$${BENCH_LETTERS:-50000} \
+	BENCH_TOTAL=$${BENCH_TOTAL:-1000000} BENCH_BIG=$${BENCH_BIG:-200000} BENCH_LETTERS=$${BENCH_LETTERS:-50000} \
 	  infra/citus/with-citus-cluster.sh var/citusbench $(BIN)/python -m benchmarks.rollup_bench
 	infra/citus/with-citus-cluster.sh var/citusbench $(BIN)/python -m benchmarks.heartbeats_bench
 
