@@ -15,19 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 
-from benchmarks.applications_bench import SETTINGS
 from benchmarks.common import REPO_ROOT, BenchDatabase, _execute, timed
 from benchmarks.national_data import generate
-from benchmarks.rollup_bench import _grant, _signed_in
+from benchmarks.rollup_bench import _grant, _serve, _signed_in
 
-PORT = 8790
 PAGES = (("bench-supervisor", "/provinsi/62", 60), ("bench-admin", "/nasional", 40))
 
 
@@ -35,32 +30,6 @@ def _trees() -> dict[str, Path]:
     spec = os.environ.get("BENCH_TREES", f"main={REPO_ROOT}")
     named = (item.split("=", 1) for item in spec.split(",") if item)
     return {name: Path(path).resolve() for name, path in named}
-
-
-def _serve(database: BenchDatabase, tree: Path) -> subprocess.Popen[bytes]:
-    """The app of ``tree`` (its packages first on the path) in its own uvicorn process."""
-    packages = [tree / "platform", tree / "tenants", tree / "web", tree]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "siaga_web.app:create_app", "--factory",
-         "--port", str(PORT), "--host", "127.0.0.1", "--log-level", "warning",
-         "--no-access-log"],
-        cwd=tree,
-        env={
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(str(p) for p in packages),
-            "SIAGA_DATABASE_URL": database.app_url,
-            "SIAGA_SECRET_KEY": SETTINGS.secret_key.get_secret_value(),
-        },
-    )  # fmt: skip
-    deadline = time.monotonic() + 120  # the warm-up builds the national page first
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError(f"the app of {tree} did not start")
 
 
 async def _pages(name: str) -> list[str]:

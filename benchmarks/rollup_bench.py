@@ -23,6 +23,7 @@ import sys
 import time
 import uuid
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import httpx
 
@@ -62,32 +63,24 @@ async def _grant(database: BenchDatabase) -> None:
     await engine.dispose()
 
 
-def _serve(database: BenchDatabase) -> subprocess.Popen[bytes]:
-    """The app in its own uvicorn process (one worker): a server's heap, not this one's."""
+def _serve(database: BenchDatabase, tree: Path = REPO_ROOT) -> subprocess.Popen[bytes]:
+    """The app in its own uvicorn process (one worker): a server's heap, not this one's.
+    ``tree``: the source tree to serve (its packages first on the path; pages_ab.py)."""
     port = 8790
+    packages = [tree / "platform", tree / "tenants", tree / "web", tree]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "siaga_web.app:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--host",
-            "127.0.0.1",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=REPO_ROOT,
+        [sys.executable, "-m", "uvicorn", "siaga_web.app:create_app", "--factory",
+         "--port", str(port), "--host", "127.0.0.1", "--log-level", "warning",
+         "--no-access-log"],
+        cwd=tree,
         env={
             **os.environ,
+            "PYTHONPATH": os.pathsep.join(str(p) for p in packages),
             "SIAGA_DATABASE_URL": database.app_url,
             "SIAGA_SECRET_KEY": SETTINGS.secret_key.get_secret_value(),
         },
-    )
-    deadline = time.monotonic() + 60
+    )  # fmt: skip
+    deadline = time.monotonic() + 120  # the warm-up builds the national page first
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
@@ -95,7 +88,7 @@ def _serve(database: BenchDatabase) -> subprocess.Popen[bytes]:
         except httpx.HTTPError:
             time.sleep(0.3)
     process.kill()  # else it keeps the port and answers the next run from a dead database
-    raise RuntimeError("the app did not start")
+    raise RuntimeError(f"the app of {tree} did not start")
 
 
 async def _signed_in(subject: str) -> httpx.AsyncClient:
