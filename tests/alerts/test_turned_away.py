@@ -6,7 +6,7 @@ and not when it fell, nor without history, nor when nobody would be turned away.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
@@ -96,7 +96,11 @@ async def test_the_evaluation_records_one_row_a_day_and_fires_when_the_count_sta
     tenant = who.tenant_id
     assert tenant is not None
     await recorded_applicants(db, who, 3)  # recorded, waiting to print, no letter
-    start = datetime.now(UTC) - timedelta(days=TURNED_AWAY_LOOKBACK_DAYS)
+    # 05:00 UTC is midday in every Indonesian zone: the ticks below (up to 30 minutes apart)
+    # stay on one local day whatever the hour the suite runs (at 16:40 UTC they crossed WIB
+    # midnight and wrote a second day). A day further back keeps `later` in the past.
+    past = (datetime.now(UTC) - timedelta(days=TURNED_AWAY_LOOKBACK_DAYS + 1)).date()
+    start = datetime.combine(past, time(5, 0), UTC)
     async with db.session_factory() as session:
         regencies = await active_regencies(session, start)
     today = next(r.today for r in regencies if r.tenant_id == tenant)
