@@ -6,11 +6,13 @@
 -- of every table live on the same worker and joins on tenant_id stay on one node. Other tables
 -- stay on the coordinator. Idempotent.
 \set ON_ERROR_STOP on
--- The policies in the form Citus sends to the shards. Migration 0026 writes them only where the
--- citus extension already exists; a database that got the extension after 0026 still has 0011's
--- sub-select form (`tenant_id IN (SELECT unnest(...))`), which Citus does not propagate (every
--- insert refused on the shards). Rewritten here, before distribution, with the same SQL as 0026
--- (keep the two in step); siaga_scope() is (re)created and distributed to the workers.
+-- The policies in the form Citus sends to the shards. Migrations 0026 and 0028 write them only
+-- where the citus extension already exists; a database that got the extension after them still
+-- has 0011's sub-select form (`tenant_id IN (SELECT unnest(...))`), which Citus does not
+-- propagate (every insert refused on the shards). Rewritten here, before distribution, with the
+-- same SQL as 0026 (writes) and 0028 (reads: a national read, `app.read_all_tenants`, is not
+-- checked row by row against its 514 ids) - keep them in step; siaga_scope() is (re)created
+-- and distributed to the workers.
 CREATE OR REPLACE FUNCTION siaga_scope(setting text) RETURNS uuid[]
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$ SELECT coalesce(
@@ -20,11 +22,13 @@ DO $$
 DECLARE
   t text;
   scope text := 'tenant_id = ANY(siaga_scope(''app.%s_tenant_ids''))';
+  read_scope text := 'current_setting(''app.read_all_tenants'', true) = ''on'' OR '
+                     || format(scope, 'read');
 BEGIN
   FOR t IN
     SELECT DISTINCT tablename FROM pg_policies
     WHERE schemaname = 'public' AND policyname = tablename || '_read'
-      AND qual NOT LIKE '%siaga_scope%'
+      AND qual NOT LIKE '%read_all_tenants%'
     ORDER BY 1
   LOOP
     EXECUTE format('DROP POLICY IF EXISTS %I ON %I', t || '_read', t);
@@ -32,7 +36,7 @@ BEGIN
     EXECUTE format('DROP POLICY IF EXISTS %I ON %I', t || '_update', t);
     EXECUTE format('DROP POLICY IF EXISTS %I ON %I', t || '_delete', t);
     EXECUTE format('CREATE POLICY %I ON %I FOR SELECT USING (%s)', t || '_read', t,
-                   format(scope, 'read'));
+                   read_scope);
     EXECUTE format('CREATE POLICY %I ON %I FOR INSERT WITH CHECK (%s)', t || '_insert', t,
                    format(scope, 'write'));
     EXECUTE format('CREATE POLICY %I ON %I FOR UPDATE USING (%s) WITH CHECK (%s)',

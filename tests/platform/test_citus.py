@@ -9,19 +9,22 @@ workers, for reads and for the policies' checks on writes.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
-from sqlalchemy import text
+from alembic import command
+from sqlalchemy import select, text
 from sqlalchemy.exc import ProgrammingError
 
 from siaga_platform.audit import service as audit
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.registry import repository as tenants
+from siaga_tenants.registry.models import TenantSettings
 from tests.fixtures import citus as fixtures
 from tests.fixtures.citus import worker_ports
-from tests.fixtures.databases import ScratchDatabase
+from tests.fixtures.databases import ScratchDatabase, alembic_config
 
 # The module's distributed database (one per module: tests/fixtures/citus.py).
 citus_urls = fixtures.citus_urls
@@ -170,3 +173,64 @@ async def test_a_database_that_gets_citus_after_the_migrations_is_walled_on_the_
                 )
     finally:
         await late.dispose()
+
+
+async def _read_policies(db: ScratchDatabase) -> set[str]:
+    async with db.engine.connect() as connection:
+        rows = await connection.execute(
+            text("select qual from pg_policies where policyname = tablename || '_read'")
+        )
+        return {qual for (qual,) in rows}
+
+
+async def _tenants_seen(db: ScratchDatabase, scope: TenantScope) -> set[uuid.UUID]:
+    """The regencies whose settings a raw SQL read sees: only the database's wall filters it."""
+    async with db.session_factory() as session:
+        await enter_scope(session, scope)
+        rows = await session.execute(text("select tenant_id from tenant_settings"))
+        return {tenant for (tenant,) in rows}
+
+
+async def test_a_national_read_passes_the_shards_wall_once_and_writes_still_name_tenants(
+    cdb: ScratchDatabase,
+) -> None:
+    # Migration 0028: a national read is not checked row by row against its 514 ids on the
+    # shards (`app.read_all_tenants`); the ORM wall still filters to the listed regencies.
+    kapuas, mura = await _tenant_id(cdb, "62.03"), await _tenant_id(cdb, "62.12")
+    assert all("read_all_tenants" in qual for qual in await _read_policies(cdb))
+    listed = await _tenants_seen(cdb, TenantScope.read_only({kapuas}))
+    national = await _tenants_seen(cdb, TenantScope.national({kapuas}))
+    assert listed == {kapuas} and {kapuas, mura} <= national
+    async with cdb.session_factory() as session:
+        await enter_scope(session, TenantScope.national({kapuas}))
+        through_orm = set(await session.scalars(select(TenantSettings.tenant_id)))
+    assert through_orm == {kapuas}
+    # The flag opens reads only: a write in a scope that sets it is checked against its list.
+    async with cdb.session_factory() as session, session.begin():
+        await enter_scope(session, TenantScope.single(kapuas))
+        await session.execute(text("SET LOCAL app.read_all_tenants = 'on'"))
+        with pytest.raises(ProgrammingError, match="row-level security"):
+            await session.execute(
+                text(
+                    "insert into audit_events (tenant_id, id, occurred_at, actor_subject, action,"
+                    " object_type, object_id, details) values (:t, :i, now(), 'x', 'forged',"
+                    " 'tenant', '62.12', '{}')"
+                ),
+                {"t": mura, "i": uuid.uuid4()},
+            )
+
+
+async def test_migration_0028_rewrites_the_read_policies_of_a_distributed_database(
+    cdb: ScratchDatabase,
+) -> None:
+    # A deployment distributed before 0028: its shards get the new read policies on upgrade.
+    kapuas = await _tenant_id(cdb, "62.03")
+    config = alembic_config(cdb.owner_url)
+    await asyncio.to_thread(command.downgrade, config, "0027")
+    try:
+        assert not any("read_all_tenants" in qual for qual in await _read_policies(cdb))
+        assert await _tenants_seen(cdb, TenantScope.national({kapuas})) == {kapuas}
+    finally:
+        await asyncio.to_thread(command.upgrade, config, "head")
+    assert all("read_all_tenants" in qual for qual in await _read_policies(cdb))
+    assert len(await _tenants_seen(cdb, TenantScope.national({kapuas}))) > 1

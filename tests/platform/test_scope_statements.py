@@ -7,7 +7,12 @@ import uuid
 
 import pytest
 
-from siaga_platform.tenancy.rls import READ_SETTING, WRITE_SETTING, scope_statements
+from siaga_platform.tenancy.rls import (
+    NATIONAL_SETTING,
+    READ_SETTING,
+    WRITE_SETTING,
+    scope_statements,
+)
 from siaga_platform.tenancy.scope import TenantScope
 
 
@@ -18,6 +23,19 @@ def test_a_supervisor_scope_is_written_sorted_and_propagated() -> None:
     assert "SET LOCAL citus.propagate_set_commands = 'local'" in statements
     assert f"SET LOCAL {READ_SETTING} = '{first},{second}'" in statements
     assert f"SET LOCAL {WRITE_SETTING} = ''" in statements
+    assert f"SET LOCAL {NATIONAL_SETTING} = ''" in statements
+
+
+def test_only_a_national_read_sets_the_national_flag_and_it_never_writes() -> None:
+    a, b = uuid.uuid4(), uuid.uuid4()
+    statements = scope_statements(TenantScope.national({a, b}))
+    assert f"SET LOCAL {NATIONAL_SETTING} = 'on'" in statements
+    assert f"SET LOCAL {READ_SETTING} = '{','.join(sorted([str(a), str(b)]))}'" in statements
+    assert f"SET LOCAL {WRITE_SETTING} = ''" in statements
+    for scope in (TenantScope.single(a), TenantScope.read_only({a, b}), None):
+        assert f"SET LOCAL {NATIONAL_SETTING} = ''" in scope_statements(scope)
+    with pytest.raises(ValueError, match="only reads"):
+        TenantScope(frozenset({a}), frozenset({a}), whole_nation=True)
 
 
 def test_no_scope_writes_empty_settings() -> None:

@@ -205,7 +205,7 @@ async def findings_now(
 ]:
     """(findings, open alerts, thresholds, election counts to record) per regency, read across
     all of them at once."""
-    async with acting_for(db, TenantScope.read_only({r.tenant_id for r in regencies})):
+    async with acting_for(db, TenantScope.national({r.tenant_id for r in regencies})):
         rows = await read_rows(db, regencies, now=now)
         open_alerts: dict[uuid.UUID, list[Alert]] = defaultdict(list)
         for alert in await repository.open_alerts(db):

@@ -327,7 +327,7 @@ async def imports_watch(context: procrastinate.JobContext, timestamp: int) -> No
     factory = session_factory_of(context)
     async with unit_of_work(factory) as db:
         regencies = await regencies_of(db, now)
-        async with acting_for(db, TenantScope.read_only({r.tenant_id for r in regencies})):
+        async with acting_for(db, TenantScope.national({r.tenant_id for r in regencies})):
             stalled = {
                 job.tenant_id
                 for job in await applications.stalled_imports(db, now - importer.STALLED_AFTER)

@@ -332,7 +332,7 @@ async def read_rows(
         if with_trends:
             days = [regency.today - timedelta(days=TREND_DAYS - 1 - i) for i in range(TREND_DAYS)]
             trends = {
-                "stock": [value for _d, value in day_balances],
+                "stock": day_balances,
                 "printed": [printed[tid].get(d, 0) for d in days],
                 "letters": [issued.get(tid, {}).get(d, 0) for d in days],
                 "recording": [

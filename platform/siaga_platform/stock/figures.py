@@ -46,9 +46,9 @@ def day_end_balances(
     return balances
 
 
-def stock_out_days(balances: Sequence[tuple[date, int]]) -> int:
+def stock_out_days(day_end_values: Iterable[int]) -> int:
     """Days that ended with nothing on hand."""
-    return sum(1 for _day, value in balances if value <= 0)
+    return sum(1 for value in day_end_values if value <= 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,7 @@ async def figures(
     opening = await repository.on_hand_at(db, item, start - timedelta(days=1))
     movements = await repository.movements_between(db, item, start, today)
     balances = day_end_balances(opening, movements, start, today)
-    out_days = stock_out_days(balances)
+    out_days = stock_out_days(value for _day, value in balances)
     consumed = -sum(q for _d, k, q in movements if k == EntryKind.CONSUMPTION)
     spoiled = -sum(q for _d, k, q in movements if k == EntryKind.SPOILAGE)
     waiting, arrived = sum_demand((await applications.print_demand(db, start)).values())
@@ -120,20 +120,33 @@ def from_days(
     waiting_print: int = 0,
     arrived: int = 0,
     window: int = WINDOW_DAYS,
-) -> tuple[StockFigures, list[tuple[date, int]]]:
+) -> tuple[StockFigures, list[int]]:
     """The same figures from the per-day summary (``StockDay`` rows: day, net, consumed,
     spoiled; at least the window's), for many regencies at once; and the day-end balances of
-    the window (the rollup's trend line). The opening balance is today's minus the window's
-    net movement."""
-    start = today - timedelta(days=window - 1)
-    inside = [row for row in days if start <= row[0] <= today]
-    opening = on_hand - sum(net for day, net, _c, _s in days if day >= start)
-    balances = day_end_balances(opening, [(d, "", net) for d, net, _c, _s in inside], start, today)
+    the window's days, oldest first (the rollup's trend line). The opening balance is today's
+    minus the window's net movement."""
+    # One pass over day numbers (ordinals): the national page runs this for 514 regencies.
+    first, last = today.toordinal() - (window - 1), today.toordinal()
+    net_on = [0] * window
+    moved_since_start = consumed = spoiled = 0
+    for day, net, used, lost in days:
+        ordinal = day.toordinal()
+        if ordinal >= first:
+            moved_since_start += net
+            if ordinal <= last:
+                net_on[ordinal - first] += net
+                consumed += used
+                spoiled += lost
+    running = on_hand - moved_since_start  # the opening balance
+    balances = []
+    for net in net_on:
+        running += net
+        balances.append(running)
     figures = derive(
         on_hand=on_hand,
         out_since=out_since,
-        consumed=sum(c for _d, _n, c, _s in inside),
-        spoiled=sum(s for _d, _n, _c, s in inside),
+        consumed=consumed,
+        spoiled=spoiled,
         out_days=stock_out_days(balances),
         window=window,
         today=today,

@@ -77,7 +77,8 @@ async def add_to_day(
 async def days_since(
     db: AsyncSession, item: Item, since: date
 ) -> dict[uuid.UUID, list[tuple[date, int, int, int]]]:
-    """Per tenant in scope: (day, net, consumed, spoiled) from ``since`` on.
+    """Per tenant in scope: (day, net, consumed, spoiled) from ``since`` on, in no particular
+    order (``figures.from_days`` sums them by day).
 
     One row per tenant, its days packed into one string (``string_agg`` / ``group_concat``):
     a national read is 514 rows to load instead of ~15,000, which the ORM's per-row work made
@@ -97,12 +98,16 @@ async def days_since(
         .group_by(StockDay.tenant_id)
     )
     days: dict[uuid.UUID, list[tuple[date, int, int, int]]] = {}
+    parsed: dict[str, date] = {}  # ~30 distinct days among 514 regencies' rows
     for tenant, text in rows:
         unpacked = []
         for part in (text or "").split(","):
             day, net, consumed, spoiled = part.split(":")
-            unpacked.append((date.fromisoformat(day), int(net), int(consumed), int(spoiled)))
-        days[tenant] = sorted(unpacked)
+            when = parsed.get(day)
+            if when is None:
+                when = parsed[day] = date.fromisoformat(day)
+            unpacked.append((when, int(net), int(consumed), int(spoiled)))
+        days[tenant] = unpacked
     return days
 
 

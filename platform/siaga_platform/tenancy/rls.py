@@ -17,6 +17,12 @@ from siaga_platform.tenancy.scope import TenantScope
 
 READ_SETTING = "app.read_tenant_ids"
 WRITE_SETTING = "app.write_tenant_ids"
+#: ``'on'`` for a national read (``TenantScope.national``). Only Citus's read policies look at
+#: it (migration 0028, infra/citus/distribute.sql): their ``tenant_id = ANY(siaga_scope(...))``
+#: parses the list again for every row a shard scans (14 s for the national page), and a
+#: policy with a sub-select, which PostgreSQL evaluates once, is not sent to the shards. Plain
+#: PostgreSQL keeps 0011's hashed sub-select and ignores the flag.
+NATIONAL_SETTING = "app.read_all_tenants"
 
 #: Citus (issue 18): a ``set_config(..., true)`` stays on the coordinator, so a query on the
 #: workers' shards would see no scope (0 rows). ``SET LOCAL`` is sent on to the workers when
@@ -36,10 +42,12 @@ def scope_statement_list(scope: TenantScope | None) -> list[str]:
     pipeline sends them in one round trip: its extended protocol takes one statement each)."""
     read_ids = _joined(frozenset(scope.read_tenant_ids)) if scope else ""
     write_ids = _joined(frozenset(scope.write_tenant_ids)) if scope else ""
+    national = "on" if scope and scope.whole_nation else ""
     return [
         _PROPAGATE,
         f"SET LOCAL {READ_SETTING} = '{read_ids}'",
         f"SET LOCAL {WRITE_SETTING} = '{write_ids}'",
+        f"SET LOCAL {NATIONAL_SETTING} = '{national}'",
     ]
 
 

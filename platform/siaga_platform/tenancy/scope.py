@@ -1,7 +1,10 @@
 """Which tenants a unit of work may read and write.
 
 A scope is always an explicit list of tenant ids: a province supervisor gets the ids of the
-province's tenants, never "all rows".
+province's tenants, never "all rows". The one wider form is a national read
+(``TenantScope.national``): still the explicit list for the ORM wall, and a flag that lets the
+database's wall admit every tenant's rows without checking each row against 514 ids (on Citus
+that check parses the list again for every row a shard scans; see ``tenancy/rls.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ class TenantScopeViolation(PermissionError):
 class TenantScope:
     read_tenant_ids: frozenset[uuid.UUID]
     write_tenant_ids: frozenset[uuid.UUID]
+    #: Reads every regency of the platform (``national``): read-only, never a write scope.
+    whole_nation: bool = False
 
     @classmethod
     def single(cls, tenant_id: uuid.UUID) -> TenantScope:
@@ -39,9 +44,21 @@ class TenantScope:
     def read_only(cls, tenant_ids: frozenset[uuid.UUID] | set[uuid.UUID]) -> TenantScope:
         return cls(read_tenant_ids=frozenset(tenant_ids), write_tenant_ids=frozenset())
 
+    @classmethod
+    def national(cls, tenant_ids: frozenset[uuid.UUID] | set[uuid.UUID]) -> TenantScope:
+        """A read of the whole platform (the national page, the alerts over every regency):
+        ``tenant_ids`` are every regency the read covers (the ORM wall filters to them); the
+        database's wall admits all tenants' rows for this read instead of checking each row
+        against the list."""
+        return cls(
+            read_tenant_ids=frozenset(tenant_ids), write_tenant_ids=frozenset(), whole_nation=True
+        )
+
     def __post_init__(self) -> None:
         if not self.write_tenant_ids <= self.read_tenant_ids:
             raise ValueError("a scope may only write tenants it can read")
+        if self.whole_nation and self.write_tenant_ids:
+            raise ValueError("a national scope only reads: writes name their tenants")
 
     @property
     def single_write_tenant(self) -> uuid.UUID | None:

@@ -71,7 +71,7 @@ async def digest_provinces(session: AsyncSession, now: datetime) -> list[DigestP
     by_province: dict[str, list[Any]] = defaultdict(list)
     for tenant in active:
         by_province[tenant.province_code].append(tenant)
-    async with acting_for(session, TenantScope.read_only({t.id for t in active})):
+    async with acting_for(session, TenantScope.national({t.id for t in active})):
         regencies = await rollup_regencies(session, active, now)
     regencies_of: dict[str, list[Regency]] = defaultdict(list)
     for regency in regencies:

@@ -195,7 +195,7 @@ async def active_regencies(session: AsyncSession, now: datetime) -> list[Regency
     active = [t for t in await repository.directory(session) if t.status == TenantStatus.ACTIVE]
     if not active:
         return []
-    async with acting_for(session, TenantScope.read_only({t.id for t in active})):
+    async with acting_for(session, TenantScope.national({t.id for t in active})):
         return await rollup_regencies(session, active, now)
 
 

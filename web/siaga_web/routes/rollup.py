@@ -346,7 +346,7 @@ async def acknowledge(
 async def national_values(db: AsyncSession) -> dict[str, Any]:
     """The national page's values: the route's, and the start's warm-up's."""
     everyone = await registry.directory(db)
-    await enter_scope(db, TenantScope.read_only({t.id for t in everyone}))
+    await enter_scope(db, TenantScope.national({t.id for t in everyone}))
     now = _now()
     rows = await read_rows(db, await rollup_regencies(db, everyone, now), now=now)
     provinces = {p.code: p for p in await regions.provinces(db)}
