@@ -8,16 +8,22 @@ database: a before/after of a change without the noise of two data loads (issue 
 
 Under infra/citus/with-citus-cluster.sh the data is distributed first. ``BENCH_LOG_MS`` logs
 the statements slower than that on the (coordinator's) server log: where a page's time goes.
-``BENCH_ROUNDS`` (2) alternates the trees that many times.
+``BENCH_ROUNDS`` (2) alternates the trees that many times. ``BENCH_BREAKDOWN=N`` then builds
+the national page's values N times in this process (this tree's code) and prints where the
+time goes: each statement's mean time, and the rest (Python).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import time
+from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 from benchmarks.common import REPO_ROOT, BenchDatabase, _execute, timed
 from benchmarks.national_data import generate
@@ -47,6 +53,48 @@ async def _pages(name: str) -> list[str]:
     return lines
 
 
+async def _breakdown(database: BenchDatabase, runs: int) -> list[str]:
+    """The national page's values built ``runs`` times in process: statement times by kind."""
+    from siaga_platform.db.engine import create_engine, create_session_factory
+    from siaga_web.routes.rollup import national_values
+
+    engine = create_engine(database.app_url)
+    spent: dict[str, list[float]] = defaultdict(list)
+    started: dict[int, float] = {}
+
+    def before(_c: Any, cursor: Any, statement: str, *_a: Any) -> None:
+        started[id(cursor)] = time.perf_counter()
+
+    def after(_c: Any, cursor: Any, statement: str, *_a: Any) -> None:
+        took = (time.perf_counter() - started.pop(id(cursor))) * 1000
+        spent[" ".join(statement.split())[:90]].append(took)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    event.listen(engine.sync_engine, "after_cursor_execute", after)
+    factory = create_session_factory(engine)
+    totals = []
+    try:
+        for run in range(runs + 1):
+            if run == 1:  # the first run warms the caches: not counted
+                spent.clear()
+            start = time.perf_counter()
+            async with factory() as db:
+                await national_values(db)
+            if run:
+                totals.append((time.perf_counter() - start) * 1000)
+    finally:
+        await engine.dispose()
+    sql = sum(sum(times) for times in spent.values()) / runs
+    whole = sum(totals) / runs
+    lines = [
+        f"national values in process, {runs} runs: mean {whole:.1f} ms (min {min(totals):.1f},"
+        f" max {max(totals):.1f}), SQL {sql:.1f} ms, the rest {whole - sql:.1f} ms"
+    ]
+    for statement, times in sorted(spent.items(), key=lambda kv: -sum(kv[1])):
+        lines.append(f"  {sum(times) / runs:7.1f} ms x{len(times) // runs}  {statement}")
+    return lines
+
+
 def main() -> None:
     trees = _trees()
     database = BenchDatabase.create()
@@ -68,6 +116,9 @@ def main() -> None:
     if os.environ.get("BENCH_LOG_MS"):
         _execute(database.admin_url, "ALTER SYSTEM RESET log_min_duration_statement")
         _execute(database.admin_url, "SELECT pg_reload_conf()")
+    if runs := int(os.environ.get("BENCH_BREAKDOWN", "0")):
+        for line in asyncio.run(_breakdown(database, runs)):
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

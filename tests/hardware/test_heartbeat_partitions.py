@@ -135,6 +135,11 @@ async def test_beats_land_in_their_days_and_a_duplicate_still_counts_once(
     assert sum(where.values()) == 4 and "hardware_heartbeats_default" not in where
 
 
+def _midday_today() -> datetime:
+    """Today 12:00 UTC: "a minute before" is the same UTC day (at 00:00:30 it was not)."""
+    return datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+
+
 @postgres_only
 async def test_a_beat_for_a_day_without_partition_is_kept_and_moved_when_it_comes(
     db: ScratchDatabase,
@@ -142,7 +147,7 @@ async def test_a_beat_for_a_day_without_partition_is_kept_and_moved_when_it_come
     who, device_id, token, _site = await office_server(db)
     assert who.tenant_id is not None
     # The worker stayed away for weeks: the day's partition was never made.
-    now = datetime.now(UTC).replace(microsecond=0) + timedelta(days=20)
+    now = _midday_today() + timedelta(days=20)
     assert await _take(db, token, [now - timedelta(minutes=1)], now=now) == service.BeatResult(1, 0)
     assert await _where(db) == {"hardware_heartbeats_default": 1}
     assert await _take(db, token, [now - timedelta(minutes=1)], now=now) == service.BeatResult(
@@ -163,7 +168,7 @@ async def test_a_beat_for_a_day_without_partition_is_kept_and_moved_when_it_come
 @postgres_only
 async def test_old_days_are_dropped_whole_and_recent_ones_refused(db: ScratchDatabase) -> None:
     _who, _device, token, _site = await office_server(db)
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = _midday_today()
     old = now - timedelta(days=40)
     async with unit_of_work(db.session_factory) as session:
         assert await repository.ensure_beat_partitions(session, old.date(), old.date()) == 1

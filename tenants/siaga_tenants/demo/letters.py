@@ -56,16 +56,34 @@ async def seed_demo_letters(
     return added
 
 
+def issued_to_expire_on(target: date, validity_months: int) -> date:
+    """The latest issue day whose letter expires on ``target``, or on the first day after it
+    that an issue day reaches (month ends: six months after no day is 29-31 August)."""
+    around = add_months(target, -validity_months)
+    candidates = [around + timedelta(days=d) for d in range(-4, 5)]
+    reaching = [d for d in candidates if add_months(d, validity_months) >= target]
+    return max(reaching, key=lambda d: (-add_months(d, validity_months).toordinal(), d))
+
+
 def _plan(
-    rng: random.Random, code: str, candidates: list[Application], today: date
+    rng: random.Random,
+    code: str,
+    candidates: list[Application],
+    today: date,
+    validity_months: int,
 ) -> list[tuple[Application, date, LetterReason]]:
     if code == MURUNG_RAYA:
         oldest = sorted(candidates, key=lambda a: a.recorded_at or datetime.max.replace(tzinfo=UTC))
         early = oldest[:LONG_WAITING]
         rest = [a for a in candidates if a not in early][: MURUNG_RAYA_LETTERS - len(early)]
-        # Half a year ago (an earlier shortage): these expire within the coming weeks.
+        # Half a year ago (an earlier shortage): these expire within the coming weeks, the
+        # first tomorrow (from "182 days ago" it expired up to 3 days ago in some months).
         planned = [
-            (a, today - timedelta(days=182 - 2 * i), LetterReason.NO_BLANK_CARDS)
+            (
+                a,
+                issued_to_expire_on(today + timedelta(days=1 + 2 * i), validity_months),
+                LetterReason.NO_BLANK_CARDS,
+            )
             for i, a in enumerate(early)
         ]
         planned += [
@@ -97,7 +115,9 @@ async def _letters(
             )
         ).all()
     )
-    planned = sorted(_plan(rng, code, candidates, today), key=lambda p: (p[1], p[0].id))
+    planned = sorted(
+        _plan(rng, code, candidates, today, policy.validity_months), key=lambda p: (p[1], p[0].id)
+    )
     kecamatan = {k.code: k.name for k in await regions.list_kecamatan(session, code)}
     letters: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
