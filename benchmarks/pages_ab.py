@@ -10,13 +10,17 @@ Under infra/citus/with-citus-cluster.sh the data is distributed first. ``BENCH_L
 the statements slower than that on the (coordinator's) server log: where a page's time goes.
 ``BENCH_ROUNDS`` (2) alternates the trees that many times. ``BENCH_BREAKDOWN=N`` then builds
 the national page's values N times in this process (this tree's code) and prints where the
-time goes: each statement's mean time, and the rest (Python).
+time goes: each statement's mean time, and the rest (Python); with ``BENCH_PROFILE=FILE`` the
+counted runs are also profiled (cProfile, cumulative time, written to FILE).
 """
 
 from __future__ import annotations
 
 import asyncio
+import cProfile
+import io
 import os
+import pstats
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -73,17 +77,26 @@ async def _breakdown(database: BenchDatabase, runs: int) -> list[str]:
     event.listen(engine.sync_engine, "after_cursor_execute", after)
     factory = create_session_factory(engine)
     totals = []
+    profile_to = os.environ.get("BENCH_PROFILE")
+    profiler = cProfile.Profile()
     try:
         for run in range(runs + 1):
             if run == 1:  # the first run warms the caches: not counted
                 spent.clear()
+                if profile_to:
+                    profiler.enable()
             start = time.perf_counter()
             async with factory() as db:
                 await national_values(db)
             if run:
                 totals.append((time.perf_counter() - start) * 1000)
     finally:
+        profiler.disable()
         await engine.dispose()
+    if profile_to:
+        report = io.StringIO()
+        pstats.Stats(profiler, stream=report).sort_stats("cumulative").print_stats(60)
+        await asyncio.to_thread(Path(profile_to).write_text, report.getvalue())
     sql = sum(sum(times) for times in spent.values()) / runs
     whole = sum(totals) / runs
     lines = [
