@@ -16,6 +16,7 @@ import pytest
 from alembic import command
 from sqlalchemy import select, text
 from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.audit import service as audit
 from siaga_platform.db.engine import unit_of_work
@@ -36,6 +37,18 @@ async def _tenant_id(db: ScratchDatabase, code: str) -> uuid.UUID:
         tenant = await tenants.get_by_code(session, code)
         assert tenant is not None
         return tenant.id
+
+
+async def _forge_audit_event(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """A raw insert for ``tenant_id``: only the shard's policy can refuse it."""
+    await session.execute(
+        text(
+            "insert into audit_events (tenant_id, id, occurred_at, actor_subject, action,"
+            " object_type, object_id, details) values (:t, :i, now(), 'x', 'forged',"
+            " 'tenant', '62.12', '{}')"
+        ),
+        {"t": tenant_id, "i": uuid.uuid4()},
+    )
 
 
 async def _placement(db: ScratchDatabase, table: str) -> tuple[str, str]:
@@ -114,14 +127,7 @@ async def test_writes_are_checked_on_the_shards(cdb: ScratchDatabase) -> None:
     async with cdb.session_factory() as session:
         await enter_scope(session, TenantScope.single(kapuas))
         with pytest.raises(ProgrammingError, match="row-level security"):
-            await session.execute(
-                text(
-                    "insert into audit_events (tenant_id, id, occurred_at, actor_subject, action,"
-                    " object_type, object_id, details) values (:t, :i, now(), 'x', 'forged',"
-                    " 'tenant', '62.12', '{}')"
-                ),
-                {"t": mura, "i": uuid.uuid4()},
-            )
+            await _forge_audit_event(session, mura)
 
 
 @pytest.fixture
@@ -163,14 +169,7 @@ async def test_a_database_that_gets_citus_after_the_migrations_is_walled_on_the_
         async with late.session_factory() as session:
             await enter_scope(session, TenantScope.single(kapuas))
             with pytest.raises(ProgrammingError, match="row-level security"):
-                await session.execute(
-                    text(
-                        "insert into audit_events (tenant_id, id, occurred_at, actor_subject,"
-                        " action, object_type, object_id, details) values (:t, :i, now(), 'x',"
-                        " 'forged', 'tenant', '62.12', '{}')"
-                    ),
-                    {"t": mura, "i": uuid.uuid4()},
-                )
+                await _forge_audit_event(session, mura)
     finally:
         await late.dispose()
 
@@ -210,14 +209,7 @@ async def test_a_national_read_passes_the_shards_wall_once_and_writes_still_name
         await enter_scope(session, TenantScope.single(kapuas))
         await session.execute(text("SET LOCAL app.read_all_tenants = 'on'"))
         with pytest.raises(ProgrammingError, match="row-level security"):
-            await session.execute(
-                text(
-                    "insert into audit_events (tenant_id, id, occurred_at, actor_subject, action,"
-                    " object_type, object_id, details) values (:t, :i, now(), 'x', 'forged',"
-                    " 'tenant', '62.12', '{}')"
-                ),
-                {"t": mura, "i": uuid.uuid4()},
-            )
+            await _forge_audit_event(session, mura)
 
 
 async def test_migration_0028_rewrites_the_read_policies_of_a_distributed_database(
