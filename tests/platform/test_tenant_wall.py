@@ -216,3 +216,42 @@ async def test_no_scope_is_refused(wall: Wall) -> None:
         nobody.add(Site(tenant_id=MURA, name="tanpa tenant"))
         with pytest.raises(TenantScopeMissing):
             await nobody.flush()
+
+
+async def test_each_multi_tenant_scope_filters_by_its_own_ids(wall: Wall) -> None:
+    """The wall builds one filter per scope and keeps it (national pages): a later scope with
+    other ids must not be served an earlier scope's filter."""
+    elsewhere = uuid.UUID("00000000-0000-7000-8000-000000006301")
+    for ids, expected in (
+        ({KAPUAS, MURA}, {"Kantor Puruk Cahu", "Kantor Kuala Kapuas"}),
+        ({MURA, elsewhere}, {"Kantor Puruk Cahu"}),
+        ({KAPUAS, elsewhere}, {"Kantor Kuala Kapuas"}),
+        ({KAPUAS, MURA}, {"Kantor Puruk Cahu", "Kantor Kuala Kapuas"}),
+    ):
+        for scope in (TenantScope.read_only(ids), TenantScope.national(ids)):
+            async with await wall.session(scope) as reader:
+                assert set(await reader.scalars(select(Site.name))) == expected, (ids, scope)
+
+
+@pytest.mark.postgres_only
+async def test_scope_array_reaches_postgresql_as_a_uuid_array(db: ScratchDatabase) -> None:
+    """The scope's pre-rendered array (db/uuid_array.py) arrives typed uuid[], every id intact."""
+    from sqlalchemy import bindparam, text
+
+    from siaga_platform.db.uuid_array import UuidArray, UuidArrayType
+
+    ids = sorted({new_id() for _ in range(40)})
+    engine = create_engine(db.owner_url)
+    try:
+        async with engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    text("SELECT pg_typeof(:ids)::text, :ids").bindparams(
+                        bindparam("ids", UuidArray(ids), type_=UuidArrayType())
+                    )
+                )
+            ).one()
+    finally:
+        await engine.dispose()
+    assert row[0] == "uuid[]"
+    assert row[1] == ids

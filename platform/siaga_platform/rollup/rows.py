@@ -35,6 +35,7 @@ from siaga_platform.stock import figures as stock_figures
 from siaga_platform.stock import repository as stock
 from siaga_platform.stock.figures import StockFigures
 from siaga_platform.stock.models import Item, StockBalance
+from siaga_platform.tenancy.wall import SCOPE_AS_ROW_FILTER
 
 TREND_DAYS = 30
 TIMELINE_DAYS = 90
@@ -140,16 +141,20 @@ async def _oldest_waiting_print(
         .limit(1)
         .scalar_subquery()
     )
+    # The read scope already names the regencies (the wall and RLS); an IN list of them here
+    # sent, converted and planned 514 more parameters on the national page.
+    wanted = set(tenant_ids)
     rows = await db.execute(
-        select(counts.tenant_id, probe).where(
-            counts.tenant_id.in_(tenant_ids),
+        select(counts.tenant_id, probe)
+        .where(
             counts.status.in_([s.value for s in STAGES["waiting_print"]]),
             counts.count > 0,
         )
+        .execution_options(**{SCOPE_AS_ROW_FILTER: True})
     )
     oldest: dict[uuid.UUID, datetime] = {}
     for tenant_id, since in rows:
-        if since is not None:
+        if since is not None and tenant_id in wanted:
             oldest[tenant_id] = min(since, oldest.get(tenant_id, since))
     return oldest
 

@@ -82,7 +82,8 @@ async def days_since(
 
     One row per tenant, its days packed into one string (``string_agg`` / ``group_concat``):
     a national read is 514 rows to load instead of ~15,000, which the ORM's per-row work made
-    the slowest part of the national page."""
+    the slowest part of the national page. Every field is separated by ``:`` so that one
+    ``split`` and slices unpack a regency's days without a Python loop per day."""
     packed = (
         cast(StockDay.day, String)
         + ":"
@@ -93,21 +94,32 @@ async def days_since(
         + cast(StockDay.spoiled, String)
     )
     rows = await db.execute(
-        select(StockDay.tenant_id, func.aggregate_strings(packed, ","))
+        select(StockDay.tenant_id, func.aggregate_strings(packed, ":"))
         .where(StockDay.item == item.value, StockDay.day >= since)
         .group_by(StockDay.tenant_id)
     )
     days: dict[uuid.UUID, list[tuple[date, int, int, int]]] = {}
     parsed: dict[str, date] = {}  # ~30 distinct days among 514 regencies' rows
     for tenant, text in rows:
-        unpacked = []
-        for part in (text or "").split(","):
-            day, net, consumed, spoiled = part.split(":")
-            when = parsed.get(day)
-            if when is None:
-                when = parsed[day] = date.fromisoformat(day)
-            unpacked.append((when, int(net), int(consumed), int(spoiled)))
-        days[tenant] = unpacked
+        if not text:
+            days[tenant] = []
+            continue
+        fields = text.split(":")
+        when = []
+        for day in fields[0::4]:
+            found = parsed.get(day)
+            if found is None:
+                found = parsed[day] = date.fromisoformat(day)
+            when.append(found)
+        days[tenant] = list(
+            zip(
+                when,
+                map(int, fields[1::4]),
+                map(int, fields[2::4]),
+                map(int, fields[3::4]),
+                strict=True,
+            )
+        )
     return days
 
 
