@@ -54,8 +54,8 @@ from siaga_platform.auth.principal import Role
 from siaga_platform.db.engine import create_engine, create_session_factory, unit_of_work
 from siaga_platform.jobs import queue
 from siaga_platform.jobs.tasks import ALERTS_EVALUATE
+from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_tenants.memberships import service as memberships
-from siaga_tenants.registry.service import active_regencies
 
 WORKERS = int(os.environ.get("BENCH_ALERT_WORKERS", "2"))
 CONCURRENCY = int(os.environ.get("BENCH_ALERT_CONCURRENCY", "2"))  # `siaga worker`'s default

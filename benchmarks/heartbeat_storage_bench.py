@@ -34,7 +34,7 @@ from siaga_platform.db.engine import create_engine, create_session_factory, unit
 from siaga_platform.hardware.repository import rollup_mark
 from siaga_platform.hardware.rollup import resum_stale_months
 from siaga_platform.tenancy.scope import TenantScope, acting_for
-from siaga_tenants.registry.service import regency_office_hours
+from siaga_tenants.domain_inputs.hardware import regency_office_hours
 from siaga_web.app import create_app
 from siaga_web.runtime import runtime
 

@@ -25,9 +25,9 @@ from siaga_platform.letters.document import OfficeHeader
 from siaga_platform.letters.models import Letter, LetterReason
 from siaga_platform.privacy.crypto import cipher_from_settings
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_tenants.domain_inputs.letters import letter_policy, update_letter_settings
 from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry import repository as tenants
-from siaga_tenants.registry.service import letter_policy, update_letter_settings
 
 CONCURRENT = 200
 PDF_RUNS = 100

@@ -40,10 +40,10 @@ from siaga_platform.stock import ledger
 from siaga_platform.stock import repository as stock_repository
 from siaga_platform.stock.models import EntryKind, Item
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_tenants.domain_inputs.letters import letter_policy, update_letter_settings
 from siaga_tenants.memberships import service as memberships
 from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry import repository as tenants
-from siaga_tenants.registry.service import letter_policy, update_letter_settings
 
 WARM_RUNS = 100
 COLD_RUNS = 8

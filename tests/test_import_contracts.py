@@ -1,7 +1,8 @@
 """The import rules, written as import-linter contracts in pyproject.toml ([tool.importlinter]):
 web -> tenants -> platform; the platform's kernel knows no domain; the peer domains
 (applications, hardware, stock, letters, notify) do not import each other except through the
-declared seams; composing domains (jobs, delivery, alerts, elections, rollup) sit above them.
+declared seams; composing domains (jobs, delivery, alerts, elections, rollup) sit above them;
+the tenant registry knows no domain (what the domains read of it: siaga_tenants.domain_inputs).
 `make lint` and infra/test/run.sh run `lint-imports` too; this test keeps `pytest` alone honest."""
 
 from __future__ import annotations
@@ -65,3 +66,16 @@ def test_the_layer_contracts_see_the_imports_they_forbid(
 def test_a_seam_that_no_longer_exists_must_be_removed(tmp_path: Path) -> None:
     stale = '    "siaga_platform.notify.email -> siaga_platform.stock.models",\n'
     assert _lint(_variant(tmp_path, LETTERS_SEAM, LETTERS_SEAM + stale), "peers") == 1
+
+
+def test_the_registry_contract_sees_a_domain_import(tmp_path: Path) -> None:
+    # domain_inputs really imports letters, rollup and hardware: counted as registry code, the
+    # contract is broken (as it would be if the registry imported them again).
+    registry_only = 'source_modules = ["siaga_tenants.registry", "siaga_tenants.regions"]'
+    with_inputs = (
+        'source_modules = ["siaga_tenants.registry", "siaga_tenants.regions", '
+        '"siaga_tenants.domain_inputs"]'
+    )
+    config = _variant(tmp_path, registry_only, with_inputs)
+    assert _lint(config, "registry-knows-no-domain") == 1
+    assert _lint(PYPROJECT, "registry-knows-no-domain") == 0

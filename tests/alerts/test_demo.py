@@ -14,7 +14,7 @@ from siaga_platform.delivery.models import InboxItem
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.demo.alerts import seed_demo_alerts
 from siaga_tenants.demo.seed import demo_subject
-from siaga_tenants.registry.service import active_regencies
+from siaga_tenants.domain_inputs.rollup import active_regencies
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed_whole_demo
 

@@ -17,7 +17,7 @@ from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import Conflict, InvalidInput
 from siaga_platform.letters.models import LetterExpiryCount
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
-from siaga_tenants.registry.service import active_regencies
+from siaga_tenants.domain_inputs.rollup import active_regencies
 from tests.fixtures.applications import operator
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed, seed_whole_demo

@@ -18,7 +18,7 @@ from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import incidents, service
 from siaga_platform.hardware.models import Device, DeviceKind, Funding, IncidentCause
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
-from siaga_tenants.registry.service import active_regencies
+from siaga_tenants.domain_inputs.rollup import active_regencies
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.hardware import office_server
 

@@ -25,9 +25,10 @@ from siaga_platform.auth.principal import Role
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.demo.seed import demo_subject
+from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_tenants.memberships.service import ensure_user, grant, resolve_principal
 from siaga_tenants.registry import repository as tenants
-from siaga_tenants.registry.service import active_regencies, provision_tenant
+from siaga_tenants.registry.service import provision_tenant
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed, seed_whole_demo
 from tests.fixtures.web import build_app, client_for, csrf_from, sign_in

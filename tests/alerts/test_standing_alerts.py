@@ -16,7 +16,7 @@ from siaga_platform.alerts.evaluate import evaluate_all
 from siaga_platform.alerts.models import Alert, EventKind, Level, Rule
 from siaga_platform.alerts.rules import Finding, Thresholds
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
-from siaga_tenants.registry.service import active_regencies
+from siaga_tenants.domain_inputs.rollup import active_regencies
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
 

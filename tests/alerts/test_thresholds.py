@@ -16,8 +16,8 @@ from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import InvalidInput
 from siaga_platform.rollup.rows import Regency
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_tenants.registry import repository as tenants
-from siaga_tenants.registry.service import active_regencies
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
 

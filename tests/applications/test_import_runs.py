@@ -21,7 +21,8 @@ from siaga_platform.db.engine import unit_of_work
 from siaga_platform.jobs import queue
 from siaga_platform.jobs.tasks import IMPORTS_WATCH, defer_import
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
-from siaga_tenants.registry.service import active_regencies, import_inputs
+from siaga_tenants.domain_inputs.rollup import active_regencies
+from siaga_tenants.registry.service import import_inputs
 from tests.fixtures.applications import CIPHER, CIPHER_SECRET, nik_for, operator
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed

@@ -24,8 +24,8 @@ from siaga_platform.jobs import queue
 from siaga_platform.jobs.tasks import defer_delivery
 from siaga_platform.notify.email import SmtpSettings, message_id
 from siaga_platform.notify.webhook import verify_signature
+from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_tenants.memberships.audience import alert_audience
-from siaga_tenants.registry.service import active_regencies
 from tests.delivery.helpers import OPERATOR, STOPPED, address_of, deliveries_of, people, tick
 from tests.fixtures.applications import CIPHER
 from tests.fixtures.databases import ScratchDatabase

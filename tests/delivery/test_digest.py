@@ -14,9 +14,9 @@ from siaga_platform.alerts.evaluate import evaluate_all
 from siaga_platform.db.engine import unit_of_work
 from siaga_platform.delivery.digest import queue_digest, send_digest
 from siaga_platform.delivery.models import DeliveryStatus
+from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_tenants.memberships import repository as memberships
 from siaga_tenants.memberships.audience import digest_provinces
-from siaga_tenants.registry.service import active_regencies
 from tests.delivery.helpers import OTHER_SUPERVISOR, SUPERVISOR, address_of
 from tests.delivery.test_deliver import channels
 from tests.fixtures.databases import ScratchDatabase

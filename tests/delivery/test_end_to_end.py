@@ -20,10 +20,10 @@ from siaga_platform.jobs.tasks import (
     defer_delivery,
 )
 from siaga_platform.notify.email import message_id
+from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_tenants.memberships import repository as memberships
 from siaga_tenants.memberships.audience import alert_audience
 from siaga_tenants.registry import repository as tenants
-from siaga_tenants.registry.service import active_regencies
 from tests.delivery.helpers import (
     HEAD,
     OPERATOR,

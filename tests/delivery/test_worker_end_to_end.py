@@ -27,9 +27,9 @@ from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding
 from siaga_platform.jobs import queue
 from siaga_platform.jobs.tasks import ALERTS_EVALUATE, HARDWARE_SWEEP
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_tenants.memberships import repository as memberships
 from siaga_tenants.memberships.audience import alert_audience
-from siaga_tenants.registry.service import active_regencies
 from tests.delivery.helpers import ADMIN, HEAD, OPERATOR, SUPERVISOR, address_of
 from tests.delivery.test_deliver import channels
 from tests.fixtures.databases import ScratchDatabase

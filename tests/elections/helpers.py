@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 from siaga_platform.elections import service
 from siaga_platform.elections.service import Readiness
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_tenants.domain_inputs.rollup import rollup_regencies
 from siaga_tenants.registry import repository as tenants
-from siaga_tenants.registry.service import rollup_regencies
 from tests.fixtures.databases import ScratchDatabase
 
 

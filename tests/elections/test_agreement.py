@@ -23,8 +23,9 @@ from siaga_platform.letters.models import Letter, LetterReason
 from siaga_platform.stock import centre_requests, figures, ledger, loans
 from siaga_platform.stock.models import Item, LedgerEntry, RequestStatus
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_tenants.domain_inputs.letters import letter_policy
 from siaga_tenants.registry import repository as tenants
-from siaga_tenants.registry.service import letter_policy, local_date
+from siaga_tenants.registry.service import local_date
 from tests.elections.helpers import readiness
 from tests.fixtures.applications import move as move_application
 from tests.fixtures.applications import operator

@@ -18,7 +18,7 @@ from siaga_platform.hardware.models import BeatStatus
 from siaga_platform.jobs import queue
 from siaga_platform.jobs.tasks import HARDWARE_PARTITIONS
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
-from siaga_tenants.registry.service import active_regencies
+from siaga_tenants.domain_inputs.rollup import active_regencies
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.hardware import office_server
 

@@ -14,9 +14,9 @@ from siaga_platform.db.engine import unit_of_work
 from siaga_platform.letters import service
 from siaga_platform.letters.models import Letter, LetterReason
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_tenants.domain_inputs.letters import letter_policy
 from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry import repository as tenants
-from siaga_tenants.registry.service import letter_policy
 from tests.fixtures.applications import CIPHER, nik_for
 from tests.fixtures.databases import ScratchDatabase
 

@@ -19,8 +19,9 @@ from siaga_platform.errors import Conflict, DomainError, InvalidInput
 from siaga_platform.letters import figures, repository, service
 from siaga_platform.letters.models import Letter, LetterReason, LetterState
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_tenants.domain_inputs.letters import letter_policy, update_letter_settings
 from siaga_tenants.registry import repository as tenants
-from siaga_tenants.registry.service import letter_policy, local_date, update_letter_settings
+from siaga_tenants.registry.service import local_date
 from tests.fixtures.applications import advance, move, operator, register
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed

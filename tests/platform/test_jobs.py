@@ -25,7 +25,7 @@ from siaga_platform.jobs.tasks import (
     TICK_PRIORITY,
 )
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
-from siaga_tenants.registry.service import active_regencies
+from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_web.runtime import runtime
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.hardware import office_server

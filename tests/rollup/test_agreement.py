@@ -26,8 +26,10 @@ from siaga_platform.rollup.rows import STAGES, read_rows
 from siaga_platform.stock import figures, ledger
 from siaga_platform.stock.models import Custody, Item, SpoilageReason
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_tenants.domain_inputs.letters import letter_policy
+from siaga_tenants.domain_inputs.rollup import rollup_regencies
 from siaga_tenants.registry import repository as tenants
-from siaga_tenants.registry.service import letter_policy, local_date, rollup_regencies
+from siaga_tenants.registry.service import local_date
 from tests.fixtures.applications import move as move_application
 from tests.fixtures.applications import operator
 from tests.fixtures.databases import ScratchDatabase

@@ -16,7 +16,7 @@ from playwright.async_api import Browser, Page
 from siaga_platform.alerts.evaluate import evaluate_all
 from siaga_platform.auth.principal import Role
 from siaga_tenants.demo.seed import demo_subject
-from siaga_tenants.registry.service import active_regencies
+from siaga_tenants.domain_inputs.rollup import active_regencies
 from tests.fixtures.browser import browser, shot, sign_in_page
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed_whole_demo

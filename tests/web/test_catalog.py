@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po
 from siaga_platform.alerts.evaluate import evaluate_all
 from siaga_platform.auth.principal import Role
 from siaga_tenants.demo.seed import demo_subject
-from siaga_tenants.registry.service import active_regencies
+from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_web.i18n import LANGUAGE_COOKIE
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed_whole_demo

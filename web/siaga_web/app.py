@@ -30,14 +30,11 @@ from siaga_platform.observability.logging import configure_logging
 from siaga_platform.observability.sentry import init_sentry
 from siaga_platform.privacy.crypto import FieldCipher, cipher_from_settings
 from siaga_platform.stock.ledger import LedgerCardStock
+from siaga_tenants.domain_inputs.hardware import regency_office_hours
+from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_tenants.memberships.audience import alert_audience, digest_provinces
 from siaga_tenants.regions.directory import CodeListDirectory
-from siaga_tenants.registry.service import (
-    active_regencies,
-    import_inputs,
-    local_date,
-    regency_office_hours,
-)
+from siaga_tenants.registry.service import import_inputs, local_date
 from siaga_web.deps import Public, SignInRequired
 from siaga_web.failures import FailureGuard
 from siaga_web.heartbeat_lane import HeartbeatLane, heartbeat_connections

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from siaga_platform.alerts.evaluate import evaluate_all
 from siaga_platform.alerts.service import Change
 from siaga_platform.delivery import service as delivery
+from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_tenants.memberships.audience import alert_audience
-from siaga_tenants.registry.service import active_regencies
 
 #: Opened this long ago, unacknowledged: past the 60-minute escalation to the province.
 WATCHED_FOR = timedelta(minutes=75)

@@ -35,9 +35,9 @@ from siaga_platform.privacy.masking import mask_name
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 from siaga_tenants.demo.applications import LONG_WAITING, MURUNG_RAYA
 from siaga_tenants.demo.seed import DEMO_PROVINCE, SEED_ACTOR
+from siaga_tenants.domain_inputs.letters import letter_policy
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
-from siaga_tenants.registry.service import letter_policy
 
 MURUNG_RAYA_LETTERS = 2_299
 

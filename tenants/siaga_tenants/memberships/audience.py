@@ -23,11 +23,11 @@ from siaga_platform.delivery.recipients import (
 )
 from siaga_platform.rollup.rows import Regency
 from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_tenants.domain_inputs.rollup import rollup_regencies
 from siaga_tenants.memberships import repository
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.models import TenantStatus
-from siaga_tenants.registry.service import rollup_regencies
 
 STEP_OF_ROLE = {
     Role.OPERATOR: STEP_REGENCY,

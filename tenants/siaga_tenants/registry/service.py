@@ -12,10 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.audit import service as audit
 from siaga_platform.errors import InvalidInput, NotFound
-from siaga_platform.hardware.uptime import OfficeHours
-from siaga_platform.letters.numbering import check_format
-from siaga_platform.letters.service import LetterPolicy
-from siaga_platform.rollup.rows import Regency
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.regions.codes import UTC_OFFSET_HOURS, normalize_regency_code
@@ -100,103 +96,15 @@ async def local_date(session: AsyncSession, tenant_id: uuid.UUID, now: datetime)
     return local_day(tenant, now)
 
 
-def letter_policy(settings: TenantSettings | None) -> LetterPolicy:
-    """The letters' settings of a tenant (defaults when it has no settings row)."""
-    if settings is None:
-        settings = TenantSettings(
-            letter_validity_months=6,
-            letter_number_format="470/{nomor}/DISDUKCAPIL/{tahun}",
-            head_of_office_title="Kepala Dinas Kependudukan dan Pencatatan Sipil",
-        )
-    return LetterPolicy(
-        number_format=settings.letter_number_format,
-        validity_months=settings.letter_validity_months,
-        signer_name=settings.head_of_office_name,
-        signer_title=settings.head_of_office_title,
-    )
+async def rollup_thresholds(session: AsyncSession) -> dict[uuid.UUID, tuple[int, int]]:
+    """Per tenant in the read scope (a province, the nation): (low-stock days of cover, PRR
+    waiting alert days); a tenant without a settings row is absent (see the defaults below)."""
+    return await repository.rollup_thresholds(session)
 
 
-async def current_letter_policy(session: AsyncSession) -> LetterPolicy:
-    """The letter policy of the tenant in scope (defaults when it has no settings row)."""
-    return letter_policy(await repository.get_settings(session))
-
-
-async def update_letter_settings(
-    session: AsyncSession,
-    *,
-    actor_subject: str,
-    number_format: str,
-    validity_months: int,
-    signer_name: str,
-    signer_title: str,
-) -> TenantSettings:
-    """The head of office sets the number format, the validity and the signer (scope: the
-    head's own tenant). Numbers already given keep their format."""
-    settings = await repository.get_settings(session)
-    if settings is None:
-        raise NotFound("Pengaturan kabupaten/kota ini belum ada.")
-    if not 1 <= validity_months <= 24:
-        raise InvalidInput(
-            "Masa berlaku surat antara 1 dan 24 bulan.", field="letter_validity_months"
-        )
-    name = " ".join(signer_name.split())
-    title = " ".join(signer_title.split())
-    if not name or len(name) > 120:
-        raise InvalidInput(
-            "Nama kepala dinas wajib diisi (paling banyak 120 huruf).", field="head_of_office_name"
-        )
-    if not title or len(title) > 160:
-        raise InvalidInput(
-            "Jabatan penanda tangan wajib diisi (paling banyak 160 huruf).",
-            field="head_of_office_title",
-        )
-    settings.letter_number_format = check_format(number_format)
-    settings.letter_validity_months = validity_months
-    settings.head_of_office_name = name
-    settings.head_of_office_title = title
-    await session.flush()
-    await audit.record(
-        session,
-        tenant_id=settings.tenant_id,
-        actor_subject=actor_subject,
-        action="tenant.letter_settings_changed",
-        object_type="tenant_settings",
-        object_id=str(settings.tenant_id),
-    )
-    return settings
-
-
-async def rollup_regencies(
-    session: AsyncSession, tenants: Sequence[RegistryEntry], now: datetime
-) -> list[Regency]:
-    """The regencies as the rollup reads them, with their own business day and thresholds
-    (their settings are read in the session's scope, one statement for all)."""
-    settings = await repository.rollup_thresholds(session)
-    regencies = []
-    for tenant in tenants:
-        own = settings.get(tenant.id)
-        regencies.append(
-            Regency(
-                tenant_id=tenant.id,
-                code=tenant.code,
-                name=tenant.name,
-                province_code=tenant.province_code,
-                today=local_day(tenant, now),
-                low_stock_days=own[0] if own else 14,
-                prr_alert_days=own[1] if own else 14,
-            )
-        )
-    return regencies
-
-
-async def active_regencies(session: AsyncSession, now: datetime) -> list[Regency]:
-    """Every active regency of every province, as the rollup reads them (the alerts
-    evaluator's source: it watches the whole country at once)."""
-    active = [t for t in await repository.directory(session) if t.status == TenantStatus.ACTIVE]
-    if not active:
-        return []
-    async with acting_for(session, TenantScope.national({t.id for t in active})):
-        return await rollup_regencies(session, active, now)
+async def active_tenants(session: AsyncSession) -> list[Any]:
+    """Every active tenant of the platform, as registry rows (see ``directory``)."""
+    return [t for t in await repository.directory(session) if t.status == TenantStatus.ACTIVE]
 
 
 async def import_inputs(
@@ -298,11 +206,13 @@ async def office_hours(session: AsyncSession) -> tuple[int, int]:
     return settings.office_opens_hour, settings.office_closes_hour
 
 
-async def regency_office_hours(session: AsyncSession, tenant_id: uuid.UUID) -> OfficeHours | None:
-    """The office hours of the regency in scope, in its own zone (the uptime page's, and the
-    worker's ``OfficeHoursSource``); None when the regency is gone."""
+async def office_hours_in_zone(
+    session: AsyncSession, tenant_id: uuid.UUID
+) -> tuple[int, int, int] | None:
+    """The regency's UTC offset (hours) and its opening and closing hour (local), read in its
+    scope; None when the regency is gone."""
     tenant = await repository.get(session, tenant_id)
     if tenant is None:
         return None
     opens, closes = await office_hours(session)
-    return OfficeHours(UTC_OFFSET_HOURS[TimeZone(tenant.timezone)], opens, closes)
+    return UTC_OFFSET_HOURS[TimeZone(tenant.timezone)], opens, closes

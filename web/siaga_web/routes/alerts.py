@@ -23,10 +23,10 @@ from siaga_platform.errors import Conflict, DomainError, Forbidden, InvalidInput
 from siaga_platform.notify.local_time import format_local_time, zone_of
 from siaga_platform.tenancy.scope import TenantScope, acting_for, enter_scope
 from siaga_platform.text import N_
+from siaga_tenants.domain_inputs.rollup import rollup_regencies
 from siaga_tenants.regions import service as regions
 from siaga_tenants.registry import service as registry
 from siaga_tenants.registry.models import Tenant
-from siaga_tenants.registry.service import rollup_regencies
 from siaga_web import actors
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant, requires

@@ -22,9 +22,11 @@ from siaga_platform.elections.service import Readiness
 from siaga_platform.errors import InvalidInput, NotFound
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_platform.text import N_
+from siaga_tenants.domain_inputs import letters as letters_inputs
+from siaga_tenants.domain_inputs.rollup import rollup_regencies
 from siaga_tenants.regions import service as regions
 from siaga_tenants.registry import service as registry
-from siaga_tenants.registry.service import local_day, rollup_regencies
+from siaga_tenants.registry.service import local_day
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant, requires
 from siaga_web.exports import csv_response, xlsx_response
@@ -388,7 +390,7 @@ async def renew_before_voting(
         runtime(request.app).cipher,
         runtime(request.app).regions,
         election_id,
-        policy=await registry.current_letter_policy(db),
+        policy=await letters_inputs.current_letter_policy(db),
         today=_office_day(context),
         now=_now(),
     )

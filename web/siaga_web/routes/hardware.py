@@ -19,9 +19,9 @@ from siaga_platform.hardware.state import derive_state
 from siaga_platform.hardware.uptime import uptime
 from siaga_platform.rollup import severity
 from siaga_platform.text import N_
+from siaga_tenants.domain_inputs import hardware as hardware_inputs
 from siaga_tenants.regions.codes import UTC_OFFSET_HOURS
 from siaga_tenants.regions.models import TimeZone
-from siaga_tenants.registry import service as registry
 from siaga_tenants.registry.service import local_day
 from siaga_web import actors
 from siaga_web.csrf import verify_csrf
@@ -176,7 +176,7 @@ async def uptime_page(
         UTC
     )
     end = min(end, _now())
-    regency_office = await registry.regency_office_hours(db, context.tenant.id)
+    regency_office = await hardware_inputs.regency_office_hours(db, context.tenant.id)
     if regency_office is None:  # the regency went while the page was asked for
         raise NotFound("Kabupaten/kota tidak ditemukan.")
     report = await board.uptime_report(

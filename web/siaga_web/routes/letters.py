@@ -20,9 +20,11 @@ from siaga_platform.letters.document import OfficeHeader
 from siaga_platform.letters.models import Letter, LetterReason, LetterState
 from siaga_platform.tenancy.scope import TenantScope, acting_for
 from siaga_platform.text import N_
+from siaga_tenants.domain_inputs import letters as letters_inputs
+from siaga_tenants.domain_inputs.letters import update_letter_settings
 from siaga_tenants.registry import service as registry
 from siaga_tenants.registry.models import Tenant
-from siaga_tenants.registry.service import local_day, update_letter_settings
+from siaga_tenants.registry.service import local_day
 from siaga_web import actors
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, Public, TenantContext, in_tenant
@@ -105,7 +107,7 @@ async def _page_values(
     pages = pager(request, total=total, page=halaman, per_page=per_page)
     if pages.page != halaman:  # past the end: the last page instead
         letters, total = await page_of(pages.page)
-    policy = await registry.current_letter_policy(db)
+    policy = await letters_inputs.current_letter_policy(db)
     return {
         "tenant": context.tenant,
         "can_write": context.can_write,
@@ -230,7 +232,7 @@ async def issue(
         application_id,
         reason=reason,
         note=note,
-        policy=await registry.current_letter_policy(db),
+        policy=await letters_inputs.current_letter_policy(db),
         today=_today(context),
         now=_now(),
     )
@@ -329,7 +331,7 @@ async def renew(
         runtime(request.app).regions,
         letter_id,
         expected_version=version,
-        policy=await registry.current_letter_policy(db),
+        policy=await letters_inputs.current_letter_policy(db),
         today=_today(context),
         now=_now(),
     )

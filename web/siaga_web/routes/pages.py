@@ -13,9 +13,9 @@ from siaga_platform.auth.permissions import Permission, has_permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.rollup.rows import read_rows
 from siaga_platform.tenancy.scope import enter_scope
+from siaga_tenants.domain_inputs.rollup import rollup_regencies
 from siaga_tenants.regions import service as regions
 from siaga_tenants.registry import service as registry
-from siaga_tenants.registry.service import rollup_regencies
 from siaga_web.alert_strip import strip
 from siaga_web.deps import DbSession, Public, optional_principal, requires, tenant_in_reach
 from siaga_web.i18n import ago

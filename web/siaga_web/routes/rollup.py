@@ -29,10 +29,10 @@ from siaga_platform.rollup.severity import Level
 from siaga_platform.stock import figures as stock_figures
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_platform.text import N_
+from siaga_tenants.domain_inputs.rollup import rollup_regencies
 from siaga_tenants.regions import service as regions
 from siaga_tenants.regions.models import Province
 from siaga_tenants.registry import service as registry
-from siaga_tenants.registry.service import rollup_regencies
 from siaga_web.alert_strip import strip
 from siaga_web.charts import polyline_points
 from siaga_web.csrf import verify_csrf
