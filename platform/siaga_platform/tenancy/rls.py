@@ -9,11 +9,23 @@ as ``''`` (not NULL) in the next transaction, and ``''`` must mean "no tenant", 
 from __future__ import annotations
 
 import uuid
+from typing import Protocol
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from siaga_platform.tenancy.scope import TenantScope
+
+class ScopeIds(Protocol):
+    """What the settings are made of: a ``TenantScope`` (tenancy/scope.py, which imports this
+    module to write them; a protocol here, so the two do not import each other)."""
+
+    @property
+    def read_tenant_ids(self) -> frozenset[uuid.UUID]: ...
+    @property
+    def write_tenant_ids(self) -> frozenset[uuid.UUID]: ...
+    @property
+    def whole_nation(self) -> bool: ...
+
 
 READ_SETTING = "app.read_tenant_ids"
 WRITE_SETTING = "app.write_tenant_ids"
@@ -37,7 +49,7 @@ def _joined(ids: frozenset[object]) -> str:
     return ",".join(sorted(str(uuid.UUID(str(i))) for i in ids))
 
 
-def scope_statement_list(scope: TenantScope | None) -> list[str]:
+def scope_statement_list(scope: ScopeIds | None) -> list[str]:
     """The statements that put a scope into the current transaction, one by one (a driver
     pipeline sends them in one round trip: its extended protocol takes one statement each)."""
     read_ids = _joined(frozenset(scope.read_tenant_ids)) if scope else ""
@@ -51,13 +63,13 @@ def scope_statement_list(scope: TenantScope | None) -> list[str]:
     ]
 
 
-def scope_statements(scope: TenantScope | None) -> str:
+def scope_statements(scope: ScopeIds | None) -> str:
     """The statements that put a scope into the current transaction (one round trip)."""
     return "; ".join(scope_statement_list(scope))
 
 
 def write_scope_settings(
-    connection: Connection, scope: TenantScope | None, *, fresh_transaction: bool = False
+    connection: Connection, scope: ScopeIds | None, *, fresh_transaction: bool = False
 ) -> None:
     """Write the scope into the transaction's settings.
 
@@ -71,5 +83,5 @@ def write_scope_settings(
     connection.exec_driver_sql(scope_statements(scope))
 
 
-def apply_scope_settings(session: Session, scope: TenantScope | None) -> None:
+def apply_scope_settings(session: Session, scope: ScopeIds | None) -> None:
     write_scope_settings(session.connection(), scope)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from siaga_platform.tenancy.rls import apply_scope_settings
+
 SCOPE_KEY = "siaga.tenant_scope"
 
 
@@ -78,8 +80,6 @@ async def enter_scope(session: AsyncSession, scope: TenantScope | None) -> None:
     The PostgreSQL settings are written when a transaction begins; if this session has already
     begun one (e.g. it read the user's memberships first), they are written now as well.
     """
-    from siaga_platform.tenancy.rls import apply_scope_settings
-
     session.info[SCOPE_KEY] = scope
     if session.in_transaction():
         await session.run_sync(lambda sync_session: apply_scope_settings(sync_session, scope))
