@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -22,9 +22,10 @@ from siaga_platform.applications.models import (
     ImportRowError,
     ImportStatus,
 )
-from siaga_platform.applications.statuses import CLOSED, WAITING_PRINT
+from siaga_platform.applications.statuses import CLOSED, WAITING_PRINT, Status
 from siaga_platform.db.base import utcnow
 from siaga_platform.db.upsert import add_to, increment
+from siaga_platform.tenancy.wall import SCOPE_AS_ROW_FILTER
 
 
 async def get(db: AsyncSession, application_id: uuid.UUID) -> Application | None:
@@ -257,3 +258,83 @@ async def print_demand(db: AsyncSession, since: date) -> dict[uuid.UUID, tuple[i
         )
     }
     return {t: (waiting.get(t, 0), arrived.get(t, 0)) for t in waiting.keys() | arrived.keys()}
+
+
+# The regency-level reads of the province and national pages (rollup/rows.py): one statement
+# each for every regency in the read scope, whatever their number.
+
+
+async def stage_counts(
+    db: AsyncSession, stages: Mapping[str, Sequence[Status]], *, other: str
+) -> list[tuple[uuid.UUID, str, int, datetime | None]]:
+    """Per regency and stage (statuses grouped as ``stages`` names them, the rest as
+    ``other``): (tenant, stage, records, when a count last moved)."""
+    stage = case(
+        *(
+            (ApplicationStatusCount.status.in_([s.value for s in statuses]), name)
+            for name, statuses in stages.items()
+        ),
+        else_=other,
+    )
+    rows = await db.execute(
+        select(
+            ApplicationStatusCount.tenant_id,
+            stage,
+            func.sum(ApplicationStatusCount.count),
+            func.max(ApplicationStatusCount.updated_at),
+        ).group_by(ApplicationStatusCount.tenant_id, stage)
+    )
+    return [(tenant, name, int(count or 0), moved) for tenant, name, count, moved in rows]
+
+
+async def oldest_since_per_tenant(
+    db: AsyncSession, statuses: Sequence[Status], tenant_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, datetime]:
+    """Per regency of ``tenant_ids``, since when its oldest record in one of ``statuses`` has
+    waited: one index probe per regency and status that has records (``ORDER BY status_since
+    LIMIT 1``), not a scan of the waiting pile.
+
+    The probes hang off the status counts (a distributed table, one row per regency and status,
+    joined on ``tenant_id``), not off the registry: Citus refuses a correlated sub-select from
+    a reference table, and pushes this one down to the shards (issue 18)."""
+    wanted = set(tenant_ids)
+    if not wanted:
+        return {}
+    counts = ApplicationStatusCount
+    probe = (
+        select(Application.status_since)
+        .where(Application.tenant_id == counts.tenant_id, Application.status == counts.status)
+        .order_by(Application.status_since)
+        .limit(1)
+        .scalar_subquery()
+    )
+    # The read scope already names the regencies (the wall and RLS); an IN list of them here
+    # sent, converted and planned 514 more parameters on the national page.
+    rows = await db.execute(
+        select(counts.tenant_id, probe)
+        .where(counts.status.in_([s.value for s in statuses]), counts.count > 0)
+        .execution_options(**{SCOPE_AS_ROW_FILTER: True})
+    )
+    oldest: dict[uuid.UUID, datetime] = {}
+    for tenant_id, since in rows:
+        if since is not None and tenant_id in wanted:
+            oldest[tenant_id] = min(since, oldest.get(tenant_id, since))
+    return oldest
+
+
+async def per_day_per_tenant(
+    db: AsyncSession, metric: str, since: date
+) -> dict[uuid.UUID, dict[date, int]]:
+    """Per regency: records per day for ``metric`` (e.g. ``printed``) from ``since`` on."""
+    days: dict[uuid.UUID, dict[date, int]] = {}
+    for tenant_id, day, count in await db.execute(
+        select(
+            ApplicationDuration.tenant_id,
+            ApplicationDuration.day,
+            func.sum(ApplicationDuration.count),
+        )
+        .where(ApplicationDuration.metric == metric, ApplicationDuration.day >= since)
+        .group_by(ApplicationDuration.tenant_id, ApplicationDuration.day)
+    ):
+        days.setdefault(tenant_id, {})[day] = int(count)
+    return days

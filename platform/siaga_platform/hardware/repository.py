@@ -7,7 +7,18 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, delete, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.db.upsert import insert_for, replacing
@@ -734,3 +745,55 @@ async def hours_sums(
         .group_by(DeviceHour.device_id)
     )
     return {device_id: (float(up), float(counted)) for device_id, up, counted in rows}
+
+
+# The regency-level reads of the province and national pages (rollup/rows.py): one statement
+# each for every regency in the read scope, column rows rather than ORM objects (hundreds of
+# regencies, no identity map to fill).
+
+
+async def recording_summaries(db: AsyncSession) -> dict[uuid.UUID, Any]:
+    """Per regency: its hardware summary (sets working, open incidents, the oldest one,
+    devices down, uptime), as a column row."""
+    h = HardwareSummary
+    rows = await db.execute(
+        select(
+            h.tenant_id,
+            h.working_sets,
+            h.total_sets,
+            h.recording_stopped_since,
+            h.open_incidents,
+            h.oldest_incident_title,
+            h.oldest_incident_cause,
+            h.oldest_incident_opened_at,
+            h.devices_down,
+            h.uptime_30_days,
+        )
+    )
+    return {row.tenant_id: row for row in rows}
+
+
+async def last_beats(db: AsyncSession) -> dict[uuid.UUID, datetime | None]:
+    """Per regency: the last heartbeat of any of its devices."""
+    rows = await db.execute(
+        select(Device.tenant_id, func.max(Device.last_beat_at)).group_by(Device.tenant_id)
+    )
+    return {tenant_id: last for tenant_id, last in rows}
+
+
+async def incidents_since(db: AsyncSession, window_start: datetime) -> Sequence[Incident]:
+    """The incidents open now or closed since ``window_start``, oldest first (the timeline)."""
+    return (
+        await db.scalars(
+            select(Incident)
+            .where(or_(Incident.closed_at.is_(None), Incident.closed_at >= window_start))
+            .order_by(Incident.opened_at)
+        )
+    ).all()
+
+
+def incident_level(incident: Incident) -> str:
+    """What an incident took down: one device, one recording set, or the whole site."""
+    if incident.device_id is not None:
+        return "device"
+    return "set" if incident.recording_set else "site"

@@ -1,9 +1,11 @@
 """One row per regency for the province page (and, summed, the national view).
 
-Every figure comes from a summary its domain keeps in the event's own transaction: the
-hardware summary, the application status counts, the stock balances and per-day stock, the
-letter counts. The reads are batched: a handful of statements for all regencies in scope,
-whatever their number.
+Every figure comes from a summary its domain keeps in the event's own transaction and reads
+in its own repository: the hardware summary and last beats (``hardware.repository``), the
+application status counts (``applications.repository``), the stock balances and per-day stock
+(``stock.repository``), the letter counts (``letters.repository``). This module composes them
+and reads no table itself (the ``rollup-reads-through-domains`` import contract). The reads are
+batched: a handful of statements for all regencies in scope, whatever their number.
 """
 
 from __future__ import annotations
@@ -15,17 +17,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.applications import repository as applications
-from siaga_platform.applications.models import (
-    Application,
-    ApplicationDuration,
-    ApplicationStatusCount,
-)
 from siaga_platform.applications.statuses import WAITING_PRINT, Status
-from siaga_platform.hardware.models import Device, HardwareSummary, Incident
+from siaga_platform.hardware import repository as hardware
 from siaga_platform.letters import figures as letter_counts
 from siaga_platform.letters import repository as letters
 from siaga_platform.letters.figures import LetterFigures
@@ -34,8 +30,7 @@ from siaga_platform.rollup.severity import Severity
 from siaga_platform.stock import figures as stock_figures
 from siaga_platform.stock import repository as stock
 from siaga_platform.stock.figures import StockFigures
-from siaga_platform.stock.models import Item, StockBalance
-from siaga_platform.tenancy.wall import SCOPE_AS_ROW_FILTER
+from siaga_platform.stock.models import Item
 
 TREND_DAYS = 30
 TIMELINE_DAYS = 90
@@ -121,50 +116,6 @@ def _latest(*moments: datetime | None) -> datetime | None:
     return max(present) if present else None
 
 
-async def _oldest_waiting_print(
-    db: AsyncSession, tenant_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, datetime]:
-    """Per regency, the oldest record waiting to be printed: one index probe per regency and
-    waiting status that has records (``ORDER BY status_since LIMIT 1``), not a scan of the
-    waiting pile.
-
-    The probes hang off the status counts (a distributed table, one row per regency and status,
-    joined on ``tenant_id``), not off the registry: Citus refuses a correlated sub-select from
-    a reference table, and pushes this one down to the shards (issue 18)."""
-    if not tenant_ids:
-        return {}
-    counts = ApplicationStatusCount
-    probe = (
-        select(Application.status_since)
-        .where(Application.tenant_id == counts.tenant_id, Application.status == counts.status)
-        .order_by(Application.status_since)
-        .limit(1)
-        .scalar_subquery()
-    )
-    # The read scope already names the regencies (the wall and RLS); an IN list of them here
-    # sent, converted and planned 514 more parameters on the national page.
-    wanted = set(tenant_ids)
-    rows = await db.execute(
-        select(counts.tenant_id, probe)
-        .where(
-            counts.status.in_([s.value for s in STAGES["waiting_print"]]),
-            counts.count > 0,
-        )
-        .execution_options(**{SCOPE_AS_ROW_FILTER: True})
-    )
-    oldest: dict[uuid.UUID, datetime] = {}
-    for tenant_id, since in rows:
-        if since is not None and tenant_id in wanted:
-            oldest[tenant_id] = min(since, oldest.get(tenant_id, since))
-    return oldest
-
-
-def _level_of(incident: Incident) -> str:
-    if incident.device_id is not None:
-        return "device"
-    return "set" if incident.recording_set else "site"
-
-
 async def read_rows(
     db: AsyncSession,
     regencies: list[Regency],
@@ -177,64 +128,19 @@ async def read_rows(
     earliest_day = min((r.today for r in regencies), default=now.date())
     since = earliest_day - timedelta(days=TREND_DAYS - 1)
 
-    # Column rows, not ORM objects: hundreds of regencies, no identity map to fill.
-    h = HardwareSummary
-    hardware = {
-        row.tenant_id: row
-        for row in await db.execute(
-            select(
-                h.tenant_id,
-                h.working_sets,
-                h.total_sets,
-                h.recording_stopped_since,
-                h.open_incidents,
-                h.oldest_incident_title,
-                h.oldest_incident_cause,
-                h.oldest_incident_opened_at,
-                h.devices_down,
-                h.uptime_30_days,
-            )
-        )
-    }
-    beats = dict(
-        (
-            await db.execute(
-                select(Device.tenant_id, func.max(Device.last_beat_at)).group_by(Device.tenant_id)
-            )
-        ).all()
-    )
+    # One statement per domain summary for all regencies in scope, each the domain's own read.
+    recording_rows = await hardware.recording_summaries(db)
+    beats = await hardware.last_beats(db)
     backlog: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
     moved: dict[uuid.UUID, datetime | None] = {}
-    stage = case(
-        *(
-            (ApplicationStatusCount.status.in_([s.value for s in statuses]), name)
-            for name, statuses in STAGES.items()
-        ),
-        else_="closed",
-    )
-    for tenant_id, stage_name, count, updated_at in await db.execute(
-        select(
-            ApplicationStatusCount.tenant_id,
-            stage,
-            func.sum(ApplicationStatusCount.count),
-            func.max(ApplicationStatusCount.updated_at),
-        ).group_by(ApplicationStatusCount.tenant_id, stage)
+    for tenant_id, stage_name, count, updated_at in await applications.stage_counts(
+        db, STAGES, other="closed"
     ):
         if stage_name != "closed":
-            backlog[tenant_id][stage_name] = int(count or 0)
+            backlog[tenant_id][stage_name] = count
         moved[tenant_id] = _latest(moved.get(tenant_id), updated_at)
-    oldest = await _oldest_waiting_print(db, ids)
-    balances = {
-        b.tenant_id: b
-        for b in await db.execute(
-            select(
-                StockBalance.tenant_id,
-                StockBalance.on_hand,
-                StockBalance.out_since,
-                StockBalance.updated_at,
-            ).where(StockBalance.item == Item.BLANK_CARD.value)
-        )
-    }
+    oldest = await applications.oldest_since_per_tenant(db, STAGES["waiting_print"], ids)
+    balances = await stock.balance_rows(db, Item.BLANK_CARD)
     stock_days = await stock.days_since(db, Item.BLANK_CARD, since)
     # The demand side of the cover (stock/figures.py): records waiting to print and records
     # that reached PRR within the window (from the earliest regency's window start; a regency
@@ -255,33 +161,19 @@ async def read_rows(
         )
         month.update((t, v) for t, v in (await letters.month_sums(db, day)).items() if t in members)
 
-    printed: dict[uuid.UUID, dict[date, int]] = defaultdict(dict)
+    printed: dict[uuid.UUID, dict[date, int]] = {}
     issued: dict[uuid.UUID, dict[date, int]] = {}
     outages: dict[uuid.UUID, list[Outage]] = defaultdict(list)
     if with_trends:
-        for tenant_id, day, count in await db.execute(
-            select(
-                ApplicationDuration.tenant_id,
-                ApplicationDuration.day,
-                func.sum(ApplicationDuration.count),
-            )
-            .where(ApplicationDuration.metric == "printed", ApplicationDuration.day >= since)
-            .group_by(ApplicationDuration.tenant_id, ApplicationDuration.day)
-        ):
-            printed[tenant_id][day] = int(count)
+        printed = await applications.per_day_per_tenant(db, "printed", since)
         issued = await letters.per_day(db, "issued", since)
-        window_start = now - timedelta(days=TIMELINE_DAYS)
-        for incident in await db.scalars(
-            select(Incident)
-            .where(or_(Incident.closed_at.is_(None), Incident.closed_at >= window_start))
-            .order_by(Incident.opened_at)
-        ):
+        for incident in await hardware.incidents_since(db, now - timedelta(days=TIMELINE_DAYS)):
             outages[incident.tenant_id].append(
                 Outage(
                     incident_id=incident.id,
                     title=incident.title,
                     cause=incident.cause,
-                    level=_level_of(incident),
+                    level=hardware.incident_level(incident),
                     opened_at=incident.opened_at,
                     closed_at=incident.closed_at,
                 )
@@ -290,7 +182,7 @@ async def read_rows(
     rows = []
     for regency in regencies:
         tid = regency.tenant_id
-        summary = hardware.get(tid)
+        summary = recording_rows.get(tid)
         recording = (
             Recording(
                 working_sets=summary.working_sets,
@@ -338,7 +230,7 @@ async def read_rows(
             days = [regency.today - timedelta(days=TREND_DAYS - 1 - i) for i in range(TREND_DAYS)]
             trends = {
                 "stock": day_balances,
-                "printed": [printed[tid].get(d, 0) for d in days],
+                "printed": [printed.get(tid, {}).get(d, 0) for d in days],
                 "letters": [issued.get(tid, {}).get(d, 0) for d in days],
                 "recording": [
                     int(any(_open_on(o, d) for o in outages[tid] if o.level != "device"))

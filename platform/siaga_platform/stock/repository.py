@@ -132,6 +132,20 @@ async def balances(db: AsyncSession, item: Item) -> Sequence[StockBalance]:
     return (await db.scalars(select(StockBalance).where(StockBalance.item == item.value))).all()
 
 
+async def balance_rows(db: AsyncSession, item: Item) -> dict[uuid.UUID, Any]:
+    """Per regency in the read scope: (on hand, out since, updated at) of ``item`` as a column
+    row (the province and national pages: hundreds of regencies, no ORM objects)."""
+    rows = await db.execute(
+        select(
+            StockBalance.tenant_id,
+            StockBalance.on_hand,
+            StockBalance.out_since,
+            StockBalance.updated_at,
+        ).where(StockBalance.item == item.value)
+    )
+    return {row.tenant_id: row for row in rows}
+
+
 async def on_hand_at(db: AsyncSession, item: Item, day: date) -> int:
     """The balance at the end of ``day``, summed from the ledger."""
     total = await db.scalar(
