@@ -154,6 +154,14 @@ async def register_device(
     return device, raw
 
 
+async def device(db: AsyncSession, device_id: uuid.UUID) -> Device:
+    """A device of the tenant in scope (the wall hides the others: not found, not forbidden)."""
+    found = await repository.device(db, device_id)
+    if found is None:
+        raise NotFound("Perangkat tidak ditemukan.")
+    return found
+
+
 async def revoke_device_tokens(
     db: AsyncSession, principal: Principal, device_id: uuid.UUID, *, now: datetime
 ) -> int:

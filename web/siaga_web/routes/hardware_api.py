@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.db.retry import retry_transient
-from siaga_platform.errors import DomainError, NotFound
-from siaga_platform.hardware import repository, service
+from siaga_platform.errors import DomainError
+from siaga_platform.hardware import service
 from siaga_platform.hardware.models import DeviceKind, Funding, SiteKind
 from siaga_platform.hardware.schemas import (
     TOKEN_HEADER_MAX,
@@ -170,9 +170,7 @@ async def register_device(db: DbSession, principal: Manager, body: DeviceIn) -> 
 
 @router.get("/devices/{device_id}", response_model=DeviceOut)
 async def get_device(db: DbSession, principal: Viewer, device_id: uuid.UUID) -> DeviceOut:
-    device = await repository.device(db, device_id)
-    if device is None:
-        raise NotFound("Perangkat tidak ditemukan.")
+    device = await service.device(db, device_id)
     return DeviceOut(
         id=device.id,
         site_id=device.site_id,

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.errors import NotFound
-from siaga_platform.jobs import repository as jobs
+from siaga_platform.jobs import service as jobs
 from siaga_platform.jobs.queue import is_shared
 from siaga_platform.observability.metrics import REGISTRY, set_job_counts
 from siaga_web.deps import Public
@@ -39,7 +39,7 @@ async def _worker_state(request: Request, db: AsyncSession) -> str:
         background = runtime(request.app).in_process_jobs
         return "in-process" if background is not None and not background.worker.done() else "down"
     since = datetime.now(UTC) - WORKER_SILENT_AFTER
-    return "alive" if await jobs.live_workers(db, since) else "down"
+    return "alive" if await jobs.worker_alive(db, since) else "down"
 
 
 @router.get("/readyz", dependencies=[Public], response_model=None)
