@@ -51,9 +51,10 @@ from benchmarks.common import REPO_ROOT, BenchDatabase
 from benchmarks.national_data import generate
 from siaga_platform.alerts.evaluate import evaluate_all
 from siaga_platform.auth.principal import Role
-from siaga_platform.db.engine import create_engine, create_session_factory, unit_of_work
+from siaga_platform.db.engine import create_engine
 from siaga_platform.jobs import queue
 from siaga_platform.jobs.tasks import ALERTS_EVALUATE
+from siaga_platform.tenancy.unit_of_work import create_session_factory, unit_of_work
 from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_tenants.memberships import service as memberships
 

@@ -32,9 +32,10 @@ from siaga_platform.applications.nik import mask
 from siaga_platform.applications.statuses import Status
 from siaga_platform.auth.principal import Role
 from siaga_platform.config import Settings
-from siaga_platform.db.engine import create_engine, create_session_factory, unit_of_work
+from siaga_platform.db.engine import create_engine
 from siaga_platform.privacy.crypto import cipher_from_settings
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import create_session_factory, unit_of_work
 from siaga_tenants.memberships import service as memberships
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.regions.service import load_reference_data

@@ -23,9 +23,9 @@ from siaga_platform.applications.bulk import HistoricApplication, write_applicat
 from siaga_platform.applications.models import Application, Reason
 from siaga_platform.applications.nik import parse_nik
 from siaga_platform.applications.statuses import Status
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.privacy.crypto import FieldCipher
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -30,10 +30,11 @@ import psycopg
 
 from benchmarks.applications_bench import BIG_TENANT, SETTINGS, prepare
 from benchmarks.common import BenchDatabase, timed
-from siaga_platform.db.engine import create_engine, create_session_factory, unit_of_work
+from siaga_platform.db.engine import create_engine
 from siaga_platform.hardware.repository import rollup_mark
 from siaga_platform.hardware.rollup import resum_stale_months
 from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.unit_of_work import create_session_factory, unit_of_work
 from siaga_tenants.domain_inputs.hardware import regency_office_hours
 from siaga_web.app import create_app
 from siaga_web.runtime import runtime

@@ -19,12 +19,13 @@ from sqlalchemy import select
 from benchmarks.applications_bench import BIG_TENANT, SETTINGS, prepare
 from benchmarks.common import BenchDatabase, Timing, applicants_waiting_for_print, timed
 from siaga_platform.auth.principal import Principal, Role
-from siaga_platform.db.engine import create_engine, create_session_factory, unit_of_work
+from siaga_platform.db.engine import create_engine
 from siaga_platform.letters import service
 from siaga_platform.letters.document import OfficeHeader
 from siaga_platform.letters.models import Letter, LetterReason
 from siaga_platform.privacy.crypto import cipher_from_settings
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import create_session_factory, unit_of_work
 from siaga_tenants.domain_inputs.letters import letter_policy, update_letter_settings
 from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry import repository as tenants

@@ -59,7 +59,8 @@ async def _pages(name: str) -> list[str]:
 
 async def _breakdown(database: BenchDatabase, runs: int) -> list[str]:
     """The national page's values built ``runs`` times in process: statement times by kind."""
-    from siaga_platform.db.engine import create_engine, create_session_factory
+    from siaga_platform.db.engine import create_engine
+    from siaga_platform.tenancy.unit_of_work import create_session_factory
     from siaga_web.routes.rollup import national_values
 
     engine = create_engine(database.app_url)

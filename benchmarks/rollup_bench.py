@@ -31,7 +31,7 @@ from benchmarks.applications_bench import SETTINGS
 from benchmarks.common import REPO_ROOT, BenchDatabase, Timing, applicants_waiting_for_print, timed
 from benchmarks.national_data import MURUNG_RAYA, generate
 from siaga_platform.auth.principal import Principal, Role
-from siaga_platform.db.engine import create_engine, create_session_factory, unit_of_work
+from siaga_platform.db.engine import create_engine
 from siaga_platform.letters import repository as letter_repository
 from siaga_platform.letters import service as letters
 from siaga_platform.letters.models import LetterReason
@@ -40,6 +40,7 @@ from siaga_platform.stock import ledger
 from siaga_platform.stock import repository as stock_repository
 from siaga_platform.stock.models import EntryKind, Item
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import create_session_factory, unit_of_work
 from siaga_tenants.domain_inputs.letters import letter_policy, update_letter_settings
 from siaga_tenants.memberships import service as memberships
 from siaga_tenants.regions.directory import CodeListDirectory

@@ -24,10 +24,11 @@ import psycopg
 from benchmarks.applications_bench import BIG_TENANT, prepare
 from benchmarks.common import BenchDatabase, Timing, timed
 from siaga_platform.auth.principal import Principal, Role
-from siaga_platform.db.engine import create_engine, create_session_factory, unit_of_work
+from siaga_platform.db.engine import create_engine
 from siaga_platform.stock import ledger, repository
 from siaga_platform.stock.models import Item
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import create_session_factory, unit_of_work
 
 ENTRIES = int(os.environ.get("BENCH_ENTRIES", "1000000"))
 RUNS = 200

@@ -13,10 +13,10 @@ from siaga_platform.alerts import repository, service
 from siaga_platform.alerts.evaluate import evaluate_all, extras_of
 from siaga_platform.alerts.models import EventKind, Level, Rule
 from siaga_platform.alerts.rules import Finding, Thresholds
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import Conflict, InvalidInput
 from siaga_platform.letters.models import LetterExpiryCount
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.domain_inputs.rollup import active_regencies
 from tests.fixtures.applications import operator
 from tests.fixtures.databases import ScratchDatabase

@@ -14,10 +14,10 @@ from siaga_platform.alerts.evaluate import evaluate_all
 from siaga_platform.alerts.models import Alert, EventKind, Rule
 from siaga_platform.alerts.service import MAINTENANCE, Change
 from siaga_platform.auth.principal import Principal, Role
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import incidents, service
 from siaga_platform.hardware.models import Device, DeviceKind, Funding, IncidentCause
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.domain_inputs.rollup import active_regencies
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.hardware import office_server

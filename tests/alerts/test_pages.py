@@ -22,8 +22,8 @@ from siaga_platform.alerts.rules import Finding, Thresholds
 from siaga_platform.alerts.thresholds import AlertThreshold, ProvinceAlertThreshold
 from siaga_platform.audit.models import AuditEvent
 from siaga_platform.auth.principal import Role
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.demo.seed import demo_subject
 from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_tenants.memberships.service import ensure_user, grant, resolve_principal

@@ -12,10 +12,10 @@ from sqlalchemy import event
 from siaga_platform.alerts import thresholds
 from siaga_platform.alerts.evaluate import limits_of
 from siaga_platform.alerts.rules import LIMITS, Thresholds
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import InvalidInput
 from siaga_platform.rollup.rows import Regency
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_tenants.registry import repository as tenants
 from tests.fixtures.databases import ScratchDatabase

@@ -22,9 +22,9 @@ from siaga_platform.alerts.rules import (
     evaluate_extras,
 )
 from siaga_platform.alerts.summaries import read
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.elections.models import Election, ElectionLevel, ElectionRegency, TurnedAwayDay
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.domain_inputs.rollup import active_regencies
 from tests.elections.helpers import readiness
 from tests.fixtures.applications import operator

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from siaga_platform.applications import figures
 from siaga_platform.applications.models import Application
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.demo.applications import seed_demo_applications
 from siaga_tenants.registry import repository as tenants
 from tests.fixtures.applications import CIPHER

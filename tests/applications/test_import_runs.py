@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 
 from siaga_platform.applications import importer, repository
 from siaga_platform.applications.models import Application, ImportStatus
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.jobs import queue
 from siaga_platform.jobs.tasks import IMPORTS_WATCH, defer_import
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_tenants.registry.service import import_inputs
 from tests.fixtures.applications import CIPHER, CIPHER_SECRET, nik_for, operator

@@ -16,9 +16,9 @@ from siaga_platform.applications.models import (
     ApplicationStatusCount,
 )
 from siaga_platform.applications.statuses import MOVES, OPEN, Status, allowed_moves
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import Conflict, InvalidInput
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from tests.fixtures.applications import CIPHER, PATH_TO, advance, move, nik_for, operator, register
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed

@@ -13,10 +13,10 @@ from siaga_platform.alerts.models import Level, Rule
 from siaga_platform.alerts.rules import Finding, Thresholds
 from siaga_platform.alerts.service import Change
 from siaga_platform.auth.principal import Role
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.delivery import service
 from siaga_platform.delivery.models import AlertDelivery, InboxItem
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.demo.seed import demo_subject
 from siaga_tenants.memberships import service as memberships
 from siaga_tenants.memberships.audience import alert_audience

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from siaga_platform.config import SmtpSecurity
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.delivery import repository, service
 from siaga_platform.delivery.models import DeliveryStatus
 from siaga_platform.delivery.send import ChannelSettings, deliver
@@ -24,6 +23,7 @@ from siaga_platform.jobs import queue
 from siaga_platform.jobs.tasks import defer_delivery
 from siaga_platform.notify.email import SmtpSettings, message_id
 from siaga_platform.notify.webhook import verify_signature
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_tenants.memberships.audience import alert_audience
 from tests.delivery.helpers import OPERATOR, STOPPED, address_of, deliveries_of, people, tick

@@ -11,9 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from siaga_platform.alerts.digest import digest_day
 from siaga_platform.alerts.evaluate import evaluate_all
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.delivery.digest import queue_digest, send_digest
 from siaga_platform.delivery.models import DeliveryStatus
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_tenants.memberships import repository as memberships
 from siaga_tenants.memberships.audience import digest_provinces

@@ -11,7 +11,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.jobs import queue
 from siaga_platform.jobs.tasks import (
     ALERTS_DELIVER,
@@ -20,6 +19,7 @@ from siaga_platform.jobs.tasks import (
     defer_delivery,
 )
 from siaga_platform.notify.email import message_id
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_tenants.memberships import repository as memberships
 from siaga_tenants.memberships.audience import alert_audience

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.delivery import service
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from tests.delivery.helpers import (
     ADMIN,
     HEAD,

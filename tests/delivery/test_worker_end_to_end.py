@@ -21,12 +21,12 @@ from siaga_platform.alerts import repository as alerts
 from siaga_platform.alerts import service as alert_service
 from siaga_platform.alerts.models import Alert, Rule
 from siaga_platform.auth.principal import Principal, Role
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import service as hardware
 from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding
 from siaga_platform.jobs import queue
 from siaga_platform.jobs.tasks import ALERTS_EVALUATE, HARDWARE_SWEEP
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_tenants.memberships import repository as memberships
 from siaga_tenants.memberships.audience import alert_audience

@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from siaga_platform.applications.models import Application
 from siaga_platform.applications.statuses import WAITING_PRINT, Status
 from siaga_platform.auth.principal import Principal
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.elections.service import HANDOVER_DAYS, NEEDS_COVER
 from siaga_platform.errors import DomainError
 from siaga_platform.letters import service as letters
@@ -23,6 +22,7 @@ from siaga_platform.letters.models import Letter, LetterReason
 from siaga_platform.stock import centre_requests, figures, ledger, loans
 from siaga_platform.stock.models import Item, LedgerEntry, RequestStatus
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.domain_inputs.letters import letter_policy
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import local_date

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.elections.models import Election, ElectionRegency
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.demo.elections import DAYS_AHEAD, seed_demo_election
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed

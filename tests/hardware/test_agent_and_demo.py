@@ -19,12 +19,12 @@ import pytest
 from sqlalchemy import select
 
 from siaga_platform.auth.principal import Principal
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import board, repository, service, summary
 from siaga_platform.hardware.agent import Agent, AgentConfig
 from siaga_platform.hardware.agent_queue import BeatQueue
 from siaga_platform.hardware.models import DeviceKind, Funding, Heartbeat, IncidentCause, SiteKind
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.demo.hardware import seed_demo_hardware
 from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry import repository as tenants

@@ -21,11 +21,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from siaga_platform.db.engine import create_engine, unit_of_work
-from siaga_platform.db.retry import is_transient, retry_transient
+from siaga_platform.db.engine import create_engine
 from siaga_platform.hardware import intake, repository, service, watch
 from siaga_platform.hardware.models import DeviceKind, Funding, Heartbeat, Incident, SiteKind
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import is_transient, retry_transient, unit_of_work
 from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_web.app import create_app
 from siaga_web.runtime import runtime

@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy import text
 
 from siaga_platform.config import get_settings
-from siaga_platform.db.engine import create_engine, unit_of_work
+from siaga_platform.db.engine import create_engine
 from siaga_platform.hardware import repository, service
 from siaga_platform.hardware.models import BeatStatus
 from siaga_platform.jobs import queue
 from siaga_platform.jobs.tasks import HARDWARE_PARTITIONS
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.domain_inputs.rollup import active_regencies
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.hardware import office_server

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import board, incidents, repository, rollup, service
 from siaga_platform.hardware.models import BeatStatus, DeviceHour, Heartbeat, HourlyRollup
 from siaga_platform.hardware.retention import keep_beats
 from siaga_platform.hardware.uptime import HOUR, OfficeHours, floor_hour, week_hour
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.hardware import office_server
 

@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import Conflict, InvalidInput
 from siaga_platform.hardware import board, incidents, outages, repository, service, summary
 from siaga_platform.hardware.models import BeatStatus, DeviceKind, Funding, IncidentCause, SiteKind
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.regions.directory import CodeListDirectory
 from tests.fixtures.applications import operator
 from tests.fixtures.databases import ScratchDatabase

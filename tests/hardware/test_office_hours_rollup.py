@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import board, repository, rollup, service
 from siaga_platform.hardware.models import (
     BeatStatus,
@@ -24,6 +23,7 @@ from siaga_platform.hardware.models import (
 )
 from siaga_platform.hardware.uptime import HOUR, OfficeHours, floor_hour, week_hour
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.hardware import office_server
 

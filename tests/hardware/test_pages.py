@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from siaga_platform.auth.principal import Role
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import outages
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.demo.seed import demo_subject
 from tests.fixtures.applications import operator
 from tests.fixtures.databases import ScratchDatabase

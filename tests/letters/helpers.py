@@ -10,10 +10,10 @@ from siaga_platform.applications.models import Reason
 from siaga_platform.applications.nik import parse_nik
 from siaga_platform.applications.statuses import Status
 from siaga_platform.auth.principal import Principal
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.letters import service
 from siaga_platform.letters.models import Letter, LetterReason
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.domain_inputs.letters import letter_policy
 from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry import repository as tenants

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.letters import figures
 from siaga_platform.letters.models import Letter, LetterState
 from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.demo.applications import seed_demo_applications
 from siaga_tenants.demo.letters import seed_demo_letters
 from siaga_tenants.registry import repository as tenants

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from siaga_platform.applications.statuses import Status
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import Conflict, DomainError, InvalidInput
 from siaga_platform.letters import figures, repository, service
 from siaga_platform.letters.models import Letter, LetterReason, LetterState
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.domain_inputs.letters import letter_policy, update_letter_settings
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import local_date

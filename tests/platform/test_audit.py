@@ -9,9 +9,9 @@ from sqlalchemy.exc import DBAPIError
 from siaga_platform.audit import repository as audit_repo
 from siaga_platform.audit import service as audit
 from siaga_platform.audit.models import AuditEvent
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.observability.request_context import reset_request_id, set_request_id
 from siaga_platform.tenancy.scope import TenantScope, TenantScopeViolation, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.registry import repository as tenants
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed

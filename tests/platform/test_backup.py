@@ -14,8 +14,9 @@ from siaga_platform.applications.models import Application, ApplicationEvent
 from siaga_platform.applications.service import decrypt_nik
 from siaga_platform.audit.models import AuditEvent
 from siaga_platform.db.backup import BackupFailed, backup, restore
-from siaga_platform.db.engine import create_engine, create_session_factory
+from siaga_platform.db.engine import create_engine
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import create_session_factory
 from tests.fixtures.applications import CIPHER, nik_for, operator, register
 from tests.fixtures.databases import APP, OWNER, DatabaseTemplates, ScratchDatabase
 from tests.fixtures.seed import seed

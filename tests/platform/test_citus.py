@@ -19,8 +19,8 @@ from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.audit import service as audit
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.models import TenantSettings
 from tests.fixtures import citus as fixtures

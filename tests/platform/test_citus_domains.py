@@ -17,7 +17,6 @@ from sqlalchemy import select, text
 
 from siaga_platform.applications.statuses import Status
 from siaga_platform.auth.principal import Principal, Role
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import outages, repository, service
 from siaga_platform.hardware.models import BeatStatus
 from siaga_platform.letters.models import Letter, LetterReason
@@ -25,6 +24,7 @@ from siaga_platform.stock import ledger, loans
 from siaga_platform.stock import repository as stock_repository
 from siaga_platform.stock.models import EntryKind, Item, Loan
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import local_date
 from tests.fixtures import applications as apps

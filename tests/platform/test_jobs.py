@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import repository, service
 from siaga_platform.hardware.models import BeatStatus
 from siaga_platform.jobs import queue
@@ -25,6 +24,7 @@ from siaga_platform.jobs.tasks import (
     TICK_PRIORITY,
 )
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_web.runtime import runtime
 from tests.fixtures.databases import ScratchDatabase

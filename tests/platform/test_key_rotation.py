@@ -12,12 +12,12 @@ from sqlalchemy import select
 
 from siaga_platform.applications.models import Application
 from siaga_platform.applications.service import decrypt_name, decrypt_nik
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.delivery import service as delivery
 from siaga_platform.delivery.service import WEBHOOK_SECRET
 from siaga_platform.privacy.crypto import FieldCipher, Keyring
 from siaga_platform.privacy.rotation import rotate_field_keys
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from tests.fixtures.applications import CIPHER, nik_for, operator, register
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed

@@ -9,8 +9,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from siaga_platform.audit import service as audit
-from siaga_platform.db.engine import create_engine, unit_of_work
+from siaga_platform.db.engine import create_engine
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.registry import repository as tenants
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed

@@ -20,13 +20,13 @@ from siaga_platform.applications.filters import RegisterFilter
 from siaga_platform.applications.models import Application, ApplicationNameWord, Reason
 from siaga_platform.applications.nik import parse_nik
 from siaga_platform.auth.principal import Principal
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import Conflict
 from siaga_platform.letters import repository as letters
 from siaga_platform.letters.models import Letter
 from siaga_platform.privacy.crypto import FieldCipher, Keyring
 from siaga_platform.privacy.rotation import rotate_search_keys
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry.service import import_inputs
 from tests.fixtures.applications import CIPHER, nik_for, operator

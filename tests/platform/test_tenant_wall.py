@@ -24,7 +24,7 @@ from sqlalchemy.orm import (
     selectinload,
 )
 
-from siaga_platform.db.engine import create_engine, create_session_factory
+from siaga_platform.db.engine import create_engine
 from siaga_platform.ids import new_id
 from siaga_platform.tenancy.models import TenantScoped
 from siaga_platform.tenancy.scope import (
@@ -33,6 +33,7 @@ from siaga_platform.tenancy.scope import (
     TenantScopeViolation,
     enter_scope,
 )
+from siaga_platform.tenancy.unit_of_work import create_session_factory
 from tests.fixtures.databases import ScratchDatabase
 
 

@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from siaga_platform.applications.models import Application
 from siaga_platform.applications.statuses import Status
 from siaga_platform.auth.principal import Principal
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import DomainError
 from siaga_platform.letters import service as letters
 from siaga_platform.letters.models import Letter, LetterReason, LetterState
@@ -26,6 +25,7 @@ from siaga_platform.rollup.rows import STAGES, read_rows
 from siaga_platform.stock import figures, ledger
 from siaga_platform.stock.models import Custody, Item, SpoilageReason
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.domain_inputs.letters import letter_policy
 from siaga_tenants.domain_inputs.rollup import rollup_regencies
 from siaga_tenants.registry import repository as tenants

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from keycloak.exceptions import KeycloakError
 
-from siaga_platform.db.engine import unit_of_work
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.registry.service import provision_tenant
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.keycloak import ADMIN_CLIENT_SECRET, KeycloakServer

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from siaga_platform.auth.models import AuthSession, LoginAttempt
-from siaga_platform.db.engine import unit_of_work
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.memberships.models import Membership, User
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.keycloak import (

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from siaga_platform.auth.models import AuthSession, LoginAttempt
 from siaga_platform.auth.oidc import secret_hash
 from siaga_platform.auth.principal import Role
-from siaga_platform.db.engine import unit_of_work
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.demo.seed import demo_subject
 from siaga_tenants.memberships.models import scope_key_for
 from siaga_tenants.registry import repository as tenants

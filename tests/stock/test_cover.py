@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from siaga_platform.auth.principal import Role
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.stock import figures, ledger
 from siaga_platform.stock.models import Item
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.demo.seed import demo_subject
 from siaga_tenants.registry.service import local_date
 from tests.fixtures.applications import operator

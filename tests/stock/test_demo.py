@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.stock import figures, repository
 from siaga_platform.stock.models import Item
 from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.demo.stock import seed_demo_stock
 from siaga_tenants.registry import repository as tenants
 from tests.fixtures.databases import DatabaseTemplates, ScratchDatabase

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select
 
 from siaga_platform.auth.principal import Principal, Role
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import Conflict, DomainError, Forbidden, InvalidInput
 from siaga_platform.stock import figures, ledger, loans, repository
 from siaga_platform.stock.models import (
@@ -23,6 +22,7 @@ from siaga_platform.stock.models import (
     SpoilageReason,
 )
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import local_date
 from tests.fixtures.applications import operator

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from siaga_platform.auth.principal import Role
-from siaga_platform.db.engine import unit_of_work
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.demo.seed import demo_subject
 from siaga_tenants.memberships.models import Membership
 from siaga_tenants.memberships.service import (

@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from siaga_platform.audit.models import AuditEvent
 from siaga_platform.auth.principal import Role
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import InvalidInput
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.demo.seed import demo_subject, seed_demo
 from siaga_tenants.memberships.models import Membership, User
 from siaga_tenants.memberships.service import resolve_principal

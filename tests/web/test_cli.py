@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from siaga_platform.db.engine import unit_of_work
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.memberships.models import Membership, User
 from siaga_tenants.registry.models import Tenant
 from tests.fixtures.databases import ScratchDatabase

@@ -27,10 +27,10 @@ import psycopg
 import pytest
 
 from siaga_platform.auth.principal import Principal, Role
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import service as hardware
 from siaga_platform.hardware.models import DeviceKind, Funding, SiteKind
 from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.demo.seed import demo_subject
 from siaga_tenants.regions.directory import CodeListDirectory
 from siaga_tenants.registry import repository as tenants

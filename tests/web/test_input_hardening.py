@@ -20,10 +20,10 @@ from sqlalchemy import func, select
 
 from siaga_platform.applications.models import Application
 from siaga_platform.auth.principal import Role
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware.models import MaintenanceWindow
 from siaga_platform.stock.models import MAX_BLANK_CARDS, MAX_RIBBONS
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.demo.seed import demo_subject
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.service import provision_tenant

@@ -19,7 +19,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from siaga_platform.applications import importer
 from siaga_platform.auth.oidc import KeycloakOidc
 from siaga_platform.config import Settings, get_settings
-from siaga_platform.db.engine import create_engine, create_session_factory
+from siaga_platform.db.engine import create_engine
 from siaga_platform.delivery.send import channel_settings
 from siaga_platform.errors import DomainError
 from siaga_platform.hardware.service import DeviceTokenRefused
@@ -30,6 +30,7 @@ from siaga_platform.observability.logging import configure_logging
 from siaga_platform.observability.sentry import init_sentry
 from siaga_platform.privacy.crypto import FieldCipher, cipher_from_settings
 from siaga_platform.stock.ledger import LedgerCardStock
+from siaga_platform.tenancy.unit_of_work import create_session_factory
 from siaga_tenants.domain_inputs.hardware import regency_office_hours
 from siaga_tenants.domain_inputs.rollup import active_regencies
 from siaga_tenants.memberships.audience import alert_audience, digest_provinces

@@ -18,10 +18,10 @@ from siaga_platform.auth.models import AuthSession
 from siaga_platform.auth.oidc import KeycloakOidc
 from siaga_platform.auth.permissions import Permission, has_permission
 from siaga_platform.auth.principal import TENANT_ROLES, Principal, Role
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import DomainError, Forbidden, NotFound
 from siaga_platform.observability.sentry import tag_scope
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.memberships.service import (
     AccessRefused,
     ClaimedAccess,

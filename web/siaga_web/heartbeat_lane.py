@@ -33,12 +33,13 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from siaga_platform.config import Settings
-from siaga_platform.db.engine import driver_dsn, unit_of_work
+from siaga_platform.db.engine import driver_dsn
 from siaga_platform.errors import DomainError
 from siaga_platform.hardware import service
 from siaga_platform.hardware.schemas import TOKEN_HEADER_MAX, BeatBody
 from siaga_platform.jobs.queue import is_shared
 from siaga_platform.observability.metrics import count_beats
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_web.ratelimit import address_of
 from siaga_web.runtime import Runtime
 

@@ -30,7 +30,6 @@ from siaga_platform.alerts.rules import (
     TurnedAway,
 )
 from siaga_platform.alerts.service import Change
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.elections import repository as elections
 from siaga_platform.elections import service as readiness
 from siaga_platform.hardware import repository as hardware
@@ -39,6 +38,7 @@ from siaga_platform.rollup.rows import Regency, read_rows
 from siaga_platform.stock import repository as stock
 from siaga_platform.stock.models import Item
 from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 
 #: Who the regencies are, with their own day and thresholds (the tenant registry knows; the
 #: core does not import it, so the worker passes this in).

@@ -35,10 +35,10 @@ from siaga_platform.applications.models import (
 from siaga_platform.applications.nik import Sex, parse_nik
 from siaga_platform.applications.statuses import CLOSED, STATUS_CODES, Status
 from siaga_platform.auth.principal import Principal
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import DomainError, InvalidInput
 from siaga_platform.privacy.crypto import FieldCipher
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_platform.tenancy.writer import writer_tenant
 from siaga_platform.text import has_control_characters
 

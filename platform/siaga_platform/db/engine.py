@@ -1,10 +1,9 @@
-"""Engines, the session class carrying the tenancy wall, and the request's unit of work."""
+"""Engines: URLs, drivers, pools, SQLite pragmas, errors without row values. (Sessions, which
+carry the tenant wall, and the unit of work: ``tenancy/unit_of_work.py``.)"""
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,24 +11,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session
-
-from siaga_platform.errors import DomainError
-from siaga_platform.tenancy.wall import install_tenant_wall
-
-
-class SiagaSession(Session):
-    """The sync session under every AsyncSession; it carries the tenancy listeners.
-
-    (AsyncSession itself has no ``after_begin`` event, so the listeners live here.)
-    """
-
-
-install_tenant_wall(SiagaSession)
 
 _SYNC_DRIVERS = {"sqlite+aiosqlite": "sqlite+pysqlite", "postgresql+asyncpg": "postgresql+psycopg"}
 
@@ -142,29 +125,3 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     event.listen(engine.sync_engine, "handle_error", _withhold_row_values)
     return engine
-
-
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(
-        engine, sync_session_class=SiagaSession, expire_on_commit=False, class_=AsyncSession
-    )
-
-
-@asynccontextmanager
-async def unit_of_work(
-    factory: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[AsyncSession]:
-    """One transaction: services flush, this commits once at the end (or rolls back)."""
-    async with factory() as session:
-        try:
-            yield session
-            await session.commit()
-        except DomainError as error:
-            if error.keeps_work:
-                await session.commit()
-            else:
-                await session.rollback()
-            raise
-        except BaseException:
-            await session.rollback()
-            raise

@@ -13,7 +13,6 @@ from functools import partial
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from siaga_platform.alerts.digest import DigestProvince, ProvinceSource, compose_digest, read_digest
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.delivery import repository
 from siaga_platform.delivery.models import Channel, DeliveryStatus, DigestDelivery
 from siaga_platform.delivery.send import (
@@ -25,6 +24,7 @@ from siaga_platform.delivery.send import (
 )
 from siaga_platform.delivery.service import default_preference, person_key
 from siaga_platform.notify.failures import DeliveryFailed
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 
 
 @dataclass(frozen=True, slots=True)

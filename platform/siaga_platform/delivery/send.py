@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from siaga_platform.alerts import repository as alerts
 from siaga_platform.alerts.models import RULE_TITLES, Alert, Rule
 from siaga_platform.config import Settings
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.delivery import repository
 from siaga_platform.delivery.models import (
     AlertDelivery,
@@ -42,6 +41,7 @@ from siaga_platform.notify.webhook import send_webhook
 from siaga_platform.observability.metrics import DELIVERIES
 from siaga_platform.privacy.crypto import FieldCipher, KeyConfigError, cipher_from_settings
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import repository, rollup
 from siaga_platform.hardware.service import OLDEST_ACCEPTED
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 
 #: Day partitions made ahead: a worker away for up to a week loses nothing to the DEFAULT
 #: partition (which would keep the beats anyway, moving them out when their day is made).

@@ -19,7 +19,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import repository
 from siaga_platform.hardware.models import HourlyRollup
 from siaga_platform.hardware.uptime import (
@@ -33,6 +32,7 @@ from siaga_platform.hardware.uptime import (
 )
 from siaga_platform.hardware.watch import tenants_with_devices
 from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 
 #: How long the roll-ups are kept.
 KEPT = timedelta(days=2 * 366)

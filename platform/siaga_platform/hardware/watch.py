@@ -10,11 +10,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.hardware import repository, summary
 from siaga_platform.hardware.models import DeviceToken
 from siaga_platform.hardware.outages import SweepReport, sweep_tenant
 from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30

@@ -19,7 +19,6 @@ from siaga_platform.alerts.service import Change
 from siaga_platform.applications import importer
 from siaga_platform.applications import repository as applications
 from siaga_platform.config import get_settings
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.delivery import service as delivery_service
 from siaga_platform.delivery.digest import DigestJob, queue_digest, send_digest
 from siaga_platform.delivery.models import Channel
@@ -31,6 +30,7 @@ from siaga_platform.hardware.watch import sweep_all
 from siaga_platform.observability.metrics import ALERT_EVALUATION_SECONDS, SWEEP_SECONDS
 from siaga_platform.privacy.crypto import FieldCipher
 from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 

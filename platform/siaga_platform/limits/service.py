@@ -17,9 +17,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import DomainError
 from siaga_platform.limits import repository
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 
 WINDOW = timedelta(minutes=1)
 #: Old windows are deleted now and then by whoever counts (about one request in 200).

@@ -27,12 +27,12 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from siaga_platform.applications.models import Application, ApplicationNameWord
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.delivery.models import NotifyPreference
 from siaga_platform.delivery.service import WEBHOOK_SECRET
 from siaga_platform.letters.models import Letter
 from siaga_platform.privacy.crypto import SEALED_PREFIX, FieldCipher
 from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 
 NIK, NAME = "nik", "name"
 

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.config import Settings, SettingsRefused, get_settings
 from siaga_platform.config import settings_error_line as _settings_error_line
-from siaga_platform.db.engine import create_engine, create_session_factory, unit_of_work
+from siaga_platform.db.engine import create_engine
 from siaga_platform.errors import DomainError
+from siaga_platform.tenancy.unit_of_work import create_session_factory, unit_of_work
 
 T = TypeVar("T")
 CLI_ACTOR = "system:cli"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from siaga_platform.db.engine import create_engine, create_session_factory
+from siaga_platform.db.engine import create_engine
+from siaga_platform.tenancy.unit_of_work import create_session_factory
 from siaga_web.cli.common import (
     UNREACHABLE,
     database_down_message,

@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 
 from siaga_platform.auth.permissions import Permission
 from siaga_platform.auth.principal import Principal
-from siaga_platform.db.retry import retry_transient
 from siaga_platform.errors import DomainError
 from siaga_platform.hardware import service
 from siaga_platform.hardware.models import DeviceKind, Funding, SiteKind
@@ -26,6 +25,7 @@ from siaga_platform.hardware.schemas import (
 )
 from siaga_platform.hardware.state import derive_state
 from siaga_platform.observability.metrics import count_beats
+from siaga_platform.tenancy.unit_of_work import retry_transient
 from siaga_web.csrf import verify_csrf_unless_bearer
 from siaga_web.deps import DbSession, in_own_scope, requires
 from siaga_web.ratelimit import api_rate_limit, device_token_guard

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from siaga_platform.auth import service as auth_sessions
 from siaga_platform.auth.oidc import KeycloakOidc, SsoUnavailable, TokenRefused
 from siaga_platform.auth.principal import TENANT_ROLES, Principal, Role
-from siaga_platform.db.engine import unit_of_work
 from siaga_platform.errors import Forbidden, NotFound
+from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.memberships import service as memberships
 from siaga_tenants.memberships.service import (
     ClaimedAccess,
