@@ -30,5 +30,6 @@ else
 fi
 
 # The Citus tests need their own cluster: `make test-citus` (run by .ci/run after this).
-infra/postgres/with-throwaway.sh var/pgtest "$bin/pytest" --ignore=tests/platform/test_citus.py --ignore=tests/platform/test_citus_domains.py \
+# --durations: the slowest tests at the end of every run, where the suite's time goes (issue 19).
+infra/postgres/with-throwaway.sh var/pgtest "$bin/pytest" --durations=25 --durations-min=5 --ignore=tests/platform/test_citus.py --ignore=tests/platform/test_citus_domains.py \
   --ignore=tests/platform/test_citus_operations.py "$@"
