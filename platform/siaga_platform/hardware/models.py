@@ -260,6 +260,13 @@ class Incident(TenantScoped, Base):
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own mapping
 
+    @property
+    def level(self) -> str:
+        """What went down: ``device``, ``set`` or ``site`` (the province timeline's bars)."""
+        if self.device_id is not None:
+            return "device"
+        return "set" if self.recording_set else "site"
+
 
 class IncidentEvent(TenantScoped, AppendOnly, Base):
     """The incident's timeline: opened, escalated, note, acknowledged, closed."""

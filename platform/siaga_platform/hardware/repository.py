@@ -748,8 +748,8 @@ async def hours_sums(
 
 
 # The regency-level reads of the province and national pages (rollup/rows.py): one statement
-# each for every regency in the read scope, column rows rather than ORM objects (hundreds of
-# regencies, no identity map to fill).
+# each for every regency in the read scope; the per-regency ones as column rows rather than
+# ORM objects (hundreds of regencies, no identity map to fill).
 
 
 async def recording_summaries(db: AsyncSession) -> dict[uuid.UUID, Any]:
@@ -790,10 +790,3 @@ async def incidents_since(db: AsyncSession, window_start: datetime) -> Sequence[
             .order_by(Incident.opened_at)
         )
     ).all()
-
-
-def incident_level(incident: Incident) -> str:
-    """What an incident took down: one device, one recording set, or the whole site."""
-    if incident.device_id is not None:
-        return "device"
-    return "set" if incident.recording_set else "site"

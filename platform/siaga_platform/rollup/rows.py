@@ -173,7 +173,7 @@ async def read_rows(
                     incident_id=incident.id,
                     title=incident.title,
                     cause=incident.cause,
-                    level=hardware.incident_level(incident),
+                    level=incident.level,
                     opened_at=incident.opened_at,
                     closed_at=incident.closed_at,
                 )
