@@ -159,20 +159,40 @@ async def test_heartbeats_change_a_state_and_silence_opens_an_incident(
 
 
 async def _on_two_workers(db: ScratchDatabase, codes: list[str]) -> tuple[str, str]:
-    """Two of ``codes`` whose rows live on different workers."""
+    """Two of ``codes`` whose rows live on different workers.
+
+    Tenant ids are random, so all of ``codes`` can hash to shards on one worker (about one run
+    in 2**(len(codes) - 1)); then the second code's shard group is moved to the other worker,
+    so the test always crosses two nodes.
+    """
+    placement = (
+        "select p.shardid, p.nodename, p.nodeport from pg_dist_shard_placement p join tenants t"
+        " on p.shardid = get_shard_id_for_distribution_column('stock_ledger', t.id)"
+        " where t.code = :c"
+    )
     node = {}
     async with db.engine.connect() as connection:
         for code in codes:
-            node[code] = await connection.scalar(
-                text(
-                    "select p.nodeport from pg_dist_shard_placement p join tenants t"
-                    " on p.shardid = get_shard_id_for_distribution_column('stock_ledger', t.id)"
-                    " where t.code = :c"
-                ),
-                {"c": code},
-            )
+            node[code] = (await connection.execute(text(placement), {"c": code})).one()
     first = codes[0]
-    return first, next(c for c in codes if node[c] != node[first])
+    apart = [c for c in codes if node[c].nodeport != node[first].nodeport]
+    if apart:
+        return first, apart[0]
+    second = codes[1]
+    shard_id, source_host, source_port = node[second]
+    other = next(p for p in fixtures.worker_ports() if p != source_port)
+    # block_writes: copy while writes wait (the default, logical replication, needs wal_level
+    # = logical on every node). Colocated shards (every tenant table) move together.
+    fixtures.run_as_admin(
+        db.name,
+        "select citus_move_shard_placement(:shard, :host, :source, :host, :target,"
+        " shard_transfer_mode => 'block_writes')",
+        {"shard": shard_id, "host": source_host, "source": source_port, "target": other},
+    )
+    async with db.engine.connect() as connection:
+        moved = (await connection.execute(text(placement), {"c": second})).one()
+    assert moved.nodeport == other != node[first].nodeport
+    return first, second
 
 
 async def test_a_batch_of_two_regencies_on_two_workers_is_taken_in_one_transaction(

@@ -25,7 +25,13 @@ from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry.models import TenantSettings
 from tests.fixtures import applications as apps
 from tests.fixtures import citus as fixtures
-from tests.fixtures.citus import REPO_ROOT, admin_url, create_on_node, seeded_database
+from tests.fixtures.citus import (
+    REPO_ROOT,
+    admin_url,
+    create_on_node,
+    run_as_admin,
+    seeded_database,
+)
 from tests.fixtures.databases import ScratchDatabase, service_missing
 from tests.letters.helpers import recorded_applicants
 
@@ -49,17 +55,6 @@ def _cluster(*args: str) -> str:
         text=True,
     )
     return done.stdout.strip()
-
-
-def _admin(name: str, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
-    """Rows of ``sql`` run by the superuser in the test database on the coordinator."""
-    engine = create_engine(admin_url(name), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            result = connection.execute(text(sql), params or {})
-            return list(result.all()) if result.returns_rows else []
-    finally:
-        engine.dispose()
 
 
 async def _province(db: ScratchDatabase) -> frozenset[uuid.UUID]:
@@ -107,7 +102,7 @@ def data(citus_urls: tuple[str, str, str]) -> None:
 
 def _placements(name: str) -> dict[int, int]:
     """Shards of `applications` per worker port."""
-    rows = _admin(
+    rows = run_as_admin(
         name,
         "select p.nodeport, count(*) from pg_dist_shard_placement p join pg_dist_shard s"
         " using (shardid) where s.logicalrelid = 'applications'::regclass group by p.nodeport",
@@ -124,11 +119,11 @@ async def test_a_third_worker_takes_shards_and_the_answers_stay_the_same(
     assert sum(before["applications"].values()) >= 6 * len(BUSY)
     port = int(_cluster("add-worker", "worker3").splitlines()[-1])
     create_on_node(name, port)
-    _admin(name, "select citus_add_node('127.0.0.1', :p)", {"p": port})
+    run_as_admin(name, "select citus_add_node('127.0.0.1', :p)", {"p": port})
     assert port not in _placements(name)  # a new node holds nothing until the rebalance
     # block_writes: shards are copied (COPY) while their writes wait; the default, logical
     # replication, needs wal_level = logical on every node.
-    _admin(name, "select rebalance_table_shards(shard_transfer_mode => 'block_writes')")
+    run_as_admin(name, "select rebalance_table_shards(shard_transfer_mode => 'block_writes')")
     after_placements = _placements(name)
     assert set(after_placements) >= {port} and len(after_placements) == 3
     assert max(after_placements.values()) - min(after_placements.values()) <= 1
@@ -141,13 +136,13 @@ async def test_one_regency_isolated_in_its_own_shard(cdb: ScratchDatabase, data:
     before = await _snapshot(cdb, scope)
     big = (await apps.operator(cdb, "62.71")).tenant_id
     assert big is not None
-    [(new_shard,)] = _admin(
+    [(new_shard,)] = run_as_admin(
         name,
         "select isolate_tenant_to_new_shard('applications', cast(:t as uuid),"
         " cascade_option => 'CASCADE', shard_transfer_mode => 'block_writes')",
         {"t": str(big)},
     )
-    [(low, high, port)] = _admin(
+    [(low, high, port)] = run_as_admin(
         name,
         "select s.shardminvalue, s.shardmaxvalue, p.nodeport from pg_dist_shard s"
         " join pg_dist_shard_placement p using (shardid) where s.shardid = :s",
@@ -181,7 +176,7 @@ async def test_a_worker_down_fails_its_regencies_only_until_it_is_back(
     worker2 = int(_cluster("port", "worker2"))
     on_worker2 = {
         tenant
-        for (tenant, port) in _admin(
+        for (tenant, port) in run_as_admin(
             name,
             "select t.id, p.nodeport from tenants t join pg_dist_shard_placement p"
             " on p.shardid = get_shard_id_for_distribution_column('applications', t.id)",
