@@ -1,13 +1,21 @@
 """Request dependencies: the unit of work, the signed-in principal, permissions, tenant reach.
 
 Every route declares the permission it needs through ``requires(...)``; default deny.
+
+Where a request's tenant scope is set: here, and only here. ``optional_principal`` enters the
+default (a regency user's own tenant, a supervisor's province, read only); ``in_tenant`` and
+``in_province`` enter a regency's or a province's pages; the ``enter_*`` functions and
+``reading_one`` / ``writing_one`` below are every other scope a page asks for. Route modules
+do not import the scope (the ``routes-scope-through-deps`` import contract).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import sentry_sdk
 from fastapi import Depends, Path, Request
@@ -20,7 +28,7 @@ from siaga_platform.auth.permissions import Permission, has_permission
 from siaga_platform.auth.principal import TENANT_ROLES, Principal, Role
 from siaga_platform.errors import DomainError, Forbidden, NotFound
 from siaga_platform.observability.sentry import tag_scope
-from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.scope import TenantScope, acting_for, enter_scope
 from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_tenants.memberships.service import (
     AccessRefused,
@@ -29,7 +37,9 @@ from siaga_tenants.memberships.service import (
     principal_from_claims,
     resolve_principal,
 )
+from siaga_tenants.regions.models import Province
 from siaga_tenants.registry import repository as tenants
+from siaga_tenants.registry import service as registry
 from siaga_tenants.registry.models import Tenant
 from siaga_web.inbox import note_unread, wants_page
 from siaga_web.runtime import runtime
@@ -198,6 +208,13 @@ class TenantContext:
         return self.principal.role in TENANT_ROLES and self.principal.tenant_id == self.tenant.id
 
 
+async def enter_tenant(db: AsyncSession, principal: Principal, code: str) -> TenantContext:
+    """A regency's pages: reach (404 otherwise), then its scope (write for its own staff)."""
+    tenant, scope = await tenant_in_reach(db, principal, code)
+    await enter_scope(db, scope)
+    return TenantContext(principal, tenant)
+
+
 def in_tenant(permission: Permission) -> Callable[..., Awaitable[TenantContext]]:
     """A dependency for ``/wilayah/{code}/...`` routes: permission, reach, then scope."""
     check = requires(permission)
@@ -208,9 +225,82 @@ def in_tenant(permission: Permission) -> Callable[..., Awaitable[TenantContext]]
         # A default, not Annotated: the string annotation could not see this local ``check``.
         principal: Principal = Depends(check),
     ) -> TenantContext:
-        tenant, scope = await tenant_in_reach(db, principal, code)
-        await enter_scope(db, scope)
-        return TenantContext(principal, tenant)
+        return await enter_tenant(db, principal, code)
 
     resolve.permission = permission  # type: ignore[attr-defined]
     return resolve
+
+
+NOT_YOUR_PROVINCE = "Halaman provinsi ini tidak ditemukan atau bukan wilayah Anda."
+
+
+@dataclass(frozen=True, slots=True)
+class ProvinceContext:
+    """A province's page: who asks, the province, its regencies (read in this request)."""
+
+    principal: Principal
+    code: str
+    province: Province
+    #: The province's tenants as registry rows (``registry.service.directory``).
+    tenants: Sequence[Any]
+    #: The province's regencies that have no tenant yet.
+    unregistered: list[Any]
+
+
+async def enter_province(db: AsyncSession, principal: Principal, code: str) -> ProvinceContext:
+    """A province's pages: reach (404 otherwise, like a code that does not exist), then every
+    regency of the province, read only (the route's dependency, and the warm-up's)."""
+    found = await registry.province_directory(db, code)
+    if found is None or not principal.can_read_province(code):
+        raise NotFound(NOT_YOUR_PROVINCE)
+    await enter_scope(db, TenantScope.read_only({t.id for t in found.tenants}))
+    return ProvinceContext(principal, code, found.province, found.tenants, found.unregistered)
+
+
+def in_province(permission: Permission) -> Callable[..., Awaitable[ProvinceContext]]:
+    """A dependency for ``/provinsi/{code}`` pages: permission, reach, then the province's
+    read scope."""
+    check = requires(permission)
+
+    async def resolve(
+        code: Annotated[str, Path(pattern=r"^\d{2}$")],
+        db: DbSession,
+        principal: Principal = Depends(check),
+    ) -> ProvinceContext:
+        return await enter_province(db, principal, code)
+
+    resolve.permission = permission  # type: ignore[attr-defined]
+    return resolve
+
+
+async def enter_nation(db: AsyncSession) -> Sequence[Any]:
+    """Every regency of the platform (registry rows), read in one national scope: the national
+    page (the caller's permission checked by its route) and the warm-up."""
+    everyone = await registry.directory(db)
+    await enter_scope(db, TenantScope.national({t.id for t in everyone}))
+    return everyone
+
+
+async def enter_regencies(db: AsyncSession, tenant_ids: Iterable[uuid.UUID]) -> None:
+    """Read (only) these regencies: the caller has checked they are the asker's to read (a
+    province's alerts, an election's regencies)."""
+    await enter_scope(db, TenantScope.read_only(frozenset(tenant_ids)))
+
+
+async def enter_own_province(db: AsyncSession, principal: Principal, code: str) -> None:
+    """A supervisor's own province, read only: where a supervisor's decision starts (a loan,
+    an incident's acknowledgement; the service narrows to the regency it writes)."""
+    if not principal.can_read_province(code):
+        raise NotFound(NOT_YOUR_PROVINCE)
+    await enter_scope(db, TenantScope.read_only(principal.province_tenant_ids))
+
+
+def reading_one(db: AsyncSession, tenant_id: uuid.UUID) -> AbstractAsyncContextManager[None]:
+    """A block that reads one regency only (the public letter check), then the scope before."""
+    return acting_for(db, TenantScope.read_only({tenant_id}))
+
+
+def writing_one(db: AsyncSession, tenant_id: uuid.UUID) -> AbstractAsyncContextManager[None]:
+    """A block that may write one regency (a supervisor answering that regency's alert, found
+    in the province's read scope), then the scope before."""
+    return acting_for(db, TenantScope.single(tenant_id))

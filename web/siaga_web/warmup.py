@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from siaga_platform.auth.principal import Principal, Role
 from siaga_tenants.registry import repository as tenants
 from siaga_web import templating
+from siaga_web.deps import enter_province
 from siaga_web.routes import rollup
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,9 @@ async def _national(db: AsyncSession) -> str:
 
 
 async def _province(db: AsyncSession, code: str) -> str:
+    place = await enter_province(db, WARM_UP, code)
     values = await rollup.province_values(
-        db, WARM_UP, code, sort="keparahan", query="", whole_page=True, session={}
+        db, place, sort="keparahan", query="", whole_page=True, session={}
     )
     path = f"/provinsi/{code}"
     return templating.render_page(rollup.PROVINCE_PAGE, values, principal=WARM_UP, path=path)

@@ -21,7 +21,6 @@ from siaga_platform.auth.permissions import Permission, has_permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from siaga_platform.notify.local_time import format_local_time, zone_of
-from siaga_platform.tenancy.scope import TenantScope, acting_for, enter_scope
 from siaga_platform.text import N_
 from siaga_tenants.domain_inputs.rollup import rollup_regencies
 from siaga_tenants.regions import service as regions
@@ -29,7 +28,14 @@ from siaga_tenants.registry import service as registry
 from siaga_tenants.registry.models import Tenant
 from siaga_web import actors
 from siaga_web.csrf import verify_csrf
-from siaga_web.deps import DbSession, TenantContext, in_tenant, requires
+from siaga_web.deps import (
+    DbSession,
+    TenantContext,
+    enter_regencies,
+    in_tenant,
+    requires,
+    writing_one,
+)
 from siaga_web.labels import (
     ALERT_EVENT_LABELS,
     ALERT_LEVELS,
@@ -340,7 +346,7 @@ async def _province_tenants(
     if province is None or not principal.can_read_province(code):
         raise NotFound("Halaman provinsi ini tidak ditemukan atau bukan wilayah Anda.")
     in_province = await registry.regencies_in_province(db, code)
-    await enter_scope(db, TenantScope.read_only({t.id for t in in_province}))
+    await enter_regencies(db, (t.id for t in in_province))
     return province, in_province
 
 
@@ -404,7 +410,7 @@ async def province_acknowledge(
         access.check_acknowledge(principal, alert)
         async with (
             db.begin_nested(),
-            acting_for(db, TenantScope.single(alert.tenant_id)),
+            writing_one(db, alert.tenant_id),
         ):
             await service.acknowledge(db, principal, alert_id, note=note, now=_now())
     except (InvalidInput, Conflict) as refused:

@@ -20,7 +20,6 @@ from siaga_platform.elections import service
 from siaga_platform.elections.models import Election
 from siaga_platform.elections.service import Readiness
 from siaga_platform.errors import InvalidInput, NotFound
-from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_platform.text import N_
 from siaga_tenants.domain_inputs import letters as letters_inputs
 from siaga_tenants.domain_inputs.rollup import rollup_regencies
@@ -28,7 +27,7 @@ from siaga_tenants.regions import service as regions
 from siaga_tenants.registry import service as registry
 from siaga_tenants.registry.service import local_day
 from siaga_web.csrf import verify_csrf
-from siaga_web.deps import DbSession, TenantContext, in_tenant, requires
+from siaga_web.deps import DbSession, TenantContext, enter_regencies, in_tenant, requires
 from siaga_web.exports import csv_response, xlsx_response
 from siaga_web.labels import LEVEL_WORDS
 from siaga_web.runtime import runtime
@@ -79,7 +78,7 @@ async def _readiness(
     concerned = set(await service.concerned(db, election))
     directory = await registry.directory(db, province_code)
     chosen = [t for t in directory if t.id in concerned]
-    await enter_scope(db, TenantScope.read_only({t.id for t in chosen}))
+    await enter_regencies(db, (t.id for t in chosen))
     regencies = await rollup_regencies(db, chosen, _now())
     return service.worst_first(await service.regency_figures(db, election.voting_day, regencies))
 

@@ -18,7 +18,6 @@ from siaga_platform.auth.permissions import Permission, has_permission
 from siaga_platform.letters import figures, service
 from siaga_platform.letters.document import OfficeHeader
 from siaga_platform.letters.models import Letter, LetterReason, LetterState
-from siaga_platform.tenancy.scope import TenantScope, acting_for
 from siaga_platform.text import N_
 from siaga_tenants.domain_inputs import letters as letters_inputs
 from siaga_tenants.domain_inputs.letters import update_letter_settings
@@ -27,7 +26,7 @@ from siaga_tenants.registry.models import Tenant
 from siaga_tenants.registry.service import local_day
 from siaga_web import actors
 from siaga_web.csrf import verify_csrf
-from siaga_web.deps import DbSession, Public, TenantContext, in_tenant
+from siaga_web.deps import DbSession, Public, TenantContext, in_tenant, reading_one
 from siaga_web.exports import csv_response, xlsx_response
 from siaga_web.labels import LETTER_EVENT_LABELS, LETTER_REASON_LABELS, LETTER_STATE_LABELS
 from siaga_web.paging import MAX_PAGE, pager
@@ -385,7 +384,7 @@ async def verify(request: Request, db: DbSession, code: str, token: str) -> Resp
         await registry.tenant_by_code(db, code) if re.fullmatch(r"\d{2}\.\d{2}", code) else None
     )
     if tenant is not None and TOKEN_SHAPE.match(token):
-        async with acting_for(db, TenantScope.read_only({tenant.id})):
+        async with reading_one(db, tenant.id):
             found = await service.verify(db, token, today=local_day(tenant, _now()))
     response = render(
         request,

@@ -12,12 +12,11 @@ from fastapi.responses import RedirectResponse, Response
 from siaga_platform.auth.permissions import Permission, has_permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.rollup.rows import read_rows
-from siaga_platform.tenancy.scope import enter_scope
 from siaga_tenants.domain_inputs.rollup import rollup_regencies
 from siaga_tenants.regions import service as regions
 from siaga_tenants.registry import service as registry
 from siaga_web.alert_strip import strip
-from siaga_web.deps import DbSession, Public, optional_principal, requires, tenant_in_reach
+from siaga_web.deps import DbSession, Public, enter_tenant, optional_principal, requires
 from siaga_web.i18n import ago
 from siaga_web.labels import CAUSE_LABELS, LEVEL_WORDS, STAGE_LABELS
 from siaga_web.templating import render
@@ -40,8 +39,7 @@ async def regency_home(
     code: RegencyCode,
     principal: Annotated[Principal, Depends(requires(Permission.VIEW_TENANT))],
 ) -> Response:
-    tenant, scope = await tenant_in_reach(db, principal, code)
-    await enter_scope(db, scope)
+    tenant = (await enter_tenant(db, principal, code)).tenant
     now = datetime.now(UTC)
     # The office's day as the province page reads it: one row from the maintained summaries.
     [row] = await read_rows(db, await rollup_regencies(db, [tenant], now), now=now)

@@ -27,16 +27,21 @@ from siaga_platform.rollup.rows import (
 )
 from siaga_platform.rollup.severity import Level
 from siaga_platform.stock import figures as stock_figures
-from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_platform.text import N_
 from siaga_tenants.domain_inputs.rollup import rollup_regencies
 from siaga_tenants.regions import service as regions
 from siaga_tenants.regions.models import Province
-from siaga_tenants.registry import service as registry
 from siaga_web.alert_strip import strip
 from siaga_web.charts import polyline_points
 from siaga_web.csrf import verify_csrf
-from siaga_web.deps import DbSession, requires
+from siaga_web.deps import (
+    DbSession,
+    ProvinceContext,
+    enter_nation,
+    enter_own_province,
+    in_province,
+    requires,
+)
 from siaga_web.exports import csv_response, xlsx_response
 from siaga_web.i18n import ago
 from siaga_web.labels import CAUSE_LABELS, LEVEL_WORDS, LOAN_STATUS_LABELS, STAGE_LABELS
@@ -45,7 +50,7 @@ from siaga_web.templating import LOAN_MESSAGE, flash, is_htmx, render
 router = APIRouter(tags=["rollup"])
 ProvinceCode = Annotated[str, Path(pattern=r"^\d{2}$")]
 RegencyCode = Annotated[str, Path(pattern=r"^\d{2}\.\d{2}$")]
-Supervisor = Annotated[Principal, Depends(requires(Permission.VIEW_PROVINCE))]
+InProvince = Annotated[ProvinceContext, Depends(in_province(Permission.VIEW_PROVINCE))]
 NationalViewer = Annotated[Principal, Depends(requires(Permission.VIEW_NATIONAL))]
 Acknowledger = Annotated[Principal, Depends(requires(Permission.ACKNOWLEDGE_INCIDENTS))]
 Csrf = Depends(verify_csrf)
@@ -88,17 +93,11 @@ class ProvinceView:
     unregistered: list[Any]
 
 
-async def _province(
-    db: AsyncSession, principal: Principal, code: str, *, with_trends: bool
-) -> ProvinceView:
-    found = await registry.province_directory(db, code)
-    if found is None or not principal.can_read_province(code):
-        raise NotFound("Halaman provinsi ini tidak ditemukan atau bukan wilayah Anda.")
-    await enter_scope(db, TenantScope.read_only({t.id for t in found.tenants}))
+async def _province(db: AsyncSession, place: ProvinceContext, *, with_trends: bool) -> ProvinceView:
     now = _now()
-    regencies = await rollup_regencies(db, found.tenants, now)
+    regencies = await rollup_regencies(db, place.tenants, now)
     rows = await read_rows(db, regencies, now=now, with_trends=with_trends)
-    return ProvinceView(found.province, found.tenants, rows, found.unregistered)
+    return ProvinceView(place.province, place.tenants, rows, place.unregistered)
 
 
 def _timeline(rows: list[RegencyRow], now: datetime, width: int = 540) -> list[dict[str, Any]]:
@@ -148,8 +147,7 @@ NATIONAL_PAGE = "pages/national.html"
 
 async def province_values(
     db: AsyncSession,
-    principal: Principal,
-    code: str,
+    place: ProvinceContext,
     *,
     sort: str,
     query: str,
@@ -159,7 +157,8 @@ async def province_values(
     """The province page's values: the route's, and the start's warm-up's (``whole_page``:
     the table and, beside it, the supervisor's actions and the alert strip; else the table
     alone, as the 60-second refresh asks)."""
-    view = await _province(db, principal, code, with_trends=True)
+    principal, code = place.principal, place.code
+    view = await _province(db, place, with_trends=True)
     now = _now()
     column = sort if sort in SORT_COLUMNS else "keparahan"
     rows = sort_rows(view.rows, column, now)
@@ -187,14 +186,12 @@ async def province_values(
 async def province_page(
     request: Request,
     db: DbSession,
-    code: ProvinceCode,
-    principal: Supervisor,
+    place: InProvince,
     urut: Annotated[str, Query(max_length=12)] = "keparahan",
 ) -> Response:
     values = await province_values(
         db,
-        principal,
-        code,
+        place,
         sort=urut,
         query=request.url.query,
         whole_page=not is_htmx(request),
@@ -266,32 +263,28 @@ def _export_rows(rows: list[RegencyRow], now: datetime) -> list[list[Any]]:
     return out
 
 
-async def _export(
-    db: AsyncSession, principal: Principal, code: str
-) -> tuple[list[list[Any]], ProvinceView]:
-    view = await _province(db, principal, code, with_trends=False)
+async def _export(db: AsyncSession, place: ProvinceContext) -> tuple[list[list[Any]], ProvinceView]:
+    view = await _province(db, place, with_trends=False)
     now = _now()
     return [EXPORT_HEADER, *_export_rows(sort_rows(view.rows, "keparahan", now), now)], view
 
 
 @router.get("/provinsi/{code}/ekspor.csv")
-async def export_csv(db: DbSession, code: ProvinceCode, principal: Supervisor) -> Response:
-    rows, _view = await _export(db, principal, code)
-    return csv_response(rows, f"provinsi-{code}.csv")
+async def export_csv(db: DbSession, place: InProvince) -> Response:
+    rows, _view = await _export(db, place)
+    return csv_response(rows, f"provinsi-{place.code}.csv")
 
 
 @router.get("/provinsi/{code}/ekspor.xlsx")
-async def export_xlsx(db: DbSession, code: ProvinceCode, principal: Supervisor) -> Response:
-    rows, view = await _export(db, principal, code)
-    return xlsx_response(rows, f"provinsi-{code}.xlsx", view.province.name)
+async def export_xlsx(db: DbSession, place: InProvince) -> Response:
+    rows, view = await _export(db, place)
+    return xlsx_response(rows, f"provinsi-{place.code}.xlsx", view.province.name)
 
 
 @router.get("/provinsi/{code}/cetak")
-async def printable(
-    request: Request, db: DbSession, code: ProvinceCode, principal: Supervisor
-) -> Response:
+async def printable(request: Request, db: DbSession, place: InProvince) -> Response:
     """A4 landscape for the weekly meeting: the same table, no navigation, no live refresh."""
-    view = await _province(db, principal, code, with_trends=True)
+    view = await _province(db, place, with_trends=True)
     now = _now()
     return render(
         request,
@@ -304,12 +297,11 @@ async def printable(
 async def regency_summary(
     request: Request,
     db: DbSession,
-    code: ProvinceCode,
+    place: InProvince,
     regency: RegencyCode,
-    principal: Supervisor,
 ) -> Response:
     """One regency's figures for the supervisor: read only, with links into each list."""
-    view = await _province(db, principal, code, with_trends=True)
+    view = await _province(db, place, with_trends=True)
     found = [r for r in view.rows if r.regency.code == regency]
     if not found:
         raise NotFound("Kabupaten/kota ini tidak ditemukan atau bukan wilayah Anda.")
@@ -330,9 +322,7 @@ async def acknowledge(
     principal: Acknowledger,
     note: Annotated[str, Form(max_length=1000)],
 ) -> Response:
-    if not principal.can_read_province(code):
-        raise NotFound("Halaman provinsi ini tidak ditemukan atau bukan wilayah Anda.")
-    await enter_scope(db, TenantScope.read_only(principal.province_tenant_ids))
+    await enter_own_province(db, principal, code)
     await incidents.acknowledge(db, principal, incident_id, note=note, now=_now())
     flash(
         request,
@@ -345,8 +335,7 @@ async def acknowledge(
 
 async def national_values(db: AsyncSession) -> dict[str, Any]:
     """The national page's values: the route's, and the start's warm-up's."""
-    everyone = await registry.directory(db)
-    await enter_scope(db, TenantScope.national({t.id for t in everyone}))
+    everyone = await enter_nation(db)
     now = _now()
     rows = await read_rows(db, await rollup_regencies(db, everyone, now), now=now)
     provinces = {p.code: p for p in await regions.provinces(db)}

@@ -14,13 +14,12 @@ from siaga_platform.auth.permissions import Permission
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import DomainError, NotFound
 from siaga_platform.stock import loans, service
-from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_platform.text import N_
 from siaga_tenants.regions import service as regions
 from siaga_tenants.registry import service as registry
 from siaga_tenants.registry.service import local_date
 from siaga_web.csrf import verify_csrf
-from siaga_web.deps import DbSession, requires
+from siaga_web.deps import DbSession, enter_own_province, requires
 from siaga_web.labels import (
     LOAN_STATUS_LABELS,
 )
@@ -75,7 +74,7 @@ async def decide_loan(
 ) -> Response:
     _own_province(principal, code)
     now = _now()
-    await enter_scope(db, TenantScope.read_only(principal.province_tenant_ids))
+    await enter_own_province(db, principal, code)
     try:
         await service.decide_loan(
             db,
