@@ -23,7 +23,7 @@ from siaga_platform.notify.message import Level as NoticeLevel
 from siaga_platform.notify.message import Notice, compose_notice
 from siaga_platform.rollup import severity
 from siaga_platform.rollup.rows import Regency, RegencyRow, read_rows, worst_first
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 
 #: The hour of the province's own clock the digest goes out.
 DIGEST_HOUR = 7
@@ -71,7 +71,7 @@ async def read_digest(db: AsyncSession, province: DigestProvince, now: datetime)
     regencies = list(province.regencies)
     names = {r.tenant_id: r.name for r in regencies}
     since = now - timedelta(days=1)
-    async with acting_for(db, TenantScope.read_only(set(names))):
+    async with system_scope(db, TenantScope.read_only(set(names)), why="alerts.digest.read_digest"):
         rows = await read_rows(db, regencies, now=now)
         alerts = (
             await db.scalars(

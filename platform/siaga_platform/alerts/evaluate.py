@@ -37,7 +37,7 @@ from siaga_platform.letters import repository as letters
 from siaga_platform.rollup.rows import Regency, read_rows
 from siaga_platform.stock import repository as stock
 from siaga_platform.stock.models import Item
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 from siaga_platform.tenancy.unit_of_work import unit_of_work
 
 #: Who the regencies are, with their own day and thresholds (the tenant registry knows; the
@@ -205,7 +205,11 @@ async def findings_now(
 ]:
     """(findings, open alerts, thresholds, election counts to record) per regency, read across
     all of them at once."""
-    async with acting_for(db, TenantScope.national({r.tenant_id for r in regencies})):
+    async with system_scope(
+        db,
+        TenantScope.national({r.tenant_id for r in regencies}),
+        why="alerts.evaluate.findings_now",
+    ):
         rows = await read_rows(db, regencies, now=now)
         open_alerts: dict[uuid.UUID, list[Alert]] = defaultdict(list)
         for alert in await repository.open_alerts(db):
@@ -239,7 +243,7 @@ async def evaluate_all(
         # The day's history of the turned-away counts: one write a day per regency.
         async with (
             unit_of_work(factory) as db,
-            acting_for(db, TenantScope.single(tenant_id)),
+            system_scope(db, TenantScope.single(tenant_id), why="alerts.evaluate.evaluate_all"),
         ):
             await elections.record_turned_away(db, tenant_id, today, counts)
     changes: list[Change] = []
@@ -252,7 +256,7 @@ async def evaluate_all(
             continue
         async with (
             unit_of_work(factory) as db,
-            acting_for(db, TenantScope.single(tenant_id)),
+            system_scope(db, TenantScope.single(tenant_id), why="alerts.evaluate.evaluate_all"),
         ):
             these = await service.reconcile(
                 db, tenant_id, findings, limits=limits[tenant_id], now=now
@@ -266,7 +270,11 @@ async def evaluate_all(
         # here, and only this (locked, one at a time) evaluation opens or resolves alerts.
         async with (
             unit_of_work(factory) as db,
-            acting_for(db, TenantScope(read_tenant_ids=standing, write_tenant_ids=standing)),
+            system_scope(
+                db,
+                TenantScope(read_tenant_ids=standing, write_tenant_ids=standing),
+                why="alerts.evaluate.evaluate_all",
+            ),
         ):
             await service.mark_seen(db, [i for ids in seen.values() for i in ids], now=now)
     return changes

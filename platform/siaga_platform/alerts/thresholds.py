@@ -27,7 +27,7 @@ from siaga_platform.db.base import Base, utcnow
 from siaga_platform.errors import InvalidInput
 from siaga_platform.rollup.rows import Regency
 from siaga_platform.tenancy.models import TenantScoped
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 from siaga_platform.text import N_
 
 #: Each changeable threshold as people read it: (label, unit), in the form's order.
@@ -301,7 +301,9 @@ async def save_province(
         now=now,
     )
     for tenant_id in sorted(tenant_ids) if changes else ():
-        async with acting_for(db, TenantScope.single(tenant_id)):
+        async with system_scope(
+            db, TenantScope.single(tenant_id), why="alerts.thresholds.save_province"
+        ):
             await audit.record(
                 db,
                 tenant_id=tenant_id,

@@ -37,7 +37,7 @@ from siaga_platform.applications.statuses import CLOSED, STATUS_CODES, Status
 from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import DomainError, InvalidInput
 from siaga_platform.privacy.crypto import FieldCipher
-from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.scope import TenantScope, enter_system_scope
 from siaga_platform.tenancy.unit_of_work import unit_of_work
 from siaga_platform.tenancy.writer import writer_tenant
 from siaga_platform.text import has_control_characters
@@ -331,7 +331,7 @@ async def run_import(
     (progress within ``STALLED_AFTER``) is left alone."""
     scope = TenantScope.single(tenant_id)
     async with unit_of_work(factory) as db:
-        await enter_scope(db, scope)
+        await enter_system_scope(db, scope, why="applications.importer.run_import")
         job = await repository.get_import(db, job_id, with_content=True, for_update=True)
         if job is None or job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
             return
@@ -352,7 +352,7 @@ async def run_import(
         for start in range(0, len(numbered), CHUNK_ROWS):
             part = numbered[start : start + CHUNK_ROWS]
             async with unit_of_work(factory) as db:
-                await enter_scope(db, scope)
+                await enter_system_scope(db, scope, why="applications.importer.run_import")
                 existing = await _existing(db, cipher, tenant_id, _niks(part, columns))
                 chunk = _prepare(
                     part,
@@ -387,7 +387,7 @@ async def run_import(
                 )
     except Exception as error:
         async with unit_of_work(factory) as db:
-            await enter_scope(db, scope)
+            await enter_system_scope(db, scope, why="applications.importer.run_import")
             await db.execute(
                 update(ImportJob)
                 .where(ImportJob.id == job_id)
@@ -399,7 +399,7 @@ async def run_import(
             )
         raise
     async with unit_of_work(factory) as db:
-        await enter_scope(db, scope)
+        await enter_system_scope(db, scope, why="applications.importer.run_import")
         await db.execute(
             update(ImportJob)
             .where(ImportJob.id == job_id)

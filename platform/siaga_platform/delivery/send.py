@@ -40,7 +40,7 @@ from siaga_platform.notify.telegram import send_telegram
 from siaga_platform.notify.webhook import send_webhook
 from siaga_platform.observability.metrics import DELIVERIES
 from siaga_platform.privacy.crypto import FieldCipher, KeyConfigError, cipher_from_settings
-from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.scope import TenantScope, enter_system_scope
 from siaga_platform.tenancy.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -206,7 +206,7 @@ async def deliver(
     rng: random.Random | None = None,
 ) -> Outcome:
     async with unit_of_work(factory) as db:
-        await enter_scope(db, TenantScope.single(tenant_id))
+        await enter_system_scope(db, TenantScope.single(tenant_id), why="delivery.send.deliver")
         claimed = await _claim(db, audiences, delivery_id, now)
     if claimed is None:
         return Outcome(None)
@@ -259,7 +259,7 @@ async def _record(
     rng: random.Random,
 ) -> Outcome:
     async with unit_of_work(factory) as db:
-        await enter_scope(db, TenantScope.single(tenant_id))
+        await enter_system_scope(db, TenantScope.single(tenant_id), why="delivery.send._record")
         delivery = await repository.delivery(db, delivery_id, for_update=True)
         assert delivery is not None
         preference = await repository.preference(db, delivery.recipient, for_update=True)

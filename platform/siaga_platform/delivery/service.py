@@ -27,7 +27,7 @@ from siaga_platform.delivery.recipients import Audience
 from siaga_platform.errors import InvalidInput, NotFound
 from siaga_platform.notify import validation
 from siaga_platform.privacy.crypto import FieldCipher
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 
 #: The changes people are told of (a level change or an acknowledgement is on the timeline).
 TOLD = {
@@ -223,7 +223,7 @@ async def inbox(
 ) -> Sequence[tuple[InboxItem, Alert]]:
     if not reach:
         return []
-    async with acting_for(db, TenantScope.read_only(reach)):
+    async with system_scope(db, TenantScope.read_only(reach), why="delivery.service.inbox"):
         return await repository.inbox_with_alerts(db, subject, INBOX_PAGE)
 
 
@@ -231,7 +231,7 @@ async def unread(db: AsyncSession, subject: str, reach: frozenset[uuid.UUID]) ->
     """One count over the person's regencies (the header's badge)."""
     if not reach:
         return 0
-    async with acting_for(db, TenantScope.read_only(reach)):
+    async with system_scope(db, TenantScope.read_only(reach), why="delivery.service.unread"):
         return await repository.unread_count(db, subject)
 
 
@@ -250,7 +250,7 @@ async def mark_read(
     """
     if not reach:
         return 0
-    async with acting_for(db, TenantScope.read_only(reach)):
+    async with system_scope(db, TenantScope.read_only(reach), why="delivery.service.mark_read"):
         if item_id is not None:
             item = await repository.inbox_item(db, subject, item_id)
             if item is None:
@@ -260,7 +260,9 @@ async def mark_read(
             tenants = await repository.tenants_with_unread(db, subject)
     changed = 0
     for tenant_id in tenants:
-        async with acting_for(db, TenantScope.single(tenant_id)):
+        async with system_scope(
+            db, TenantScope.single(tenant_id), why="delivery.service.mark_read"
+        ):
             changed += await repository.mark_read(db, subject, now, item_id)
     return changed
 
@@ -276,7 +278,9 @@ async def recent_deliveries(
     admins, and for an alert's page (in the alert's own scope, ``tenants`` its regency)."""
     if not tenants:
         return []
-    async with acting_for(db, TenantScope.read_only(tenants)):
+    async with system_scope(
+        db, TenantScope.read_only(tenants), why="delivery.service.recent_deliveries"
+    ):
         return await repository.recent_deliveries(db, limit, alert_id)
 
 
@@ -291,6 +295,6 @@ async def overdue(db: AsyncSession, *, now: datetime) -> list[Queued]:
     ids = await repository.regency_ids(db)
     if not ids:
         return []
-    async with acting_for(db, TenantScope.read_only(set(ids))):
+    async with system_scope(db, TenantScope.read_only(set(ids)), why="delivery.service.overdue"):
         rows = await repository.overdue_deliveries(db, now - OVERDUE_AFTER, CATCH_UP_LIMIT)
     return [Queued(d.tenant_id, d.id, d.idempotency_key) for d in rows]

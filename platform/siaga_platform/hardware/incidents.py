@@ -23,7 +23,7 @@ from siaga_platform.hardware.models import (
     MaintenanceWindow,
 )
 from siaga_platform.hardware.uptime import floor_hour
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 from siaga_platform.tenancy.writer import writer_tenant
 
 STALE_INCIDENT = "Kejadian ini baru saja diubah orang lain. Muat ulang halaman."
@@ -209,7 +209,11 @@ async def acknowledge(
     if incident is None or principal.role is not Role.SUPERVISOR_PROVINSI:
         raise NotFound("Kejadian tidak ditemukan.")
     tenant = frozenset({incident.tenant_id})
-    async with acting_for(db, TenantScope(read_tenant_ids=tenant, write_tenant_ids=tenant)):
+    async with system_scope(
+        db,
+        TenantScope(read_tenant_ids=tenant, write_tenant_ids=tenant),
+        why="hardware.incidents.acknowledge",
+    ):
         add_event(db, incident, now, principal.subject, "acknowledged", cleaned[:1000])
     return incident
 

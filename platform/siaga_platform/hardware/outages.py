@@ -22,7 +22,7 @@ from siaga_platform.hardware.models import (
     MaintenanceWindow,
 )
 from siaga_platform.hardware.state import MISSED_BEATS, DeviceState, site_states
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 from siaga_platform.text import N_
 
 SYSTEM = "system:hardware-watch"
@@ -237,7 +237,7 @@ async def sweep_tenant(db: AsyncSession, tenant_id: uuid.UUID, *, now: datetime)
     makes its other devices unreachable rather than down.
     """
     changes = opened = closed = 0
-    async with acting_for(db, TenantScope.single(tenant_id)):
+    async with system_scope(db, TenantScope.single(tenant_id), why="hardware.outages.sweep_tenant"):
         due = await repository.sites_due_for_sweep(db, now)
         if not due:
             return SweepReport(0, 0, 0)

@@ -31,7 +31,7 @@ from siaga_platform.hardware.uptime import (
     week_hour,
 )
 from siaga_platform.hardware.watch import tenants_with_devices
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 from siaga_platform.tenancy.unit_of_work import unit_of_work
 
 #: How long the roll-ups are kept.
@@ -168,7 +168,10 @@ async def roll_up_all(
         tenant_ids = await tenants_with_devices(db)
     written = 0
     for tenant_id in sorted(tenant_ids, key=str):
-        async with unit_of_work(factory) as db, acting_for(db, TenantScope.single(tenant_id)):
+        async with (
+            unit_of_work(factory) as db,
+            system_scope(db, TenantScope.single(tenant_id), why="hardware.rollup.roll_up_all"),
+        ):
             office = await office_hours(db, tenant_id) if office_hours is not None else None
             for day in final_days:
                 start, end = _day_range(day)

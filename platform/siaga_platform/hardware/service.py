@@ -32,7 +32,7 @@ from siaga_platform.hardware.models import (
 )
 from siaga_platform.hardware.outages import log_state, reconcile_site_incidents
 from siaga_platform.hardware.state import apply_beat, derive_state
-from siaga_platform.tenancy.scope import TenantScope, enter_scope
+from siaga_platform.tenancy.scope import TenantScope, enter_system_scope
 from siaga_platform.tenancy.writer import writer_tenant
 from siaga_platform.text import has_control_characters
 
@@ -356,7 +356,9 @@ async def settle_moved(
 ) -> None:
     """Log the state changes of devices whose beats moved them, regency by regency."""
     for tenant_id in sorted(moved, key=str):  # the lock order of the intake: (tenant, id)
-        await enter_scope(db, TenantScope.single(tenant_id))
+        await enter_system_scope(
+            db, TenantScope.single(tenant_id), why="hardware.service.settle_moved"
+        )
         devices = [await repository.device(db, i, lock=True) for i in sorted(moved[tenant_id])]
         await _settle_states(db, [d for d in devices if d is not None], now=now)
 
@@ -369,7 +371,9 @@ async def _record_beats(
     accepted = duplicates = 0
     # The token names the tenant; this unit of work acts for it from here on (one set_config,
     # not a scope entered and left around every batch item).
-    await enter_scope(db, TenantScope.single(credential.tenant_id))
+    await enter_system_scope(
+        db, TenantScope.single(credential.tenant_id), why="hardware.service._record_beats"
+    )
     device = await repository.device(db, credential.device_id, lock=True)
     if device is None:
         raise DeviceTokenRefused()

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from siaga_platform.hardware import repository, summary
 from siaga_platform.hardware.models import DeviceToken
 from siaga_platform.hardware.outages import SweepReport, sweep_tenant
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 from siaga_platform.tenancy.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,9 @@ async def work_for_sweep(
     tenant_ids = await tenants_with_devices(db)
     if not tenant_ids:
         return [], []
-    async with acting_for(db, TenantScope.read_only(set(tenant_ids))):
+    async with system_scope(
+        db, TenantScope.read_only(set(tenant_ids)), why="hardware.watch.work_for_sweep"
+    ):
         due = await repository.tenants_with_silent_devices(db, now)
         stale = await repository.summaries_with_stale_uptime(db, now - summary.UPTIME_REFRESH)
     return due, stale[:UPTIMES_PER_SWEEP]
@@ -46,7 +48,10 @@ async def sweep_all(factory: async_sessionmaker[AsyncSession], *, now: datetime)
     async with unit_of_work(factory) as db:
         tenant_ids, stale = await work_for_sweep(db, now)
     for tenant_id in stale:  # the 30-day uptime, a few regencies per sweep
-        async with unit_of_work(factory) as db, acting_for(db, TenantScope.single(tenant_id)):
+        async with (
+            unit_of_work(factory) as db,
+            system_scope(db, TenantScope.single(tenant_id), why="hardware.watch.sweep_all"),
+        ):
             await summary.refresh(db, tenant_id, now=now, with_uptime=True)
     total = SweepReport(0, 0, 0)
     for tenant_id in tenant_ids:

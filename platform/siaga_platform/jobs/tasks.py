@@ -29,7 +29,7 @@ from siaga_platform.hardware.watch import SWEEP_SECONDS as SWEEP_PERIOD_SECONDS
 from siaga_platform.hardware.watch import sweep_all
 from siaga_platform.observability.metrics import ALERT_EVALUATION_SECONDS, SWEEP_SECONDS
 from siaga_platform.privacy.crypto import FieldCipher
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 from siaga_platform.tenancy.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -327,14 +327,21 @@ async def imports_watch(context: procrastinate.JobContext, timestamp: int) -> No
     factory = session_factory_of(context)
     async with unit_of_work(factory) as db:
         regencies = await regencies_of(db, now)
-        async with acting_for(db, TenantScope.national({r.tenant_id for r in regencies})):
+        async with system_scope(
+            db,
+            TenantScope.national({r.tenant_id for r in regencies}),
+            why="jobs.tasks.imports_watch",
+        ):
             stalled = {
                 job.tenant_id
                 for job in await applications.stalled_imports(db, now - importer.STALLED_AFTER)
             }
     again: list[tuple[uuid.UUID, uuid.UUID]] = []
     for tenant_id in stalled:
-        async with unit_of_work(factory) as db, acting_for(db, TenantScope.single(tenant_id)):
+        async with (
+            unit_of_work(factory) as db,
+            system_scope(db, TenantScope.single(tenant_id), why="jobs.tasks.imports_watch"),
+        ):
             again += await importer.stalled_or_failed(db, now=now)
     for tenant_id, job_id in again:
         if await defer_import(context.app, tenant_id, job_id):

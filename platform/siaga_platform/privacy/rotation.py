@@ -31,7 +31,7 @@ from siaga_platform.delivery.models import NotifyPreference
 from siaga_platform.delivery.service import WEBHOOK_SECRET
 from siaga_platform.letters.models import Letter
 from siaga_platform.privacy.crypto import SEALED_PREFIX, FieldCipher
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 from siaga_platform.tenancy.unit_of_work import unit_of_work
 
 NIK, NAME = "nik", "name"
@@ -127,7 +127,9 @@ async def rotate_field_keys(
                 return report
             async with (
                 unit_of_work(factory) as db,
-                acting_for(db, TenantScope.single(tenant_id)),
+                system_scope(
+                    db, TenantScope.single(tenant_id), why="privacy.rotation.rotate_field_keys"
+                ),
             ):
                 done = await _application_batch(db, cipher, tenant_id, batch_size)
             if not done:
@@ -223,7 +225,9 @@ async def rotate_search_keys(
                 return report
             async with (
                 unit_of_work(factory) as db,
-                acting_for(db, TenantScope.single(tenant_id)),
+                system_scope(
+                    db, TenantScope.single(tenant_id), why="privacy.rotation.rotate_search_keys"
+                ),
             ):
                 query = (
                     select(Application.id, Application.nik_hash)

@@ -16,7 +16,7 @@ from siaga_platform.ids import new_id
 from siaga_platform.stock import repository
 from siaga_platform.stock.ledger import OutOfStock, record, within_holding
 from siaga_platform.stock.models import EntryKind, Item, Loan, LoanStatus
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 from siaga_platform.tenancy.writer import writer_tenant
 
 PENDING = frozenset({LoanStatus.REQUESTED, LoanStatus.PROPOSED})
@@ -61,7 +61,7 @@ async def _open(
     within_holding(quantity)
     cleaned = " ".join((note or "").split())[:300] or None
     loan_id = new_id()
-    async with acting_for(db, _both(lender, borrower)):
+    async with system_scope(db, _both(lender, borrower), why="stock.loans._open"):
         # The same loan sent twice (a second click, a page sent again) is one loan.
         if await repository.same_pending_loan(
             db, lender=lender, borrower=borrower, quantity=quantity
@@ -157,7 +157,7 @@ async def decide(
         raise NotFound("Pinjaman tidak ditemukan.")
     lender, borrower = copies[0].lender_tenant_id, copies[0].borrower_tenant_id
     _supervisor_of(principal, province_code, lender, borrower)
-    async with acting_for(db, _both(lender, borrower)):
+    async with system_scope(db, _both(lender, borrower), why="stock.loans.decide"):
         copies = await repository.loan_copies(db, loan_id, lock=True)
         if any(LoanStatus(c.status) not in PENDING for c in copies):
             raise Conflict("Pinjaman ini sudah diputuskan.")

@@ -16,7 +16,7 @@ from siaga_platform.auth.principal import Principal
 from siaga_platform.stock import figures, loans, repository
 from siaga_platform.stock.ledger import LocalDate
 from siaga_platform.stock.models import CentreRequest, EntryKind, Item, LedgerEntry, Loan
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 
 #: The days the stock card's chart shows, ending today.
 CHART_DAYS = 90
@@ -103,12 +103,16 @@ async def province_stock(
     rows: list[RegencyStock[T]] = []
     stock_of: dict[uuid.UUID, figures.StockFigures] = {}
     for tenant, today, low_stock_days in regencies:
-        async with acting_for(db, TenantScope.read_only({tenant.id})):
+        async with system_scope(
+            db, TenantScope.read_only({tenant.id}), why="stock.service.province_stock"
+        ):
             stock = await figures.figures(db, today=today, low_stock_days=low_stock_days)
             open_requests = await repository.centre_requests(db, open_only=True)
         stock_of[tenant.id] = stock
         rows.append(RegencyStock(tenant, stock, len(open_requests)))
-    async with acting_for(db, TenantScope.read_only(set(stock_of))):
+    async with system_scope(
+        db, TenantScope.read_only(set(stock_of)), why="stock.service.province_stock"
+    ):
         plan = await figures.loan_plan(db, stock_of)
     rows.sort(key=lambda r: (r.stock.on_hand > 0, r.stock.days_of_cover or 1e9))
     return ProvinceStock(rows, plan)
@@ -116,7 +120,9 @@ async def province_stock(
 
 async def public_balance(db: AsyncSession, tenant_id: uuid.UUID) -> int:
     """Blank cards on hand now at a regency (the public notice: read-only, no sign-in)."""
-    async with acting_for(db, TenantScope.read_only({tenant_id})):
+    async with system_scope(
+        db, TenantScope.read_only({tenant_id}), why="stock.service.public_balance"
+    ):
         current = await repository.balance(db, Item.BLANK_CARD)
     return current.on_hand if current else 0
 

@@ -5,10 +5,17 @@ province's tenants, never "all rows". The one wider form is a national read
 (``TenantScope.national``): still the explicit list for the ORM wall, and a flag that lets the
 database's wall admit every tenant's rows without checking each row against 514 ids (on Citus
 that check parses the list again for every row a shard scans; see ``tenancy/rls.py``).
+
+Who sets a scope: a request's, ``siaga_web/deps.py`` only; any other code (a worker task
+acting for each regency in turn, a loan writing two regencies, the national alert evaluation,
+the demo seed) through ``system_scope`` / ``enter_system_scope``, which name why and log it.
+``tests/platform/test_scope_gate.py`` fails on any other caller of ``acting_for`` or
+``enter_scope``.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +27,8 @@ from sqlalchemy.orm import Session
 from siaga_platform.tenancy.rls import apply_scope_settings
 
 SCOPE_KEY = "siaga.tenant_scope"
+
+log = logging.getLogger("siaga.scope")
 
 
 class TenantScopeMissing(RuntimeError):
@@ -96,3 +105,41 @@ async def acting_for(session: AsyncSession, scope: TenantScope) -> AsyncIterator
         await session.flush()
     finally:
         await enter_scope(session, previous)
+
+
+def _note(scope: TenantScope | None, why: str) -> None:
+    """The audit line of a scope set outside a request: wide ones (the nation, or writes to
+    more than one regency) at INFO, the rest (one regency at a time) at DEBUG."""
+    if scope is None:
+        log.debug("scope cleared: %s", why)
+        return
+    wide = scope.whole_nation or len(scope.write_tenant_ids) > 1
+    level = logging.INFO if wide else logging.DEBUG
+    if log.isEnabledFor(level):
+        log.log(
+            level,
+            "scope for %s: reads %d regencies, writes %d%s",
+            why,
+            len(scope.read_tenant_ids),
+            len(scope.write_tenant_ids),
+            " (national read)" if scope.whole_nation else "",
+        )
+
+
+@asynccontextmanager
+async def system_scope(
+    session: AsyncSession, scope: TenantScope, *, why: str
+) -> AsyncIterator[None]:
+    """Run a block in ``scope`` for a reason that is not a request's (``why``: the caller, e.g.
+    ``"stock.loans.lend"``), logged; then the scope before. The one way services, tasks and
+    seeds change scope."""
+    _note(scope, why)
+    async with acting_for(session, scope):
+        yield
+
+
+async def enter_system_scope(session: AsyncSession, scope: TenantScope | None, *, why: str) -> None:
+    """Set the scope of a whole unit of work that is not a request's (a worker task, a
+    heartbeat batch), logged like ``system_scope``."""
+    _note(scope, why)
+    await enter_scope(session, scope)

@@ -16,7 +16,7 @@ from siaga_platform.applications.models import Application, Reason
 from siaga_platform.applications.nik import parse_nik
 from siaga_platform.applications.statuses import Status
 from siaga_platform.privacy.crypto import FieldCipher
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 from siaga_tenants.demo.seed import DEMO_PROVINCE, SEED_ACTOR
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.registry import repository as tenants
@@ -228,7 +228,9 @@ async def seed_demo_applications(
     """Adds each regency's demo applications once; a regency that has them is left alone."""
     added: dict[str, int] = {}
     for tenant in await tenants.list_in_province(session, DEMO_PROVINCE):
-        async with acting_for(session, TenantScope.single(tenant.id)):
+        async with system_scope(
+            session, TenantScope.single(tenant.id), why="demo.applications.seed_demo_applications"
+        ):
             already = await session.scalar(
                 select(Application.id).where(Application.created_by == SEED_ACTOR).limit(1)
             )

@@ -29,7 +29,7 @@ from siaga_platform.hardware.models import (
     SiteKind,
 )
 from siaga_platform.hardware.outages import SYSTEM
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 from siaga_tenants.demo.applications import MURUNG_RAYA, OUTAGE_DAYS_AGO
 from siaga_tenants.demo.seed import DEMO_PROVINCE, SEED_ACTOR
 from siaga_tenants.regions import repository as regions
@@ -58,7 +58,9 @@ async def seed_demo_hardware(session: AsyncSession, *, now: datetime) -> dict[st
     """Adds each regency's hardware once; returns {device id: token} for new devices."""
     tokens: dict[str, str] = {}
     for tenant in await tenants.list_in_province(session, DEMO_PROVINCE):
-        async with acting_for(session, TenantScope.single(tenant.id)):
+        async with system_scope(
+            session, TenantScope.single(tenant.id), why="demo.hardware.seed_demo_hardware"
+        ):
             if await session.scalar(select(Device.id).limit(1)) is not None:
                 continue
             who = Principal(

@@ -32,7 +32,7 @@ from siaga_platform.letters.numbering import format_number
 from siaga_platform.letters.service import ELIGIBLE, add_months
 from siaga_platform.privacy.crypto import FieldCipher
 from siaga_platform.privacy.masking import mask_name
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 from siaga_tenants.demo.applications import LONG_WAITING, MURUNG_RAYA
 from siaga_tenants.demo.seed import DEMO_PROVINCE, SEED_ACTOR
 from siaga_tenants.domain_inputs.letters import letter_policy
@@ -48,7 +48,9 @@ async def seed_demo_letters(
     """Adds each regency's letters once; returns how many per regency code."""
     added: dict[str, int] = {}
     for tenant in await tenants.list_in_province(session, DEMO_PROVINCE):
-        async with acting_for(session, TenantScope.single(tenant.id)):
+        async with system_scope(
+            session, TenantScope.single(tenant.id), why="demo.letters.seed_demo_letters"
+        ):
             if await session.scalar(select(Letter.id).limit(1)) is not None:
                 continue
             rng = random.Random(f"siaga-letters-{tenant.code}")  # noqa: S311 - demo data

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.auth.principal import Role
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 from siaga_tenants.memberships import service as memberships
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.regions.reference import read_wilayah
@@ -97,7 +97,7 @@ async def seed_demo(session: AsyncSession) -> list[DemoUser]:
     for index, (code, _name) in enumerate(demo_regencies()):
         tenant = await provision_tenant(session, code, actor_subject=SEED_ACTOR)
         tenant_ids[code] = tenant.id
-        async with acting_for(session, TenantScope.single(tenant.id)):
+        async with system_scope(session, TenantScope.single(tenant.id), why="demo.seed.seed_demo"):
             settings = await tenant_repository.get_settings(session)
             if settings is not None and settings.head_of_office_name is None:
                 # A fictional signer, so the demo's letters can be issued at once.

@@ -20,7 +20,7 @@ from siaga_platform.stock.models import (
     SpoilageReason,
     StockBalance,
 )
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 from siaga_tenants.demo.seed import DEMO_PROVINCE, SEED_ACTOR
 from siaga_tenants.registry import repository as tenants
 
@@ -42,7 +42,9 @@ async def seed_demo_stock(session: AsyncSession, *, today: date, now: datetime) 
     """Adds each regency's history once; returns the number of regencies seeded."""
     seeded = 0
     for tenant in await tenants.list_in_province(session, DEMO_PROVINCE):
-        async with acting_for(session, TenantScope.single(tenant.id)):
+        async with system_scope(
+            session, TenantScope.single(tenant.id), why="demo.stock.seed_demo_stock"
+        ):
             if await session.scalar(select(StockBalance.item).limit(1)) is not None:
                 continue
             rng = random.Random(f"siaga-stock-{tenant.code}")  # noqa: S311 - demo data

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.rollup.rows import Regency
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 from siaga_tenants.registry import service as registry
 from siaga_tenants.registry.service import RegistryEntry
 
@@ -44,5 +44,9 @@ async def active_regencies(session: AsyncSession, now: datetime) -> list[Regency
     active = await registry.active_tenants(session)
     if not active:
         return []
-    async with acting_for(session, TenantScope.national({t.id for t in active})):
+    async with system_scope(
+        session,
+        TenantScope.national({t.id for t in active}),
+        why="domain_inputs.rollup.active_regencies",
+    ):
         return await rollup_regencies(session, active, now)

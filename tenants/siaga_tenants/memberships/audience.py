@@ -22,7 +22,7 @@ from siaga_platform.delivery.recipients import (
     Recipient,
 )
 from siaga_platform.rollup.rows import Regency
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 from siaga_tenants.domain_inputs.rollup import rollup_regencies
 from siaga_tenants.memberships import repository
 from siaga_tenants.regions import repository as regions
@@ -71,7 +71,11 @@ async def digest_provinces(session: AsyncSession, now: datetime) -> list[DigestP
     by_province: dict[str, list[Any]] = defaultdict(list)
     for tenant in active:
         by_province[tenant.province_code].append(tenant)
-    async with acting_for(session, TenantScope.national({t.id for t in active})):
+    async with system_scope(
+        session,
+        TenantScope.national({t.id for t in active}),
+        why="memberships.audience.digest_provinces",
+    ):
         regencies = await rollup_regencies(session, active, now)
     regencies_of: dict[str, list[Regency]] = defaultdict(list)
     for regency in regencies:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from siaga_platform.audit import service as audit
 from siaga_platform.auth.principal import TENANT_ROLES, Principal, Role
 from siaga_platform.errors import Forbidden
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 from siaga_tenants.memberships import repository
 from siaga_tenants.memberships.models import Membership, User, scope_key_for
 from siaga_tenants.regions.codes import normalize_regency_code
@@ -200,7 +200,9 @@ async def _tenant_member(
     membership = await _existing(db, access.subject, role, key)
     if membership is None:
         membership = await grant(db, access.subject, role, tenant_id=tenant.id)
-        async with acting_for(db, TenantScope.single(tenant.id)):
+        async with system_scope(
+            db, TenantScope.single(tenant.id), why="memberships.service._tenant_member"
+        ):
             await audit.record(
                 db,
                 tenant_id=tenant.id,

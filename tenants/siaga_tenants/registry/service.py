@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.audit import service as audit
 from siaga_platform.errors import InvalidInput, NotFound
-from siaga_platform.tenancy.scope import TenantScope, acting_for
+from siaga_platform.tenancy.scope import TenantScope, system_scope
 from siaga_tenants.regions import repository as regions
 from siaga_tenants.regions.codes import UTC_OFFSET_HOURS, normalize_regency_code
 from siaga_tenants.regions.models import Province, TimeZone
@@ -55,7 +55,9 @@ async def provision_tenant(session: AsyncSession, raw_code: str, *, actor_subjec
     )
     session.add(tenant)
     await session.flush()
-    async with acting_for(session, TenantScope.single(tenant.id)):
+    async with system_scope(
+        session, TenantScope.single(tenant.id), why="registry.service.provision_tenant"
+    ):
         session.add(TenantSettings(tenant_id=tenant.id))
         await audit.record(
             session,
@@ -146,7 +148,9 @@ async def stock_regencies(
     read in that tenant's scope): what the province's stock page reads them with."""
     regencies = []
     for tenant in await repository.list_in_province(session, province_code):
-        async with acting_for(session, TenantScope.read_only({tenant.id})):
+        async with system_scope(
+            session, TenantScope.read_only({tenant.id}), why="registry.service.stock_regencies"
+        ):
             regencies.append((tenant, local_day(tenant, now), await low_stock_days(session)))
     return regencies
 
