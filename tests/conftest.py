@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 from _pytest.reports import TestReport
@@ -27,19 +28,46 @@ from tests.fixtures.databases import (
 REQUIRE_SERVICES = os.environ.get("SIAGA_REQUIRE_SERVICES") == "1"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked postgres_only do not run on the SQLite parameter, sqlite_only ones not on
-    the PostgreSQL one."""
-    kept = []
+    the PostgreSQL one. A browser test runs on PostgreSQL only unless marked sqlite_only: what
+    the browser sees does not depend on the database, and every read and write behind a page is
+    tested on both backends without a browser (a browser test costs 10-25 s)."""
+    kept, dropped = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         backend = callspec.params.get("backend") if callspec else None
-        if item.get_closest_marker("postgres_only") and backend == "sqlite":
-            continue
-        if item.get_closest_marker("sqlite_only") and backend == "postgresql":
+        fixtures = getattr(item, "fixturenames", ())
+        sqlite_only = item.get_closest_marker("sqlite_only")
+        postgres_only = item.get_closest_marker("postgres_only") or (
+            "browser" in fixtures and not sqlite_only
+        )
+        if (postgres_only and backend == "sqlite") or (sqlite_only and backend == "postgresql"):
+            dropped.append(item)
             continue
         kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
     items[:] = kept
+
+
+KEYCLOAK_TESTS = "tests/sso/"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under pytest-xdist (`make test` runs one worker per core) the tests are handed out one
+    by one, except the Keycloak ones (tests/sso/, where the ``keycloak`` fixture lives): they
+    share one realm whose client each test points at its own Siaga (redirect and back-channel
+    logout URLs), so they run in order on one worker. (xdist's own ``loadgroup`` marks do not
+    reach the scheduler under pytest 9.2, which no longer reads ``Item._nodeid``.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class KeycloakTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return KEYCLOAK_TESTS if nodeid.startswith(KEYCLOAK_TESTS) else nodeid
+
+    return KeycloakTestsTogether(config, log)
 
 
 @pytest.hookimpl(hookwrapper=True)

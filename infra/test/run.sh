@@ -30,6 +30,9 @@ else
 fi
 
 # The Citus tests need their own cluster: `make test-citus` (run by .ci/run after this).
+# -n: one pytest-xdist worker per core (SIAGA_TEST_WORKERS=1 for one process); the Keycloak
+# tests, which share one realm, run on one worker (pytest_xdist_make_scheduler, tests/conftest.py).
 # --durations: the slowest tests at the end of every run, where the suite's time goes (issue 19).
-infra/postgres/with-throwaway.sh var/pgtest "$bin/pytest" --durations=25 --durations-min=5 --ignore=tests/platform/test_citus.py --ignore=tests/platform/test_citus_domains.py \
-  --ignore=tests/platform/test_citus_operations.py "$@"
+infra/postgres/with-throwaway.sh var/pgtest "$bin/pytest" -n "${SIAGA_TEST_WORKERS:-auto}" \
+  --durations=25 --durations-min=5 --ignore=tests/platform/test_citus.py \
+  --ignore=tests/platform/test_citus_domains.py --ignore=tests/platform/test_citus_operations.py "$@"
