@@ -18,8 +18,7 @@ from siaga_platform.auth.principal import Role
 from siaga_platform.tenancy.scope import TenantScope, enter_scope
 from siaga_tenants.demo.seed import demo_subject
 from siaga_tenants.registry.models import Tenant
-from siaga_web.routes import applications as page_routes
-from siaga_web.routes import applications_api as api_routes
+from siaga_web import clock
 from tests.fixtures.applications import nik_for
 from tests.fixtures.databases import ScratchDatabase
 from tests.fixtures.seed import seed
@@ -41,8 +40,7 @@ async def client(
     async with db.session_factory() as session, session.begin():
         # The regency is moved to WIT so the office's morning is the UTC server's evening.
         await session.execute(update(Tenant).where(Tenant.code == "62.12").values(timezone="WIT"))
-    monkeypatch.setattr(page_routes, "_now", lambda: SERVER_NOW)
-    monkeypatch.setattr(api_routes, "_now", lambda: SERVER_NOW)
+    monkeypatch.setattr(clock, "now", lambda: SERVER_NOW)  # the requests' one clock
     async with client_for(build_app(db)) as client:
         yield client
 

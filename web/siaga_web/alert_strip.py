@@ -7,13 +7,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.alerts import service
 from siaga_platform.alerts.models import Alert
+from siaga_web import clock
 from siaga_web.labels import ALERT_LEVELS, ALERT_RULE_LABELS
 
 STRIP_SIZE = 5
@@ -39,7 +39,7 @@ async def strip(
 ) -> dict[str, Any]:
     """Values for ``partials/alert_strip.html`` from the alerts in the session's scope."""
     by_id = {t.id: t for t in tenants_in}
-    firing = await service.firing_alerts(db, datetime.now(UTC), by_id)
+    firing = await service.firing_alerts(db, clock.now(), by_id)
     return {
         "alert_strip": Strip(
             firing[:STRIP_SIZE], len(firing) - STRIP_SIZE, link, by_id, with_names

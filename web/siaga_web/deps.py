@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import sentry_sdk
@@ -27,9 +28,12 @@ from siaga_platform.auth.oidc import KeycloakOidc
 from siaga_platform.auth.permissions import Permission, has_permission
 from siaga_platform.auth.principal import TENANT_ROLES, Principal, Role
 from siaga_platform.errors import DomainError, Forbidden, NotFound
+from siaga_platform.letters.service import LetterPolicy
 from siaga_platform.observability.sentry import tag_scope
+from siaga_platform.privacy.crypto import FieldCipher
 from siaga_platform.tenancy.scope import TenantScope, acting_for, enter_scope
 from siaga_platform.tenancy.unit_of_work import unit_of_work
+from siaga_tenants.domain_inputs.letters import letter_policy
 from siaga_tenants.memberships.service import (
     AccessRefused,
     ClaimedAccess,
@@ -40,7 +44,8 @@ from siaga_tenants.memberships.service import (
 from siaga_tenants.regions.models import Province
 from siaga_tenants.registry import repository as tenants
 from siaga_tenants.registry import service as registry
-from siaga_tenants.registry.models import Tenant
+from siaga_tenants.registry.models import Tenant, TenantSettings
+from siaga_web import clock
 from siaga_web.inbox import note_unread, wants_page
 from siaga_web.runtime import runtime
 
@@ -198,21 +203,41 @@ async def tenant_in_reach(
 
 @dataclass(frozen=True, slots=True)
 class TenantContext:
-    """A page of one regency: who asks, which tenant, and whether they may change it."""
+    """A page of one regency: who asks, which tenant, whether they may change it, and what its
+    routes read of it: its settings (the letter policy), the request's moment and the office's
+    own day at it, and the cipher of its personal data."""
 
     principal: Principal
     tenant: Tenant
+    #: The tenant's settings row (None before its head saves one: the defaults apply).
+    settings: TenantSettings | None
+    cipher: FieldCipher
+    #: When the request came (UTC, from siaga_web.clock): one moment for the whole request.
+    now: datetime
 
     @property
     def can_write(self) -> bool:
         return self.principal.role in TENANT_ROLES and self.principal.tenant_id == self.tenant.id
 
+    @property
+    def today(self) -> date:
+        """The office's own calendar day (WIB, WITA or WIT): every business date of the page."""
+        return registry.local_day(self.tenant, self.now)
 
-async def enter_tenant(db: AsyncSession, principal: Principal, code: str) -> TenantContext:
-    """A regency's pages: reach (404 otherwise), then its scope (write for its own staff)."""
+    @property
+    def letter_policy(self) -> LetterPolicy:
+        return letter_policy(self.settings)
+
+
+async def enter_tenant(
+    db: AsyncSession, principal: Principal, code: str, cipher: FieldCipher
+) -> TenantContext:
+    """A regency's pages: reach (404 otherwise), then its scope (write for its own staff), then
+    its settings, read in that scope."""
     tenant, scope = await tenant_in_reach(db, principal, code)
     await enter_scope(db, scope)
-    return TenantContext(principal, tenant)
+    settings = await registry.current_settings(db)
+    return TenantContext(principal, tenant, settings, cipher, clock.now())
 
 
 def in_tenant(permission: Permission) -> Callable[..., Awaitable[TenantContext]]:
@@ -220,12 +245,13 @@ def in_tenant(permission: Permission) -> Callable[..., Awaitable[TenantContext]]
     check = requires(permission)
 
     async def resolve(
+        request: Request,
         code: Annotated[str, Path(pattern=r"^\d{2}\.\d{2}$")],
         db: DbSession,
         # A default, not Annotated: the string annotation could not see this local ``check``.
         principal: Principal = Depends(check),
     ) -> TenantContext:
-        return await enter_tenant(db, principal, code)
+        return await enter_tenant(db, principal, code, runtime(request.app).cipher)
 
     resolve.permission = permission  # type: ignore[attr-defined]
     return resolve

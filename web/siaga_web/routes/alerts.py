@@ -26,7 +26,7 @@ from siaga_tenants.domain_inputs.rollup import rollup_regencies
 from siaga_tenants.regions import service as regions
 from siaga_tenants.registry import service as registry
 from siaga_tenants.registry.models import Tenant
-from siaga_web import actors
+from siaga_web import actors, clock
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import (
     DbSession,
@@ -65,10 +65,6 @@ DONE_MESSAGES = {
 BAD_UNTIL = "Isi batas waktu senyap dengan tanggal dan jam setempat, misalnya 2026-12-03 08:00."
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _common(zone: str) -> dict[str, Any]:
     return {
         "levels": {k: (icon, word, css) for k, (icon, word, css) in ALERT_LEVELS.items()},
@@ -76,7 +72,7 @@ def _common(zone: str) -> dict[str, Any]:
         "event_labels": ALERT_EVENT_LABELS,
         "step_labels": ALERT_STEP_LABELS,
         "waktu": lambda moment: format_local_time(moment, zone) if moment else "–",
-        "now": _now(),
+        "now": clock.now(),
     }
 
 
@@ -89,7 +85,7 @@ async def _names(db: AsyncSession, subjects: Iterable[str | None]) -> dict[str, 
 
 @router.get("/wilayah/{code}/peringatan")
 async def regency_alerts(request: Request, db: DbSession, context: Viewer) -> Response:
-    now = _now()
+    now = clock.now()
     listed = await service.recent(db, now=now, resolved_days=RESOLVED_DAYS)
     open_ = [a for a in listed if a.resolved_at is None]
     resolved = sorted(
@@ -130,7 +126,7 @@ async def _detail_values(
     done: str | None = None,
 ) -> dict[str, Any]:
     alert, timeline = await service.alert_with_timeline(db, alert_id, tenant.id)
-    now = _now()
+    now = clock.now()
     actors: list[str | None] = [e.actor for e in timeline]
     names = await _names(db, [*actors, alert.acknowledged_by, alert.silenced_by])
     is_open = alert.resolved_at is None
@@ -180,7 +176,7 @@ async def _render_regency_settings(
     error: DomainError | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
-    now = _now()
+    now = clock.now()
     regency = (await rollup_regencies(db, [context.tenant], now))[0]
     own = (await thresholds.regency_overrides(db)).get(context.tenant.id, {})
     defaults = await thresholds.province_defaults(db, [context.tenant.province_code])
@@ -221,7 +217,7 @@ async def save_regency_settings(request: Request, db: DbSession, context: Head) 
                 tenant_id=context.tenant.id,
                 actor_subject=context.principal.subject,
                 raw=raw,
-                now=_now(),
+                now=clock.now(),
             )
     except InvalidInput as refused:
         return await _render_regency_settings(request, db, context, error=refused, form=raw)
@@ -274,7 +270,7 @@ async def acknowledge(
         raise Forbidden("Supervisor dan admin menanggapi peringatan lewat halaman provinsi.")
     try:
         async with db.begin_nested():
-            await service.acknowledge(db, context.principal, alert_id, note=note, now=_now())
+            await service.acknowledge(db, context.principal, alert_id, note=note, now=clock.now())
     except (InvalidInput, Conflict) as refused:
         return await _refused(
             request, db, context.principal, context.tenant, alert_id, refused, {"note": note}
@@ -312,7 +308,7 @@ async def silence(
                 alert_id,
                 until=_parse_until(until, context.tenant.timezone),
                 reason=reason,
-                now=_now(),
+                now=clock.now(),
             )
     except (InvalidInput, Conflict) as refused:
         form = {"until": until, "reason": reason}
@@ -355,7 +351,7 @@ async def province_alerts(
     request: Request, db: DbSession, code: ProvinceCode, principal: ProvinceViewer
 ) -> Response:
     province, in_province = await _province_tenants(db, principal, code)
-    now = _now()
+    now = clock.now()
     listed = await service.recent(db, now=now, resolved_days=RESOLVED_DAYS)
     per: dict[uuid.UUID, RegencyAlerts] = {t.id: RegencyAlerts(t, [], [], 0) for t in in_province}
     for alert in listed:
@@ -412,7 +408,7 @@ async def province_acknowledge(
             db.begin_nested(),
             writing_one(db, alert.tenant_id),
         ):
-            await service.acknowledge(db, principal, alert_id, note=note, now=_now())
+            await service.acknowledge(db, principal, alert_id, note=note, now=clock.now())
     except (InvalidInput, Conflict) as refused:
         return await _refused(request, db, principal, tenant, alert_id, refused, {"note": note})
     return _done(tenant, alert_id, "ditanggapi")
@@ -478,7 +474,7 @@ async def save_province_settings(
                 tenant_ids=[t.id for t in in_province],
                 actor_subject=principal.subject,
                 raw=raw,
-                now=_now(),
+                now=clock.now(),
             )
     except InvalidInput as refused:
         return await _render_province_settings(

@@ -6,7 +6,7 @@ Routes call the same services as the JSON API; rules live in siaga_platform.appl
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
@@ -35,7 +35,6 @@ from siaga_platform.stock.ledger import OutOfStock
 from siaga_platform.text import N_
 from siaga_tenants.regions import service as regions
 from siaga_tenants.registry import service as registry
-from siaga_tenants.registry.service import local_day
 from siaga_web import actors
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant
@@ -61,10 +60,6 @@ Opener = Annotated[TenantContext, Depends(in_tenant(Permission.OPEN_APPLICATION_
 Csrf = Depends(verify_csrf)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _common(context: TenantContext) -> dict[str, Any]:
     return {
         "tenant": context.tenant,
@@ -79,7 +74,6 @@ def _common(context: TenantContext) -> dict[str, Any]:
 
 def register_filter(
     context: TenantContext,
-    request: Request,
     *,
     status: list[str],
     reason: str | None,
@@ -88,7 +82,7 @@ def register_filter(
     sampai: date | None,
     q: str | None,
 ) -> RegisterFilter:
-    cipher = runtime(request.app).cipher
+    cipher = context.cipher
     query = (q or "").strip()
     nik_hashes: tuple[str, ...] = ()
     words: tuple[tuple[str, ...], ...] = ()
@@ -111,11 +105,9 @@ def register_filter(
     )
 
 
-def list_row(
-    request: Request, context: TenantContext, application: Application, threshold: int
-) -> dict[str, Any]:
-    name = service.decrypt_name(runtime(request.app).cipher, application)
-    waiting = (_now() - application.status_since).days
+def list_row(context: TenantContext, application: Application, threshold: int) -> dict[str, Any]:
+    name = service.decrypt_name(context.cipher, application)
+    waiting = (context.now - application.status_since).days
     return {
         "application": application,
         "name": name if context.can_write else mask_name(name),
@@ -139,7 +131,6 @@ async def register_page(
 ) -> Response:
     filters = register_filter(
         context,
-        request,
         status=status,
         reason=reason,
         kecamatan=kecamatan,
@@ -160,7 +151,7 @@ async def register_page(
         "pages/applications/register.html",
         {
             **_common(context),
-            "rows": [list_row(request, context, a, threshold) for a in view.applications],
+            "rows": [list_row(context, a, threshold) for a in view.applications],
             "pager": shown[0],
             "counts": view.counts,
             "kecamatan_list": await regions.kecamatan_of(db, context.tenant.code),
@@ -229,15 +220,15 @@ async def create(
     context: Editor,
     form: Annotated[ApplicationForm, Form()],
 ) -> Response:
-    now = _now()
+    now = context.now
     try:
         registered = await service.register(
             db,
             context.principal,
-            runtime(request.app).cipher,
+            context.cipher,
             runtime(request.app).regions,
             form.application(),
-            today=local_day(context.tenant, now),
+            today=context.today,
             now=now,
         )
     except DomainError as error:
@@ -269,9 +260,7 @@ async def create(
 async def _detail_context(
     request: Request, db: AsyncSession, context: TenantContext, application_id: uuid.UUID
 ) -> dict[str, Any]:
-    record = await service.open_record(
-        db, context.principal, runtime(request.app).cipher, application_id
-    )
+    record = await service.open_record(db, context.principal, context.cipher, application_id)
     application = record.application
     timeline = await service.timeline(db, application.id)
     return {
@@ -284,7 +273,7 @@ async def _detail_context(
         "names": await actors.names(db, (e.actor_subject for e in timeline)),
         "moves": allowed_moves(Status(application.status)),
         "status_code": STATUS_CODES[Status(application.status)],
-        "days_waiting": (_now() - application.status_since).days,
+        "days_waiting": (context.now - application.status_since).days,
         **await _letters_context(db, context, application),
     }
 
@@ -294,7 +283,7 @@ async def _letters_context(
 ) -> dict[str, Any]:
     """The applicant's substitute letters, and whether one may be issued now."""
     held = await letter_service.for_application(db, application.id)
-    today = local_day(context.tenant, _now())
+    today = context.today
     return {
         "letters": held,
         "letter_states": {letter.id: letter.state(today).value for letter in held},
@@ -336,7 +325,7 @@ async def change_status(
                     application_id,
                     expected_version=version,
                     stock=runtime(request.app).card_stock,
-                    now=_now(),
+                    now=context.now,
                 )
             else:
                 await service.move(
@@ -347,7 +336,7 @@ async def change_status(
                     expected_version=version,
                     note=note,
                     handover=runtime(request.app).card_handover,
-                    now=_now(),
+                    now=context.now,
                 )
     except DomainError as refused:
         if isinstance(refused, NotFound):

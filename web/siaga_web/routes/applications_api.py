@@ -6,7 +6,7 @@ A Bearer access token of an operator or head of office acts in their own regency
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
@@ -22,6 +22,7 @@ from siaga_platform.auth.principal import Principal
 from siaga_platform.errors import Forbidden
 from siaga_platform.jobs.queue import queue_import
 from siaga_tenants.registry.service import local_date
+from siaga_web import clock
 from siaga_web.csrf import verify_csrf_unless_bearer
 from siaga_web.deps import DbSession, in_own_scope, requires
 from siaga_web.ratelimit import api_rate_limit
@@ -123,10 +124,6 @@ class ImportOut(BaseModel):
         return cls.model_validate(job, from_attributes=True)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _own_tenant(principal: Principal) -> uuid.UUID:
     if principal.tenant_id is None:
         raise Forbidden("API permohonan dipakai oleh petugas kabupaten/kota.")
@@ -189,7 +186,7 @@ async def list_applications(
 async def create_application(
     request: Request, db: DbSession, principal: Editor, body: ApplicationIn
 ) -> ApplicationOut:
-    now = _now()
+    now = clock.now()
     registered = await service.register(
         db,
         principal,
@@ -228,7 +225,7 @@ async def move_application(
         expected_version=body.version,
         note=body.note,
         handover=runtime(request.app).card_handover,
-        now=_now(),
+        now=clock.now(),
     )
     return ApplicationSummary.of(application)
 
@@ -244,7 +241,7 @@ async def print_application(
         application_id,
         expected_version=body.version,
         stock=runtime(request.app).card_stock,
-        now=_now(),
+        now=clock.now(),
     )
     return ApplicationSummary.of(application)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
@@ -21,11 +21,10 @@ from siaga_platform.elections.models import Election
 from siaga_platform.elections.service import Readiness
 from siaga_platform.errors import InvalidInput, NotFound
 from siaga_platform.text import N_
-from siaga_tenants.domain_inputs import letters as letters_inputs
 from siaga_tenants.domain_inputs.rollup import rollup_regencies
 from siaga_tenants.regions import service as regions
 from siaga_tenants.registry import service as registry
-from siaga_tenants.registry.service import local_day
+from siaga_web import clock
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, enter_regencies, in_tenant, requires
 from siaga_web.exports import csv_response, xlsx_response
@@ -63,10 +62,6 @@ EXPORT_HEADER = [
 ]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _not_yours() -> NotFound:
     return NotFound("Halaman provinsi ini tidak ditemukan atau bukan wilayah Anda.")
 
@@ -79,7 +74,7 @@ async def _readiness(
     directory = await registry.directory(db, province_code)
     chosen = [t for t in directory if t.id in concerned]
     await enter_regencies(db, (t.id for t in chosen))
-    regencies = await rollup_regencies(db, chosen, _now())
+    regencies = await rollup_regencies(db, chosen, clock.now())
     return service.worst_first(await service.regency_figures(db, election.voting_day, regencies))
 
 
@@ -158,7 +153,7 @@ async def province_elections(
     if province is None or not principal.can_read_province(code):
         raise _not_yours()
     directory = await registry.directory(db, code)
-    today = min((local_day(t, _now()) for t in directory), default=_now().date())
+    today = min((registry.local_day(t, clock.now()) for t in directory), default=clock.now().date())
     elections = await service.upcoming(db, province_code=code, national=True, today=today)
     return render(
         request,
@@ -198,7 +193,7 @@ async def create_province_election(
     directory = await registry.directory(db, code)
     picked = set(wilayah or [])
     chosen = [(t.id, t.province_code) for t in directory if t.code in picked]
-    today = min((local_day(t, _now()) for t in directory), default=_now().date())
+    today = min((registry.local_day(t, clock.now()) for t in directory), default=clock.now().date())
     election = await service.create(
         db,
         principal,
@@ -207,7 +202,7 @@ async def create_province_election(
         province_code=code,
         regencies=chosen,
         today=today,
-        now=_now(),
+        now=clock.now(),
     )
     flash(request, N_("Pemilihan {name} ditetapkan."), name=election.name)
     return RedirectResponse(f"/provinsi/{code}/pemilu/{election.id}", status_code=303)
@@ -252,7 +247,7 @@ async def province_xlsx(
 async def national_elections(
     request: Request, db: DbSession, principal: NationalViewer
 ) -> Response:
-    today = _now().date()
+    today = clock.now().date()
     elections = await service.upcoming(db, province_code=None, national=True, today=today)
     return render(
         request,
@@ -286,8 +281,8 @@ async def create_national_election(
         voting_day=_parse_day(voting_day),
         province_code=None,
         regencies=[(t.id, t.province_code) for t in directory],
-        today=_now().date(),
-        now=_now(),
+        today=clock.now().date(),
+        now=clock.now(),
     )
     flash(request, N_("Pemilihan {name} ditetapkan."), name=election.name)
     return RedirectResponse(f"/nasional/pemilu/{election.id}", status_code=303)
@@ -331,16 +326,12 @@ async def national_xlsx(
 # --- a regency's own staff: its elections, its letters to renew ---------------------------
 
 
-def _office_day(context: TenantContext) -> date:
-    return local_day(context.tenant, _now())
-
-
 @router.get("/wilayah/{code}/pemilu")
 async def regency_elections(request: Request, db: DbSession, context: Staff) -> Response:
     """The elections concerning this regency, each with the regency's own readiness."""
-    today = _office_day(context)
+    today = context.today
     elections = await service.for_regency(db, context.tenant.id, today)
-    regencies = await rollup_regencies(db, [context.tenant], _now())
+    regencies = await rollup_regencies(db, [context.tenant], clock.now())
     rows = [
         (election, (await service.regency_figures(db, election.voting_day, regencies))[0])
         for election in elections
@@ -358,11 +349,11 @@ async def regency_letters_to_renew(
 ) -> Response:
     """The regency's letters in force today that lapse before voting day, holders masked;
     every reading is written to the audit trail (the service does)."""
-    today = _office_day(context)
+    today = context.today
     election, found = await service.letters_to_renew(
         db, context.principal, election_id, today=today
     )
-    regencies = await rollup_regencies(db, [context.tenant], _now())
+    regencies = await rollup_regencies(db, [context.tenant], clock.now())
     [row] = await service.regency_figures(db, election.voting_day, regencies)
     return render(
         request,
@@ -386,12 +377,12 @@ async def renew_before_voting(
     result = await service.renew_before(
         db,
         context.principal,
-        runtime(request.app).cipher,
+        context.cipher,
         runtime(request.app).regions,
         election_id,
-        policy=await letters_inputs.current_letter_policy(db),
-        today=_office_day(context),
-        now=_now(),
+        policy=context.letter_policy,
+        today=context.today,
+        now=clock.now(),
     )
     if result.refused:
         flash(

@@ -22,7 +22,6 @@ from siaga_platform.text import N_
 from siaga_tenants.domain_inputs import hardware as hardware_inputs
 from siaga_tenants.regions.codes import UTC_OFFSET_HOURS
 from siaga_tenants.regions.models import TimeZone
-from siaga_tenants.registry.service import local_day
 from siaga_web import actors
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, TenantContext, in_tenant
@@ -44,12 +43,8 @@ Manager = Annotated[TenantContext, Depends(in_tenant(Permission.MANAGE_HARDWARE)
 Csrf = Depends(verify_csrf)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 async def _board_values(db: AsyncSession, context: TenantContext) -> dict[str, Any]:
-    now = _now()
+    now = context.now
     return {
         **_common(context),
         "board": await board.board(db, now=now),
@@ -167,7 +162,7 @@ async def uptime_page(
     """Uptime per device, site and the whole office for any range of days (office's zone)."""
     offset = UTC_OFFSET_HOURS[TimeZone(context.tenant.timezone)]
     local = timezone(timedelta(hours=offset))
-    today = local_day(context.tenant, _now())
+    today = context.today
     first, last = dari or today - timedelta(days=29), sampai or today
     if last < first:
         first, last = last, first
@@ -175,12 +170,12 @@ async def uptime_page(
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=local).astimezone(
         UTC
     )
-    end = min(end, _now())
+    end = min(end, context.now)
     regency_office = await hardware_inputs.regency_office_hours(db, context.tenant.id)
     if regency_office is None:  # the regency went while the page was asked for
         raise NotFound("Kabupaten/kota tidak ditemukan.")
     report = await board.uptime_report(
-        db, start, end, office=regency_office if jam_kantor else None, now=_now()
+        db, start, end, office=regency_office if jam_kantor else None, now=context.now
     )
     values, recording = report.device_uptimes, report.recording
     sites = []
@@ -212,7 +207,7 @@ async def uptime_page(
 async def device_page(
     request: Request, db: DbSession, context: Viewer, device_id: uuid.UUID
 ) -> Response:
-    now = _now()
+    now = context.now
     view = await board.device_view(db, device_id, now)
     device, changes = view.device, view.changes
     return render(
@@ -247,7 +242,7 @@ async def report(
         cause=cause,
         title=title,
         note=note,
-        now=_now(),
+        now=context.now,
     )
     flash(request, N_("Kejadian dicatat."))
     return _to_incident(context, incident.id)
@@ -258,7 +253,7 @@ async def incident_page(
     request: Request, db: DbSession, context: Viewer, incident_id: uuid.UUID
 ) -> Response:
     incident, device, timeline = await incidents.incident_view(db, incident_id)
-    end = incident.closed_at or _now()
+    end = incident.closed_at or context.now
     return render(
         request,
         "pages/hardware/incident.html",
@@ -271,7 +266,7 @@ async def incident_page(
             "duration_days": (end - incident.opened_at).days,
             "fundings": list(Funding),
             "causes": list(IncidentCause),
-            "today": local_day(context.tenant, _now()),
+            "today": context.today,
         },
     )
 
@@ -289,7 +284,7 @@ async def escalate(
     cause: Annotated[IncidentCause, Form()],
     expected_repair_on: Annotated[date | None, Form()] = None,
 ) -> Response:
-    now = _now()
+    now = context.now
     await incidents.escalate(
         db,
         context.principal,
@@ -300,7 +295,7 @@ async def escalate(
         expected_repair_on=expected_repair_on,
         funding=funding,
         cause=cause,
-        today=local_day(context.tenant, now),
+        today=context.today,
         now=now,
     )
     flash(
@@ -321,7 +316,7 @@ async def close(
     resolution: Annotated[str, Form(max_length=500)],
 ) -> Response:
     await incidents.close_incident(
-        db, context.principal, incident_id, version=version, resolution=resolution, now=_now()
+        db, context.principal, incident_id, version=version, resolution=resolution, now=context.now
     )
     flash(request, N_("Kejadian ditutup."))
     return _to_incident(context, incident_id)
@@ -360,7 +355,7 @@ async def revoke_tokens(
     request: Request, db: DbSession, context: Manager, device_id: uuid.UUID
 ) -> Response:
     """A stolen or retired device stops being heard at once (same service as the API)."""
-    revoked = await service.revoke_device_tokens(db, context.principal, device_id, now=_now())
+    revoked = await service.revoke_device_tokens(db, context.principal, device_id, now=context.now)
     flash(
         request,
         N_("{count} token perangkat dicabut: perangkat ini tidak lagi didengar."),

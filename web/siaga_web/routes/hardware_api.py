@@ -4,7 +4,7 @@ and registering sites and devices (staff)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -26,6 +26,7 @@ from siaga_platform.hardware.schemas import (
 from siaga_platform.hardware.state import derive_state
 from siaga_platform.observability.metrics import count_beats
 from siaga_platform.tenancy.unit_of_work import retry_transient
+from siaga_web import clock
 from siaga_web.csrf import verify_csrf_unless_bearer
 from siaga_web.deps import DbSession, in_own_scope, requires
 from siaga_web.ratelimit import api_rate_limit, device_token_guard
@@ -65,7 +66,7 @@ async def heartbeat(
     beat = service.BeatIn(body.taken_at, body.status, body.readings)
     try:
         result = await retry_transient(
-            db, lambda: service.take_beats(db, [(x_device_token, beat)], now=datetime.now(UTC))
+            db, lambda: service.take_beats(db, [(x_device_token, beat)], now=clock.now())
         )
     except DomainError:
         count_beats(0, 0, 1)
@@ -90,7 +91,7 @@ async def heartbeat_batch(db: DbSession, body: Batch) -> BatchAnswer:
     # A deadlock's victim is run again, not answered 500 (the agent would only resend it).
     try:
         result = await retry_transient(
-            db, lambda: service.take_beats(db, sent, now=datetime.now(UTC), batch=True)
+            db, lambda: service.take_beats(db, sent, now=clock.now(), batch=True)
         )
     except DomainError:
         count_beats(0, 0, len(sent))
@@ -177,7 +178,7 @@ async def get_device(db: DbSession, principal: Viewer, device_id: uuid.UUID) -> 
         kind=device.kind,
         label=device.label,
         funding=device.funding,
-        state=derive_state(device, datetime.now(UTC)).value,
+        state=derive_state(device, clock.now()).value,
         last_beat_at=device.last_beat_at,
     )
 
@@ -185,7 +186,5 @@ async def get_device(db: DbSession, principal: Viewer, device_id: uuid.UUID) -> 
 @router.post("/devices/{device_id}/revoke-tokens")
 async def revoke(db: DbSession, principal: Manager, device_id: uuid.UUID) -> dict[str, int]:
     return {
-        "revoked": await service.revoke_device_tokens(
-            db, principal, device_id, now=datetime.now(UTC)
-        )
+        "revoked": await service.revoke_device_tokens(db, principal, device_id, now=clock.now())
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -16,6 +16,7 @@ from siaga_platform.errors import NotFound
 from siaga_platform.jobs import service as jobs
 from siaga_platform.jobs.queue import is_shared
 from siaga_platform.observability.metrics import REGISTRY, set_job_counts
+from siaga_web import clock
 from siaga_web.deps import Public
 from siaga_web.runtime import runtime
 from siaga_web.schema_state import schema_state
@@ -38,7 +39,7 @@ async def _worker_state(request: Request, db: AsyncSession) -> str:
     if not is_shared(runtime(request.app).settings.database_url):
         background = runtime(request.app).in_process_jobs
         return "in-process" if background is not None and not background.worker.done() else "down"
-    since = datetime.now(UTC) - WORKER_SILENT_AFTER
+    since = clock.now() - WORKER_SILENT_AFTER
     return "alive" if await jobs.worker_alive(db, since) else "down"
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -19,12 +19,10 @@ from siaga_platform.letters import figures, service
 from siaga_platform.letters.document import OfficeHeader
 from siaga_platform.letters.models import Letter, LetterReason, LetterState
 from siaga_platform.text import N_
-from siaga_tenants.domain_inputs import letters as letters_inputs
 from siaga_tenants.domain_inputs.letters import update_letter_settings
 from siaga_tenants.registry import service as registry
 from siaga_tenants.registry.models import Tenant
-from siaga_tenants.registry.service import local_day
-from siaga_web import actors
+from siaga_web import actors, clock
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, Public, TenantContext, in_tenant, reading_one
 from siaga_web.exports import csv_response, xlsx_response
@@ -54,14 +52,6 @@ EXPORT_HEADER = [
 ]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _today(context: TenantContext) -> date:
-    return local_day(context.tenant, _now())
-
-
 def _office(tenant: Tenant) -> OfficeHeader:
     seat = tenant.name.removeprefix("Kabupaten ").removeprefix("Kota ")
     return OfficeHeader(regency_name=tenant.name, seat=seat)
@@ -82,13 +72,11 @@ async def _page_values(
     nik: str | None,
     halaman: int,
 ) -> dict[str, Any]:
-    today = _today(context)
+    today = context.today
     nik_hashes: tuple[str, ...] | None = None
     if nik:
         digits = re.sub(r"\D", "", nik)
-        nik_hashes = runtime(request.app).cipher.search_hashes(
-            digits, tenant_id=context.tenant.id, field="nik"
-        )
+        nik_hashes = context.cipher.search_hashes(digits, tenant_id=context.tenant.id, field="nik")
     per_page = 50
 
     async def page_of(number: int) -> tuple[Sequence[Letter], int]:
@@ -106,7 +94,7 @@ async def _page_values(
     pages = pager(request, total=total, page=halaman, per_page=per_page)
     if pages.page != halaman:  # past the end: the last page instead
         letters, total = await page_of(pages.page)
-    policy = await letters_inputs.current_letter_policy(db)
+    policy = context.letter_policy
     return {
         "tenant": context.tenant,
         "can_write": context.can_write,
@@ -170,7 +158,7 @@ def _export_rows(letters: Sequence[Letter], today: date) -> list[list[str]]:
 async def _export(
     db: DbSession, context: TenantContext, keadaan: str | None, alasan: LetterReason | None
 ) -> list[list[str]]:
-    today = _today(context)
+    today = context.today
     letters, _total = await service.register_page(
         db, today=today, state=_filters(keadaan), reason=alasan, limit=None
     )
@@ -189,7 +177,7 @@ async def _export(
 
 
 def _download_name(context: TenantContext, extension: str) -> str:
-    return f"suket-{context.tenant.code}-{_today(context)}.{extension}"
+    return f"suket-{context.tenant.code}-{context.today}.{extension}"
 
 
 @router.get("/wilayah/{code}/suket/ekspor.csv")
@@ -226,14 +214,14 @@ async def issue(
     letter = await service.issue(
         db,
         context.principal,
-        runtime(request.app).cipher,
+        context.cipher,
         runtime(request.app).regions,
         application_id,
         reason=reason,
         note=note,
-        policy=await letters_inputs.current_letter_policy(db),
-        today=_today(context),
-        now=_now(),
+        policy=context.letter_policy,
+        today=context.today,
+        now=context.now,
     )
     flash(
         request,
@@ -273,7 +261,7 @@ async def detail(
     request: Request, db: DbSession, context: Viewer, letter_id: uuid.UUID
 ) -> Response:
     letter, history = await service.letter_with_history(db, letter_id)
-    today = _today(context)
+    today = context.today
     return render(
         request,
         "pages/letters/detail.html",
@@ -296,13 +284,13 @@ async def pdf(request: Request, db: DbSession, context: Manager, letter_id: uuid
     letter, content = await service.document(
         db,
         context.principal,
-        runtime(request.app).cipher,
+        context.cipher,
         runtime(request.app).regions,
         letter_id,
         office=_office(context.tenant),
         regency_code=context.tenant.code,
         base_url=runtime(request.app).settings.base_url,
-        today=_today(context),
+        today=context.today,
     )
     filename = re.sub(r"[^A-Za-z0-9]+", "-", letter.number).strip("-")
     return Response(
@@ -326,13 +314,13 @@ async def renew(
     renewed = await service.renew(
         db,
         context.principal,
-        runtime(request.app).cipher,
+        context.cipher,
         runtime(request.app).regions,
         letter_id,
         expected_version=version,
-        policy=await letters_inputs.current_letter_policy(db),
-        today=_today(context),
-        now=_now(),
+        policy=context.letter_policy,
+        today=context.today,
+        now=context.now,
     )
     flash(
         request,
@@ -360,8 +348,8 @@ async def revoke(
         letter_id,
         expected_version=version,
         reason=reason,
-        today=_today(context),
-        now=_now(),
+        today=context.today,
+        now=context.now,
     )
     flash(
         request,
@@ -385,7 +373,7 @@ async def verify(request: Request, db: DbSession, code: str, token: str) -> Resp
     )
     if tenant is not None and TOKEN_SHAPE.match(token):
         async with reading_one(db, tenant.id):
-            found = await service.verify(db, token, today=local_day(tenant, _now()))
+            found = await service.verify(db, token, today=registry.local_day(tenant, clock.now()))
     response = render(
         request,
         "pages/letters/verify.html",

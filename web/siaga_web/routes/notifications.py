@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -20,6 +19,7 @@ from siaga_platform.errors import InvalidInput
 from siaga_tenants.memberships import service as memberships
 from siaga_tenants.regions.codes import province_timezone
 from siaga_tenants.registry import service as registry
+from siaga_web import clock
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, requires
 from siaga_web.inbox import reach_of
@@ -31,10 +31,6 @@ router = APIRouter(tags=["notifications"])
 Self = Annotated[Principal, Depends(requires(Permission.VIEW_SELF))]
 NationalViewer = Annotated[Principal, Depends(requires(Permission.VIEW_NATIONAL))]
 Csrf = Depends(verify_csrf)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def _regencies(db: AsyncSession) -> dict[uuid.UUID, Any]:
@@ -60,14 +56,14 @@ async def inbox_page(request: Request, db: DbSession, principal: Self) -> Respon
 @router.post("/kotak-masuk/dibaca-semua", dependencies=[Csrf])
 async def mark_all_read(db: DbSession, principal: Self) -> Response:
     reach = await reach_of(db, principal)
-    await service.mark_read(db, principal.subject, reach, now=_now())
+    await service.mark_read(db, principal.subject, reach, now=clock.now())
     return RedirectResponse("/kotak-masuk", status_code=303)
 
 
 @router.post("/kotak-masuk/{item_id}/dibaca", dependencies=[Csrf])
 async def mark_one_read(db: DbSession, principal: Self, item_id: uuid.UUID) -> Response:
     reach = await reach_of(db, principal)
-    await service.mark_read(db, principal.subject, reach, now=_now(), item_id=item_id)
+    await service.mark_read(db, principal.subject, reach, now=clock.now(), item_id=item_id)
     return RedirectResponse("/kotak-masuk", status_code=303)
 
 
@@ -158,7 +154,7 @@ async def save_profile(
                 form,
                 allow_private_webhooks=runtime(request.app).settings.webhook_allow_private,
                 cipher=runtime(request.app).cipher,
-                now=_now(),
+                now=clock.now(),
             )
     except InvalidInput as refused:
         saved = await service.preference_of(db, principal.subject)

@@ -3,7 +3,6 @@ in ``rollup.py``."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -19,6 +18,7 @@ from siaga_web.alert_strip import strip
 from siaga_web.deps import DbSession, Public, enter_tenant, optional_principal, requires
 from siaga_web.i18n import ago
 from siaga_web.labels import CAUSE_LABELS, LEVEL_WORDS, STAGE_LABELS
+from siaga_web.runtime import runtime
 from siaga_web.templating import render
 
 router = APIRouter(tags=["pages"])
@@ -39,8 +39,8 @@ async def regency_home(
     code: RegencyCode,
     principal: Annotated[Principal, Depends(requires(Permission.VIEW_TENANT))],
 ) -> Response:
-    tenant = (await enter_tenant(db, principal, code)).tenant
-    now = datetime.now(UTC)
+    context = await enter_tenant(db, principal, code, runtime(request.app).cipher)
+    tenant, now = context.tenant, context.now
     # The office's day as the province page reads it: one row from the maintained summaries.
     [row] = await read_rows(db, await rollup_regencies(db, [tenant], now), now=now)
     return render(

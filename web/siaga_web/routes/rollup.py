@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -31,6 +31,7 @@ from siaga_platform.text import N_
 from siaga_tenants.domain_inputs.rollup import rollup_regencies
 from siaga_tenants.regions import service as regions
 from siaga_tenants.regions.models import Province
+from siaga_web import clock
 from siaga_web.alert_strip import strip
 from siaga_web.charts import polyline_points
 from siaga_web.csrf import verify_csrf
@@ -81,10 +82,6 @@ EXPORT_HEADER = [
 ]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class ProvinceView:
     province: Province
@@ -94,7 +91,7 @@ class ProvinceView:
 
 
 async def _province(db: AsyncSession, place: ProvinceContext, *, with_trends: bool) -> ProvinceView:
-    now = _now()
+    now = clock.now()
     regencies = await rollup_regencies(db, place.tenants, now)
     rows = await read_rows(db, regencies, now=now, with_trends=with_trends)
     return ProvinceView(place.province, place.tenants, rows, place.unregistered)
@@ -159,7 +156,7 @@ async def province_values(
     alone, as the 60-second refresh asks)."""
     principal, code = place.principal, place.code
     view = await _province(db, place, with_trends=True)
-    now = _now()
+    now = clock.now()
     column = sort if sort in SORT_COLUMNS else "keparahan"
     rows = sort_rows(view.rows, column, now)
     values = {
@@ -265,7 +262,7 @@ def _export_rows(rows: list[RegencyRow], now: datetime) -> list[list[Any]]:
 
 async def _export(db: AsyncSession, place: ProvinceContext) -> tuple[list[list[Any]], ProvinceView]:
     view = await _province(db, place, with_trends=False)
-    now = _now()
+    now = clock.now()
     return [EXPORT_HEADER, *_export_rows(sort_rows(view.rows, "keparahan", now), now)], view
 
 
@@ -285,7 +282,7 @@ async def export_xlsx(db: DbSession, place: InProvince) -> Response:
 async def printable(request: Request, db: DbSession, place: InProvince) -> Response:
     """A4 landscape for the weekly meeting: the same table, no navigation, no live refresh."""
     view = await _province(db, place, with_trends=True)
-    now = _now()
+    now = clock.now()
     return render(
         request,
         "pages/province_print.html",
@@ -305,7 +302,7 @@ async def regency_summary(
     found = [r for r in view.rows if r.regency.code == regency]
     if not found:
         raise NotFound("Kabupaten/kota ini tidak ditemukan atau bukan wilayah Anda.")
-    now = _now()
+    now = clock.now()
     return render(
         request,
         "pages/regency_summary.html",
@@ -323,7 +320,7 @@ async def acknowledge(
     note: Annotated[str, Form(max_length=1000)],
 ) -> Response:
     await enter_own_province(db, principal, code)
-    await incidents.acknowledge(db, principal, incident_id, note=note, now=_now())
+    await incidents.acknowledge(db, principal, incident_id, note=note, now=clock.now())
     flash(
         request,
         N_("Tanggapan provinsi atas kejadian dicatat."),
@@ -336,7 +333,7 @@ async def acknowledge(
 async def national_values(db: AsyncSession) -> dict[str, Any]:
     """The national page's values: the route's, and the start's warm-up's."""
     everyone = await enter_nation(db)
-    now = _now()
+    now = clock.now()
     rows = await read_rows(db, await rollup_regencies(db, everyone, now), now=now)
     provinces = {p.code: p for p in await regions.provinces(db)}
     ordered = national.worst_first(national.totals(rows, list(provinces)))

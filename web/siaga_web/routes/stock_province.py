@@ -4,7 +4,6 @@ regencies."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -18,6 +17,7 @@ from siaga_platform.text import N_
 from siaga_tenants.regions import service as regions
 from siaga_tenants.registry import service as registry
 from siaga_tenants.registry.service import local_date
+from siaga_web import clock
 from siaga_web.csrf import verify_csrf
 from siaga_web.deps import DbSession, enter_own_province, requires
 from siaga_web.labels import (
@@ -30,10 +30,6 @@ Decider = Annotated[Principal, Depends(requires(Permission.DECIDE_LOANS))]
 Csrf = Depends(verify_csrf)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @router.get("/provinsi/{code}/stok")
 async def province_stock(
     request: Request, db: DbSession, code: str, principal: Decider
@@ -44,7 +40,9 @@ async def province_stock(
     province = await regions.province(db, code)
     if province is None:
         raise NotFound(NOT_YOUR_PROVINCE)
-    overview = await service.province_stock(db, await registry.stock_regencies(db, code, _now()))
+    overview = await service.province_stock(
+        db, await registry.stock_regencies(db, code, clock.now())
+    )
     rows = overview.rows
     plan = overview.plan
     names = {r.tenant.id: r.tenant.name for r in rows}
@@ -73,7 +71,7 @@ async def decide_loan(
     next: Annotated[str | None, Form(max_length=120)] = None,
 ) -> Response:
     _own_province(principal, code)
-    now = _now()
+    now = clock.now()
     await enter_own_province(db, principal, code)
     try:
         await service.decide_loan(
@@ -124,7 +122,7 @@ async def propose_loan(
             borrower=borrower,
             quantity=quantity,
             note="Usulan supervisor provinsi",
-            now=_now(),
+            now=clock.now(),
         )
     except DomainError as error:
         if error.status_code in (403, 404):

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from siaga_platform.errors import NotFound
 from siaga_platform.stock import service
 from siaga_tenants.registry import service as registry
+from siaga_web import clock
 from siaga_web.deps import DbSession, Public
 from siaga_web.ratelimit import PUBLIC_STOCK, TtlCache, per_client
 from siaga_web.runtime import runtime
 from siaga_web.templating import render
 
 router = APIRouter(tags=["stock"])
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @router.get("/publik/{code}/blanko", dependencies=[Public, Depends(per_client(PUBLIC_STOCK))])
@@ -35,7 +30,7 @@ async def public_stock(request: Request, db: DbSession, code: str) -> Response:
         values = {
             "tenant_name": tenant.name,
             "on_hand": await service.public_balance(db, tenant.id),
-            "as_of": _now(),
+            "as_of": clock.now(),
         }
         cache.put(code, values)
     response = render(

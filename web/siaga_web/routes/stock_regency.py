@@ -4,7 +4,7 @@ loans and requests to the centre (HTMX)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -23,7 +23,6 @@ from siaga_platform.stock.models import (
 )
 from siaga_platform.text import N_
 from siaga_tenants.registry import service as registry
-from siaga_tenants.registry.service import local_day
 from siaga_web import actors, i18n
 from siaga_web.charts import polyline_points
 from siaga_web.csrf import verify_csrf
@@ -44,14 +43,6 @@ Viewer = Annotated[TenantContext, Depends(in_tenant(Permission.VIEW_STOCK))]
 Manager = Annotated[TenantContext, Depends(in_tenant(Permission.MANAGE_STOCK))]
 Csrf = Depends(verify_csrf)
 LEDGER_PAGE_SIZE = 50
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _today(context: TenantContext) -> date:
-    return local_day(context.tenant, _now())  # the page already loaded its tenant
 
 
 def _back(context: TenantContext, anchor: str = "") -> Response:
@@ -83,7 +74,7 @@ async def stock_page(
     sampai: Annotated[date | None, Query()] = None,
     halaman: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
-    today = _today(context)
+    today = context.today
     low_days = await registry.low_stock_days(db)
     shown: list[Pager] = []  # the page of the ledger, once its total is known
 
@@ -163,8 +154,8 @@ async def receive(
         quantity=quantity,
         reference=reference,
         business_date=business_date,
-        today=_today(context),
-        now=_now(),
+        today=context.today,
+        now=context.now,
         serial_from=serial_from,
         serial_to=serial_to,
     )
@@ -199,8 +190,8 @@ async def spoil(
         custody=custody,
         note=note,
         business_date=business_date,
-        today=_today(context),
-        now=_now(),
+        today=context.today,
+        now=context.now,
     )
     flash(
         request,
@@ -227,8 +218,8 @@ async def count(
         item=item,
         counted=counted,
         note=note,
-        today=_today(context),
-        now=_now(),
+        today=context.today,
+        now=context.now,
     )
     flash(
         request,
@@ -250,7 +241,7 @@ async def reverse(
     reason: Annotated[str, Form(max_length=300)],
 ) -> Response:
     entry = await ledger.reverse(
-        db, context.principal, entry_id, reason=reason, today=_today(context), now=_now()
+        db, context.principal, entry_id, reason=reason, today=context.today, now=context.now
     )
     flash(
         request,
@@ -280,7 +271,7 @@ async def ask_loan(
         lender_province=lender.province_code,
         quantity=quantity,
         note=note,
-        now=_now(),
+        now=context.now,
     )
     flash(
         request,
@@ -301,7 +292,9 @@ async def draft_request(
     quantity: Annotated[int, Form()],
     note: Annotated[str | None, Form(max_length=300)] = None,
 ) -> Response:
-    await centre_requests.draft(db, context.principal, quantity=quantity, note=note, now=_now())
+    await centre_requests.draft(
+        db, context.principal, quantity=quantity, note=note, now=context.now
+    )
     flash(
         request,
         N_("Draf usulan {quantity} blanko ke pusat dibuat."),
@@ -324,7 +317,7 @@ async def step_request(
     shipment_reference: Annotated[str | None, Form(max_length=120)] = None,
 ) -> Response:
     if to is RequestStatus.RECEIVED:
-        today = _today(context)
+        today = context.today
         await centre_requests.receive(
             db,
             context.principal,
@@ -333,7 +326,7 @@ async def step_request(
             quantity=quantity or 0,
             business_date=today,
             today=today,
-            now=_now(),
+            now=context.now,
         )
     else:
         await centre_requests.advance(
@@ -342,7 +335,7 @@ async def step_request(
             request_id,
             version=version,
             to=to,
-            now=_now(),
+            now=context.now,
             quantity_approved=quantity,
             shipment_reference=shipment_reference,
         )
