@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from siaga_platform.auth.principal import Principal, Role
 from siaga_platform.errors import NotFound
@@ -36,6 +37,19 @@ async def _supervisor(db: ScratchDatabase) -> Principal:
         )
 
 
+async def _save_letter_settings(
+    session: AsyncSession, staff: Principal, number_format: str, *, months: int
+) -> None:
+    await update_letter_settings(
+        session,
+        actor_subject=staff.subject,
+        number_format=number_format,
+        validity_months=months,
+        signer_name="Dra. Contoh",
+        signer_title="Kepala Dinas",
+    )
+
+
 async def test_the_context_carries_the_tenants_policy_day_moment_and_cipher(
     db: ScratchDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -48,14 +62,7 @@ async def test_the_context_carries_the_tenants_policy_day_moment_and_cipher(
     async with unit_of_work(db.session_factory) as session:
         before = await enter_tenant(session, staff, "62.12", CIPHER)
         assert before.letter_policy.number_format != "474/{nomor}/SIAGA/{tahun}"
-        await update_letter_settings(
-            session,
-            actor_subject=staff.subject,
-            number_format="474/{nomor}/SIAGA/{tahun}",
-            validity_months=3,
-            signer_name="Dra. Contoh",
-            signer_title="Kepala Dinas",
-        )
+        await _save_letter_settings(session, staff, "474/{nomor}/SIAGA/{tahun}", months=3)
 
     async with unit_of_work(db.session_factory) as session:
         context = await enter_tenant(session, staff, "62.12", CIPHER)
@@ -80,14 +87,7 @@ async def test_a_supervisor_reads_the_same_policy_and_writes_nothing(
     staff = await operator(db, "62.12")
     async with unit_of_work(db.session_factory) as session:
         await enter_tenant(session, staff, "62.12", CIPHER)
-        await update_letter_settings(
-            session,
-            actor_subject=staff.subject,
-            number_format="474/{nomor}/MR/{tahun}",
-            validity_months=4,
-            signer_name="Dra. Contoh",
-            signer_title="Kepala Dinas",
-        )
+        await _save_letter_settings(session, staff, "474/{nomor}/MR/{tahun}", months=4)
     async with unit_of_work(db.session_factory) as session:
         seen = await enter_tenant(session, await _supervisor(db), "62.12", CIPHER)
     assert not seen.can_write

@@ -28,11 +28,6 @@ def letter_policy(settings: TenantSettings | None) -> LetterPolicy:
     )
 
 
-async def current_letter_policy(session: AsyncSession) -> LetterPolicy:
-    """The letter policy of the tenant in scope (defaults when it has no settings row)."""
-    return letter_policy(await registry.current_settings(session))
-
-
 async def update_letter_settings(
     session: AsyncSession,
     *,
